@@ -1,0 +1,61 @@
+# regshare — two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+VENDOR := src/regshare/static/vendor
+
+.PHONY: run test install install-test assets fonts browser lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install --quiet -e ".[test,bench]"
+	touch $@
+
+install: $(STAMP) assets
+
+install-test: $(TEST_STAMP) assets
+
+node_modules/.package-lock.json: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+# htmx and ECharts come from the npm registry and are served by the platform itself (no CDN).
+assets: node_modules/.package-lock.json
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/echarts/dist/echarts.min.js $(VENDOR)/
+
+# A CJK font so that PDFs and screenshots show Chinese instead of empty boxes.
+fonts:
+	@fc-list 2>/dev/null | grep -qiE "wqy|noto.*cjk" || \
+	  (command -v apt-get >/dev/null && (apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null) \
+	   || echo "提示: 未能安装中文字体 fonts-wqy-microhei,PDF 与截图中的中文可能无法显示")
+
+# Debian's Chromium for the browser tests (Playwright's own browser download does not work offline).
+browser:
+	@command -v chromium >/dev/null || (command -v apt-get >/dev/null && apt-get update -qq && \
+	  apt-get install -y -qq chromium >/dev/null) || echo "提示: 未能安装 chromium,浏览器测试将无法运行"
+
+run: install fonts
+	$(BIN)/regshare migrate
+	$(BIN)/regshare demo --seed 1
+	@echo ""
+	@echo "平台已启动 / serving on http://127.0.0.1:8000  (Ctrl+C 退出)"
+	$(BIN)/regshare serve --host 127.0.0.1 --port 8000
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+
+test: install-test fonts browser lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) var

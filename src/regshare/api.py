@@ -1,0 +1,70 @@
+"""The versioned REST API: one NinjaAPI, one authentication class, one error format."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from regshare.catalog.api import router as catalog_router
+from regshare.core.api import router as core_router
+from regshare.core.auth import api_auth
+from regshare.credit.api import router as credit_router
+from regshare.entities.api import router as entities_router
+from regshare.exchange.api import router as exchange_router
+from regshare.ingest.api import router as ingest_router
+
+api = NinjaAPI(
+    title="regshare API",
+    version="1",
+    description="市场准入与市场监管数据共享平台接口。认证: `Authorization: Bearer <令牌>` 或已登录会话。",
+    auth=api_auth,
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+api.add_router("", core_router)
+api.add_router("/catalog", catalog_router)
+api.add_router("/ingest", ingest_router)
+api.add_router("", exchange_router)
+api.add_router("/entities", entities_router)
+api.add_router("/credit", credit_router)
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str, **extra):
+    return api.create_response(request, {"code": code, "message": message, **extra}, status=status)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    messages = exc.messages if hasattr(exc, "messages") else [str(exc)]
+    code = getattr(exc, "code", None) or "invalid"
+    return _error(request, 400, code, ";".join(messages))
+
+
+@api.exception_handler(NinjaValidationError)
+def on_schema_error(request, exc: NinjaValidationError):
+    return _error(request, 422, "invalid_request", "请求参数不符合接口要求", errors=exc.errors)
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request, exc: PermissionDenied):
+    return _error(request, 403, "forbidden", str(exc) or "无权执行此操作")
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc: AuthenticationError):
+    return _error(request, 401, "unauthenticated", "未认证:请提供有效的接口令牌或先登录")
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc: Http404):
+    return _error(request, 404, "not_found", str(exc) or "对象不存在")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return _error(request, exc.status_code, "error", str(exc))

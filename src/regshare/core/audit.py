@@ -1,0 +1,121 @@
+"""The tamper-evident audit chain.
+
+Each record's hash covers its own content and the previous record's hash. Appends lock the
+single ``AuditHead`` row (PostgreSQL: SELECT … FOR UPDATE; SQLite: the IMMEDIATE transaction
+already holds the write lock), so concurrent processes queue instead of forking the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .models import AuditHead, AuditRecord
+
+GENESIS = "0" * 64
+SYSTEM_ACTOR = "system"
+
+
+def _hasher():
+    algorithm = settings.REGSHARE_AUDIT_HASH.lower()
+    if algorithm not in {"sha256", "sm3"}:
+        raise ValueError(f"不支持的审计哈希算法: {algorithm}(可选 sha256 或 sm3)")
+    return lambda data: hashlib.new(algorithm, data).hexdigest()
+
+
+def _actor_name(actor: Any) -> str:
+    if actor is None:
+        return SYSTEM_ACTOR
+    if isinstance(actor, str):
+        return actor
+    token = getattr(actor, "token", None)
+    user = getattr(actor, "user", None)
+    if token is not None:
+        return f"token:{token.prefix}@{token.department.code}"
+    if user is not None:
+        actor = user
+    username = getattr(actor, "username", None)
+    if username:
+        return f"user:{username}"
+    return str(actor)
+
+
+def _target_name(target: Any) -> str:
+    if target is None:
+        return ""
+    if isinstance(target, str):
+        return target[:300]
+    meta = getattr(target, "_meta", None)
+    if meta is not None:
+        return f"{meta.label_lower}:{target.pk}"[:300]
+    return str(target)[:300]
+
+
+def _payload(seq: int, created_at: str, actor: str, action: str, target: str, detail: str, prev: str) -> bytes:
+    return "\x1f".join((str(seq), created_at, actor, action, target, detail, prev)).encode()
+
+
+def record(actor: Any, action: str, target: Any = None, detail: dict | None = None) -> AuditRecord:
+    """Append one record. Call it inside the service's transaction so change and record commit together."""
+    digest = _hasher()
+    detail_text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
+    actor_text, target_text = _actor_name(actor)[:150], _target_name(target)
+    with transaction.atomic():
+        head = AuditHead.objects.select_for_update().filter(pk=1).first()
+        if head is None:
+            AuditHead.objects.get_or_create(pk=1)
+            head = AuditHead.objects.select_for_update().get(pk=1)
+        seq = head.seq + 1
+        created_at = timezone.now()
+        stamp = created_at.isoformat()
+        hash_ = digest(_payload(seq, stamp, actor_text, action, target_text, detail_text, head.hash))
+        entry = AuditRecord.objects.create(
+            seq=seq, created_at=created_at, actor=actor_text, action=action, target=target_text,
+            detail=detail_text, prev_hash=head.hash, hash=hash_,
+        )
+        AuditHead.objects.filter(pk=1).update(seq=seq, hash=hash_)
+    return entry
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    count: int
+    broken_seq: int | None = None
+    reason: str = ""
+
+
+def _rows(batch: int = 20000) -> Iterator[tuple]:
+    last = 0
+    fields = ("seq", "created_at", "actor", "action", "target", "detail", "prev_hash", "hash")
+    while True:
+        rows = list(AuditRecord.objects.filter(seq__gt=last).order_by("seq").values_list(*fields)[:batch])
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1][0]
+
+
+def verify() -> VerifyResult:
+    """Walk the chain from the genesis; the first record that does not fit is named."""
+    digest = _hasher()
+    prev, expected_seq, count = GENESIS, 1, 0
+    for seq, created_at, actor, action, target, detail, prev_hash, hash_ in _rows():
+        if seq != expected_seq:
+            return VerifyResult(False, count, expected_seq, f"缺少第 {expected_seq} 条记录(下一条为第 {seq} 条)")
+        if prev_hash != prev:
+            return VerifyResult(False, count, seq, "前序哈希与上一条记录不符")
+        if digest(_payload(seq, created_at.isoformat(), actor, action, target, detail, prev_hash)) != hash_:
+            return VerifyResult(False, count, seq, "记录内容与其哈希不符(被篡改)")
+        prev, expected_seq, count = hash_, seq + 1, count + 1
+    head = AuditHead.objects.filter(pk=1).first()
+    if head is not None and head.seq != count:
+        return VerifyResult(False, count, count + 1, f"链头记录为第 {head.seq} 条,实际只有 {count} 条(记录被删除)")
+    return VerifyResult(True, count)

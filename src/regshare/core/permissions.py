@@ -1,0 +1,146 @@
+"""The one permission module: default deny.
+
+``POLICY`` maps a permission name to the roles that hold it. A name that is not in the policy
+is held by nobody. Pages declare their permission with ``@page_permission``; API operations with
+``@api_permission``; ``DefaultDenyMiddleware`` refuses any page that declared nothing, and a test
+walks every page and operation as every role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+
+from .models import ApiToken, Department, Role, User
+
+PUBLIC = "public"
+AUTHENTICATED = "authenticated"
+
+ALL_ROLES = frozenset(Role.values)
+R = Role
+
+POLICY: dict[str, frozenset[str]] = {
+    # core
+    "dashboard.view": ALL_ROLES,
+    "notifications.view": ALL_ROLES,
+    "departments.view": ALL_ROLES,
+    "calendar.view": ALL_ROLES,
+    "calendar.edit": frozenset({R.PLATFORM_ADMIN}),
+    "audit.view": frozenset({R.AUDITOR, R.PLATFORM_ADMIN}),
+    "audit.verify": frozenset({R.AUDITOR, R.PLATFORM_ADMIN}),
+    "users.view": frozenset({R.PLATFORM_ADMIN, R.DEPARTMENT_ADMIN}),
+    "users.manage": frozenset({R.PLATFORM_ADMIN, R.DEPARTMENT_ADMIN}),
+    "departments.manage": frozenset({R.PLATFORM_ADMIN}),
+    "tokens.manage": frozenset({R.PLATFORM_ADMIN, R.DEPARTMENT_ADMIN}),
+}
+
+# What a system (API token) may be scoped to; people's roles never flow to tokens.
+TOKEN_SCOPES: dict[str, str] = {
+    "departments.view": "查看部门目录",
+    "notifications.view": "读取本部门通知",
+}
+
+
+def register(policy: dict[str, Iterable[str]], token_scopes: dict[str, str] | None = None) -> None:
+    """Each domain app adds its permissions here at import time (from its own ``policy.py``)."""
+    for name, roles in policy.items():
+        POLICY[name] = frozenset(roles)
+    TOKEN_SCOPES.update(token_scopes or {})
+
+
+@dataclass
+class Principal:
+    """Who is acting: a signed-in person or a department's system holding a token."""
+
+    user: User | None = None
+    token: ApiToken | None = None
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def department(self) -> Department | None:
+        if self.token is not None:
+            return self.token.department
+        return self.user.department if self.user is not None else None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user is not None or self.token is not None
+
+    @classmethod
+    def for_user(cls, user: Any) -> Principal:
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return cls()
+        return cls(user=user, roles=user.role_set)
+
+    @classmethod
+    def for_token(cls, token: ApiToken) -> Principal:
+        return cls(token=token)
+
+    def __str__(self) -> str:
+        if self.token is not None:
+            return f"token:{self.token.prefix}@{self.token.department.code}"
+        return f"user:{self.user.username}" if self.user else "anonymous"
+
+
+def has_perm(principal: Principal, perm: str) -> bool:
+    if perm == PUBLIC:
+        return True
+    if not principal.is_authenticated:
+        return False
+    if perm == AUTHENTICATED:
+        return True
+    if principal.token is not None:
+        return perm in TOKEN_SCOPES and perm in (principal.token.scopes or ())
+    return bool(POLICY.get(perm, frozenset()) & principal.roles)
+
+
+def require(principal: Principal, perm: str) -> None:
+    if not has_perm(principal, perm):
+        raise PermissionDenied(f"无权执行此操作(需要权限 {perm})")
+
+
+def principal_of(request: Any) -> Principal:
+    cached = getattr(request, "principal", None)
+    if cached is not None:
+        return cached
+    principal = Principal.for_user(getattr(request, "user", None))
+    request.principal = principal
+    return principal
+
+
+def page_permission(perm: str) -> Callable:
+    """Declare and enforce the permission of a page view."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            principal = principal_of(request)
+            if perm != PUBLIC and not principal.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            require(principal, perm)
+            return view(request, *args, **kwargs)
+
+        wrapper.regshare_permission = perm
+        return wrapper
+
+    return decorate
+
+
+def api_permission(perm: str) -> Callable:
+    """Declare and enforce the permission of an API operation (authentication already ran)."""
+
+    def decorate(handler: Callable) -> Callable:
+        @wraps(handler)
+        def wrapper(request, *args, **kwargs):
+            require(principal_of(request), perm)
+            return handler(request, *args, **kwargs)
+
+        wrapper.regshare_permission = perm
+        return wrapper
+
+    return decorate
