@@ -50,9 +50,10 @@ class DemoReport:
         return "\n".join(lines)
 
 
-def build(seed: int = 1, entities: int = 5000, echo: Callable[[str], None] = lambda _m: None) -> DemoReport:
+def build(seed: int = 1, entities: int = 5000, echo: Callable[[str], None] = lambda _m: None,
+          steps: tuple[str, ...] = STEPS) -> DemoReport:
     ctx = DemoContext(seed=seed, entities=entities, echo=echo)
-    for module_name in STEPS:
+    for module_name in steps:
         if importlib.util.find_spec(module_name) is None:
             continue
         echo(f"演示数据:{module_name.rsplit('.', 1)[-1]} …")

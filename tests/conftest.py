@@ -1,0 +1,69 @@
+"""Shared fixtures: the demo district's organisation and catalog are loaded once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("REGSHARE_HUEY_IMMEDIATE", "1")
+_LAKE = Path(tempfile.mkdtemp(prefix="regshare-test-lake-"))
+os.environ["REGSHARE_LAKE_DIR"] = str(_LAKE)
+
+BASE_STEPS = ("regshare.demo.org", "regshare.demo.catalog")
+
+
+def build_base_demo() -> None:
+    from regshare.demo import build
+
+    build(seed=1, entities=0, steps=BASE_STEPS)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_lake():
+    yield
+    shutil.rmtree(_LAKE, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        build_base_demo()
+
+
+@pytest.fixture
+def demo(db):
+    """The demo organisation and catalog; rebuilt if a transactional test flushed the database."""
+    from regshare.core.models import User
+
+    if not User.objects.filter(username="admin").exists():
+        build_base_demo()
+    return db
+
+
+@pytest.fixture
+def user_named(demo):
+    from regshare.core.models import User
+
+    return lambda username: User.objects.get(username=username)
+
+
+@pytest.fixture
+def client_as(client, user_named):
+    """``client_as("scjg_liaison")``: a test client signed in as that demo user."""
+
+    def sign_in(username: str):
+        client.force_login(user_named(username))
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def principal_of_user(user_named):
+    from regshare.core.permissions import Principal
+
+    return lambda username: Principal.for_user(user_named(username))
