@@ -10,7 +10,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from regshare.catalog.api import router as catalog_router
 from regshare.core.api import router as core_router
-from regshare.core.auth import api_auth
+from regshare.core.auth import deny_by_default
 from regshare.credit.api import router as credit_router
 from regshare.entities.api import router as entities_router
 from regshare.exchange.api import router as exchange_router
@@ -20,7 +20,7 @@ api = NinjaAPI(
     title="regshare API",
     version="1",
     description="市场准入与市场监管数据共享平台接口。认证: `Authorization: Bearer <令牌>` 或已登录会话。",
-    auth=api_auth,
+    auth=deny_by_default,
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",

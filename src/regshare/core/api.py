@@ -9,7 +9,8 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from . import audit, services, workdays
 from .models import ApiToken, AuditRecord, Department
-from .permissions import PUBLIC, api_permission, principal_of
+from .auth import allow
+from .permissions import AUTHENTICATED, PUBLIC, principal_of
 from .schemas import (
     AddWorkdaysOut,
     AuditRecordOut,
@@ -28,8 +29,7 @@ from .schemas import (
 router = Router(tags=["core"])
 
 
-@router.get("/health", auth=None, summary="健康检查")
-@api_permission(PUBLIC)
+@router.get("/health", summary="健康检查", auth=allow(PUBLIC))
 def health(request):
     from django.db import connection
 
@@ -38,8 +38,7 @@ def health(request):
     return {"status": "ok", "database": connection.vendor}
 
 
-@router.get("/me", response=MeOut, summary="当前身份")
-@api_permission("authenticated")
+@router.get("/me", response=MeOut, summary="当前身份", auth=allow(AUTHENTICATED))
 def me(request):
     principal = principal_of(request)
     if principal.token is not None:
@@ -49,8 +48,7 @@ def me(request):
             "roles": sorted(principal.roles), "scopes": []}
 
 
-@router.get("/departments", response=list[DepartmentOut], summary="部门目录")
-@api_permission("departments.view")
+@router.get("/departments", response=list[DepartmentOut], summary="部门目录", auth=allow("departments.view"))
 @paginate(PageNumberPagination, page_size=50)
 def list_departments(request, q: str = ""):
     departments = Department.objects.filter(active=True)
@@ -59,22 +57,19 @@ def list_departments(request, q: str = ""):
     return departments
 
 
-@router.get("/notifications", response=list[NotificationOut], summary="我的通知")
-@api_permission("notifications.view")
+@router.get("/notifications", response=list[NotificationOut], summary="我的通知", auth=allow("notifications.view"))
 @paginate(PageNumberPagination, page_size=20)
 def list_notifications(request, unread: bool = False):
     items = services.inbox(principal_of(request).user)
     return items.filter(is_read=False) if unread else items
 
 
-@router.post("/notifications/read", response=CountOut, summary="标记已读")
-@api_permission("notifications.view")
+@router.post("/notifications/read", response=CountOut, summary="标记已读", auth=allow("notifications.view"))
 def mark_notifications_read(request, payload: MarkReadIn):
     return {"count": services.mark_read(principal_of(request).user, payload.ids)}
 
 
-@router.get("/workdays/is", response=WorkdayOut, summary="是否工作日")
-@api_permission("calendar.view")
+@router.get("/workdays/is", response=WorkdayOut, summary="是否工作日", auth=allow("calendar.view"))
 def workday_is(request, date: dt.date):
     try:
         return {"date": date, "is_workday": workdays.is_workday(date)}
@@ -82,8 +77,7 @@ def workday_is(request, date: dt.date):
         raise ValidationError(str(exc), code="calendar_year_unknown") from exc
 
 
-@router.get("/workdays/add", response=AddWorkdaysOut, summary="加若干工作日")
-@api_permission("calendar.view")
+@router.get("/workdays/add", response=AddWorkdaysOut, summary="加若干工作日", auth=allow("calendar.view"))
 def workday_add(request, start: dt.date, days: int):
     if not 0 <= days <= 3650:
         raise ValidationError("工作日天数须在 0 到 3650 之间", code="invalid_days")
@@ -93,15 +87,13 @@ def workday_add(request, start: dt.date, days: int):
         raise ValidationError(str(exc), code="calendar_year_unknown") from exc
 
 
-@router.get("/tokens", response=list[TokenOut], summary="接口令牌列表")
-@api_permission("tokens.manage")
+@router.get("/tokens", response=list[TokenOut], summary="接口令牌列表", auth=allow("tokens.manage"))
 @paginate(PageNumberPagination, page_size=50)
 def list_tokens(request):
     return services.tokens_visible_to(principal_of(request))
 
 
-@router.post("/tokens", response={201: TokenIssuedOut}, summary="签发接口令牌(密钥只显示一次)")
-@api_permission("tokens.manage")
+@router.post("/tokens", response={201: TokenIssuedOut}, summary="签发接口令牌(密钥只显示一次)", auth=allow("tokens.manage"))
 def create_token(request, payload: TokenIn):
     principal = principal_of(request)
     department = principal.department
@@ -115,8 +107,7 @@ def create_token(request, payload: TokenIn):
     return 201, {**out, "secret": issued.secret}
 
 
-@router.post("/tokens/{token_id}/revoke", response=TokenOut, summary="吊销接口令牌")
-@api_permission("tokens.manage")
+@router.post("/tokens/{token_id}/revoke", response=TokenOut, summary="吊销接口令牌", auth=allow("tokens.manage"))
 def revoke_token(request, token_id: int):
     token = get_object_or_404(ApiToken, pk=token_id)
     services.revoke_token(principal_of(request), token)
@@ -124,8 +115,7 @@ def revoke_token(request, token_id: int):
     return token
 
 
-@router.get("/audit", response=list[AuditRecordOut], summary="审计日志")
-@api_permission("audit.view")
+@router.get("/audit", response=list[AuditRecordOut], summary="审计日志", auth=allow("audit.view"))
 @paginate(PageNumberPagination, page_size=50)
 def list_audit(request, action: str = "", actor: str = ""):
     records = AuditRecord.objects.all()
@@ -136,8 +126,7 @@ def list_audit(request, action: str = "", actor: str = ""):
     return records
 
 
-@router.get("/audit/verify", response=AuditVerifyOut, summary="校验审计链")
-@api_permission("audit.verify")
+@router.get("/audit/verify", response=AuditVerifyOut, summary="校验审计链", auth=allow("audit.verify"))
 def verify_audit(request):
     result = audit.verify()
     return {"ok": result.ok, "count": result.count, "broken_seq": result.broken_seq, "reason": result.reason}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponseForbidden
 
-# Paths whose views carry their own access control: the API (ApiAuth + api_permission),
+# Paths whose views carry their own access control: the API (ApiAuth with a declared permission),
 # Django's admin (staff only), and static files.
 SELF_GUARDED_PREFIXES = ("/api/", "/admin/", "/static/")
 

@@ -2,7 +2,7 @@
 
 ``POLICY`` maps a permission name to the roles that hold it. A name that is not in the policy
 is held by nobody. Pages declare their permission with ``@page_permission``; API operations with
-``@api_permission``; ``DefaultDenyMiddleware`` refuses any page that declared nothing, and a test
+``auth=allow(...)`` (core.auth); ``DefaultDenyMiddleware`` refuses any page that declared nothing, and a test
 walks every page and operation as every role.
 """
 
@@ -124,21 +124,6 @@ def page_permission(perm: str) -> Callable:
                 return redirect_to_login(request.get_full_path())
             require(principal, perm)
             return view(request, *args, **kwargs)
-
-        wrapper.regshare_permission = perm
-        return wrapper
-
-    return decorate
-
-
-def api_permission(perm: str) -> Callable:
-    """Declare and enforce the permission of an API operation (authentication already ran)."""
-
-    def decorate(handler: Callable) -> Callable:
-        @wraps(handler)
-        def wrapper(request, *args, **kwargs):
-            require(principal_of(request), perm)
-            return handler(request, *args, **kwargs)
 
         wrapper.regshare_permission = perm
         return wrapper
