@@ -8,8 +8,8 @@ from ninja import Router
 from ninja.pagination import PageNumberPagination, paginate
 
 from . import audit, services, workdays
-from .models import ApiToken, AuditRecord, Department
 from .auth import allow
+from .models import ApiToken, AuditRecord, Department
 from .permissions import AUTHENTICATED, PUBLIC, principal_of
 from .schemas import (
     AddWorkdaysOut,

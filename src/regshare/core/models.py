@@ -134,6 +134,9 @@ class AuditHead(models.Model):
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
 
+    def __str__(self) -> str:
+        return f"audit head #{self.seq}"
+
 
 class AuditRecord(models.Model):
     seq = models.BigIntegerField("序号", unique=True)
@@ -187,3 +190,6 @@ class NotificationRead(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["notification", "user"], name="one_read_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.notification_id}"

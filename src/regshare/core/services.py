@@ -15,7 +15,16 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from . import audit
-from .models import ApiToken, CalendarYear, Department, Notification, NotificationRead, Role, User, WorkdayOverride
+from .models import (
+    ApiToken,
+    CalendarYear,
+    Department,
+    Notification,
+    NotificationRead,
+    Role,
+    User,
+    WorkdayOverride,
+)
 from .permissions import TOKEN_SCOPES, Principal, require
 
 # ----------------------------------------------------------------------------- sign-in

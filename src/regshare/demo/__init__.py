@@ -44,7 +44,7 @@ class DemoReport:
     logins: list[tuple[str, str, str]]
 
     def logins_text(self) -> str:
-        lines = ["", "演示账号(密码均为 %s)/ demo logins (password %s):" % (DEMO_PASSWORD, DEMO_PASSWORD)]
+        lines = ["", f"演示账号(密码均为 {DEMO_PASSWORD})/ demo logins (password {DEMO_PASSWORD}):"]
         for username, department, roles in self.logins:
             lines.append(f"  {username:<16} {department:<10} {roles}")
         return "\n".join(lines)
