@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "regshare.exchange",
     "regshare.entities",
     "regshare.credit",
+    "regshare.portal",
 ]
 
 MIDDLEWARE = [

@@ -13,5 +13,6 @@ urlpatterns = [
     path("exchange/", include("regshare.exchange.urls")),
     path("entities/", include("regshare.entities.urls")),
     path("credit/", include("regshare.credit.urls")),
+    path("portal/", include("regshare.portal.urls")),
     path("", include("regshare.core.urls")),
 ]
