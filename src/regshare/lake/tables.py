@@ -1,0 +1,236 @@
+"""The lake: one Delta Lake table per resource under ``settings.REGSHARE_LAKE_DIR / <resource code>``.
+
+Column names are the resource fields' ``code_name``. Every write is one Delta commit, so it is
+atomic: a write that fails or is interrupted before its commit leaves only unreferenced Parquet
+files behind and the previous version reads exactly as before.
+
+``changes`` is computed as a diff of two snapshots (``new EXCEPT old`` in DuckDB), not from the Delta
+change data feed: a full replace rewrites every file, and the change feed would then report every
+row as inserted, while subscribers only want rows that are new or different.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake.exceptions import TableNotFoundError
+from django.conf import settings
+
+from . import hooks
+
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+KEY_META = "regshare.key"
+ROWS_META = "regshare.rows"
+MODE_META = "regshare.mode"
+CHANGE_TYPE = "_change_type"
+
+
+class LakeError(Exception):
+    """A lake operation that cannot be done (unknown table, version, bad key)."""
+
+
+def table_path(code: str) -> Path:
+    if not _CODE.match(code or "") or ".." in code:
+        raise LakeError(f"资源代码不合法: {code!r}")
+    return Path(settings.REGSHARE_LAKE_DIR) / code
+
+
+def exists(code: str) -> bool:
+    return DeltaTable.is_deltatable(str(table_path(code)))
+
+
+def _open(code: str, *, version: int | None = None, as_of: dt.datetime | None = None) -> DeltaTable:
+    path = table_path(code)
+    if not DeltaTable.is_deltatable(str(path)):
+        raise LakeError(f"资源 {code} 尚无数据")
+    table = DeltaTable(str(path))
+    try:
+        if version is not None:
+            table.load_as_version(int(version))
+        elif as_of is not None:
+            if as_of.tzinfo is None:
+                as_of = as_of.replace(tzinfo=dt.UTC)
+            table.load_as_version(as_of)
+    except Exception as exc:  # deltalake raises several types for a version that does not exist
+        wanted = version if version is not None else as_of
+        raise LakeError(f"资源 {code} 没有版本 {wanted}") from exc
+    return table
+
+
+def _plain_types(table: pa.Table) -> pa.Table:
+    """Large/view string types become plain strings so every reader sees one schema."""
+    fields = []
+    changed = False
+    for f in table.schema:
+        t = f.type
+        if pa.types.is_large_string(t) or pa.types.is_string_view(t):
+            t, changed = pa.string(), True
+        elif pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
+            t, changed = pa.binary(), True
+        fields.append(pa.field(f.name, t, nullable=True))
+    return table.cast(pa.schema(fields)) if changed else table
+
+
+def write(code: str, table: pa.Table | pa.RecordBatchReader, *, mode: str = "replace",
+          key: list[str] | None = None, notify: bool = True) -> int:
+    """Write a new version of the resource's table and return its version number.
+
+    ``mode="replace"`` makes the table exactly ``table``; ``mode="merge"`` upserts on ``key``
+    (rows whose key matches are updated, others inserted; rows absent from ``table`` stay).
+    The key is remembered in the commit so that ``changes`` can tell inserts from updates.
+    ``notify=False`` is for callers (the ingest service) that fire ``hooks`` themselves after
+    recording the load in the relational database.
+    """
+    if mode not in ("replace", "merge"):
+        raise LakeError(f"未知的写入方式: {mode}")
+    key = list(key or [])
+    path = table_path(code)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = table.schema.names
+    missing = [k for k in key if k not in columns]
+    if missing:
+        raise LakeError(f"主键字段不在数据中: {', '.join(missing)}")
+    rows = table.num_rows if isinstance(table, pa.Table) else None
+    meta = {KEY_META: ",".join(key), MODE_META: mode}
+    if rows is not None:
+        meta[ROWS_META] = str(rows)
+    commit = CommitProperties(custom_metadata=meta)
+    is_table = DeltaTable.is_deltatable(str(path))
+    if mode == "merge" and is_table:
+        if not key:
+            raise LakeError("合并写入须指定主键")
+        if not isinstance(table, pa.Table):
+            table = table.read_all()
+        table = _plain_types(table)
+        target = DeltaTable(str(path))
+        predicate = " AND ".join(f't."{k}" = s."{k}"' for k in key)
+        (target.merge(table, predicate=predicate, source_alias="s", target_alias="t", merge_schema=True,
+                      commit_properties=commit)
+         .when_matched_update_all().when_not_matched_insert_all().execute())
+    else:
+        if isinstance(table, pa.Table):
+            table = _plain_types(table)
+        write_deltalake(str(path), table, mode="overwrite", schema_mode="overwrite" if is_table else None,
+                        commit_properties=commit)
+    version = DeltaTable(str(path)).version()
+    if notify:
+        hooks.fire(code, version, mode)
+    return version
+
+
+def current_version(code: str) -> int | None:
+    path = table_path(code)
+    if not DeltaTable.is_deltatable(str(path)):
+        return None
+    return DeltaTable(str(path)).version()
+
+
+def dataset(code: str, *, version: int | None = None, as_of: dt.datetime | None = None) -> pads.Dataset:
+    """The snapshot as a pyarrow dataset (DuckDB reads it without copying: ``con.register(name, ds)``)."""
+    return _open(code, version=version, as_of=as_of).to_pyarrow_dataset()
+
+
+def read(code: str, *, columns: list[str] | None = None, version: int | None = None,
+         as_of: dt.datetime | None = None) -> pa.Table:
+    ds = dataset(code, version=version, as_of=as_of)
+    if columns is not None:
+        unknown = [c for c in columns if c not in ds.schema.names]
+        if unknown:
+            raise LakeError(f"资源 {code} 没有字段: {', '.join(unknown)}")
+    return _plain_types(ds.to_table(columns=columns))
+
+
+def _key_of(code: str, version: int) -> list[str]:
+    for entry in _raw_history(code):
+        if entry.get("version") == version:
+            text = entry.get(KEY_META) or ""
+            return [k for k in text.split(",") if k]
+    return []
+
+
+def changes(code: str, from_version: int, to_version: int | None = None) -> pa.Table:
+    """Rows present in ``to_version`` (default: current) that are new or different since ``from_version``.
+
+    Computed as ``snapshot(to) EXCEPT snapshot(from)`` in DuckDB over the two Delta snapshots, so
+    it is right whatever the writes in between were (replace, merge, several of each). A column
+    ``_change_type`` says ``insert`` (key not present before) or ``update`` (key present, values
+    changed); without a known key every changed row is reported as ``insert``. Deleted rows are
+    not reported.
+    """
+    import duckdb
+
+    to_version = current_version(code) if to_version is None else to_version
+    if to_version is None:
+        raise LakeError(f"资源 {code} 尚无数据")
+    if from_version < 0 or from_version > to_version:
+        raise LakeError(f"版本区间不合法: {from_version}..{to_version}")
+    new = dataset(code, version=to_version)
+    old = dataset(code, version=from_version)
+    key = [k for k in _key_of(code, to_version) if k in new.schema.names and k in old.schema.names]
+    names = new.schema.names
+    con = duckdb.connect()
+    try:
+        con.register("new_rows", new)
+        con.register("old_rows", old)
+        select_new = ", ".join(f'"{c}"' for c in names)
+        select_old = ", ".join(f'"{c}"' if c in old.schema.names else f'NULL AS "{c}"' for c in names)
+        diff = f"SELECT {select_new} FROM new_rows EXCEPT SELECT {select_old} FROM old_rows"
+        if key:
+            on = " AND ".join(f'd."{k}" IS NOT DISTINCT FROM o."{k}"' for k in key)
+            sql = (f"SELECT d.*, CASE WHEN EXISTS (SELECT 1 FROM old_rows o WHERE {on}) THEN 'update' "
+                   f"ELSE 'insert' END AS {CHANGE_TYPE} FROM ({diff}) d")
+        else:
+            sql = f"SELECT *, 'insert' AS {CHANGE_TYPE} FROM ({diff})"
+        result = con.sql(sql).to_arrow_table()
+    finally:
+        con.close()
+    return _plain_types(result)
+
+
+def _raw_history(code: str) -> list[dict]:
+    path = table_path(code)
+    if not DeltaTable.is_deltatable(str(path)):
+        return []
+    return DeltaTable(str(path)).history()
+
+
+def history(code: str) -> list[dict]:
+    """Versions newest first: ``version``, ``timestamp`` (aware datetime), ``operation``, ``mode``, ``rows``, ``key``."""
+    out = []
+    for entry in _raw_history(code):
+        ts = entry.get("timestamp")
+        when = dt.datetime.fromtimestamp(ts / 1000, tz=dt.UTC) if isinstance(ts, int | float) else None
+        rows = entry.get(ROWS_META)
+        metrics = entry.get("operationMetrics") or {}
+        if rows is None and entry.get("operation") == "MERGE":
+            rows = None  # merge reports touched rows below; the table size is asked for separately
+        out.append({
+            "version": entry.get("version"),
+            "timestamp": when,
+            "operation": entry.get("operation"),
+            "mode": entry.get(MODE_META, ""),
+            "rows": int(rows) if rows not in (None, "") else None,
+            "rows_inserted": metrics.get("num_target_rows_inserted"),
+            "rows_updated": metrics.get("num_target_rows_updated"),
+            "key": [k for k in (entry.get(KEY_META) or "").split(",") if k],
+        })
+    return out
+
+
+def row_count(code: str, *, version: int | None = None) -> int:
+    return dataset(code, version=version).count_rows()
+
+
+def drop(code: str) -> None:
+    """Remove a resource's table entirely (tests and demo resets only)."""
+    import shutil
+
+    try:
+        shutil.rmtree(table_path(code))
+    except (FileNotFoundError, TableNotFoundError):
+        pass
