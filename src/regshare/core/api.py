@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from . import audit, services, workdays
@@ -104,7 +104,7 @@ def create_token(request, payload: TokenIn):
     issued = services.issue_token(principal, department=department, name=payload.name, scopes=payload.scopes,
                                   days_valid=payload.days_valid)
     out = TokenOut.from_orm(issued.token).dict()
-    return 201, {**out, "secret": issued.secret}
+    return Status(201, {**out, "secret": issued.secret})
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut, summary="吊销接口令牌", auth=allow("tokens.manage"))

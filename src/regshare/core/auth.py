@@ -50,7 +50,7 @@ def identify(request: HttpRequest) -> Principal | None:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             return None
-        token = services.authenticate_token(secret.strip())
+        token = services.authenticate_token(secret.strip(), {"method": request.method, "path": request.path})
         if token is not None:
             principal = Principal.for_token(token)
     else:

@@ -127,7 +127,10 @@ def revoke_token(actor: Principal, token: ApiToken) -> None:
         audit.record(actor, "token.revoke", token)
 
 
-def authenticate_token(secret: str) -> ApiToken | None:
+TOKEN_USE_AUDIT_INTERVAL = dt.timedelta(minutes=1)
+
+
+def authenticate_token(secret: str, context: dict | None = None) -> ApiToken | None:
     """The token behind a presented secret, if it is valid now. Use is audited."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
@@ -140,7 +143,13 @@ def authenticate_token(secret: str) -> ApiToken | None:
         audit.record(f"token:{token.prefix}", "token.rejected", token,
                      {"reason": "revoked" if token.revoked_at else "expired"})
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    # Token use is recorded once per token per minute: each data read is audited by the service
+    # that serves it, so a record per request here would only double the chain's write load.
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_AUDIT_INTERVAL:
+        with transaction.atomic():
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            audit.record(f"token:{token.prefix}@{token.department.code}", "token.use", token, context or {})
+        token.last_used_at = now
     return token
 
 

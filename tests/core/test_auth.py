@@ -1,0 +1,143 @@
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from regshare.core.models import ApiToken, AuditRecord, User
+from regshare.core.services import issue_token
+
+
+def _login(client, username, password):
+    return client.post("/login/", {"username": username, "password": password})
+
+
+def test_login_page_is_chinese_and_public(client, demo):
+    response = client.get("/login/")
+    assert response.status_code == 200
+    assert "用户登录" in response.content.decode()
+
+
+def test_passwords_are_hashed_with_argon2(demo):
+    assert User.objects.get(username="admin").password.startswith("argon2")
+
+
+def test_login_success_and_logout_are_audited(client, demo):
+    response = _login(client, "scjg_liaison", "Demo@2026")
+    assert response.status_code == 302 and response.url == "/"
+    assert AuditRecord.objects.filter(action="login.success", actor="user:scjg_liaison").exists()
+    client.post("/logout/")
+    assert AuditRecord.objects.filter(action="logout", actor="user:scjg_liaison").exists()
+    assert client.get("/").status_code == 302
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(client, demo):
+    for _ in range(4):
+        response = _login(client, "scjg_reviewer", "wrong-password")
+        assert "用户名或密码错误" in response.content.decode()
+    response = _login(client, "scjg_reviewer", "wrong-password")
+    assert "锁定" in response.content.decode()
+    user = User.objects.get(username="scjg_reviewer")
+    assert user.locked_until is not None
+    assert dt.timedelta(minutes=14) < user.locked_until - timezone.now() <= dt.timedelta(minutes=15)
+    # Even the right password is refused while locked.
+    response = _login(client, "scjg_reviewer", "Demo@2026")
+    assert response.status_code == 200 and "锁定" in response.content.decode()
+    assert AuditRecord.objects.filter(action="login.failed", actor="user:scjg_reviewer").count() == 5
+    # After the lock-out the right password works again.
+    User.objects.filter(pk=user.pk).update(locked_until=timezone.now() - dt.timedelta(seconds=1))
+    assert _login(client, "scjg_reviewer", "Demo@2026").status_code == 302
+
+
+def test_unknown_user_failure_is_audited_without_error(client, demo):
+    response = _login(client, "nobody", "x")
+    assert "用户名或密码错误" in response.content.decode()
+    assert AuditRecord.objects.filter(action="login.failed", actor="user:nobody").exists()
+
+
+def test_open_redirect_is_refused(client, demo):
+    response = client.post("/login/", {"username": "scjg_liaison", "password": "Demo@2026",
+                                       "next": "https://evil.example.com/"})
+    assert response.url == "/"
+
+
+@pytest.fixture
+def issued(principal_of_user, user_named):
+    admin = principal_of_user("scjg_admin")
+    return issue_token(admin, department=user_named("scjg_admin").department, name="登记系统",
+                       scopes=["departments.view"], days_valid=30)
+
+
+def test_token_secret_is_shown_once_and_stored_hashed(issued):
+    token = ApiToken.objects.get(pk=issued.token.pk)
+    assert issued.secret not in token.secret_hash
+    assert issued.secret.startswith("rs_") and len(issued.secret) > 40
+    assert AuditRecord.objects.filter(action="token.issue").exists()
+
+
+def test_token_authenticates_within_scope(client, issued):
+    headers = {"Authorization": f"Bearer {issued.secret}"}
+    me = client.get("/api/v1/me", headers=headers)
+    assert me.status_code == 200
+    assert me.json()["kind"] == "system" and me.json()["department"]["name"] == "区市场监管局"
+    assert client.get("/api/v1/departments", headers=headers).status_code == 200
+    # Out of scope: a person's permission never flows to a token.
+    assert client.get("/api/v1/audit", headers=headers).status_code == 403
+    assert AuditRecord.objects.filter(action="token.use").exists()
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t.secret[:-2] + "xx",  # forged
+        lambda t: "rs_" + "A" * 43,  # unknown
+        lambda t: "not-a-token",
+    ],
+)
+def test_forged_tokens_are_rejected(client, issued, mangle):
+    response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {mangle(issued)}"})
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
+
+
+def test_revoked_and_expired_tokens_stop_working(client, issued, principal_of_user):
+    from regshare.core.services import revoke_token
+
+    headers = {"Authorization": f"Bearer {issued.secret}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    ApiToken.objects.filter(pk=issued.token.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    ApiToken.objects.filter(pk=issued.token.pk).update(expires_at=timezone.now() + dt.timedelta(days=1))
+    revoke_token(principal_of_user("scjg_admin"), ApiToken.objects.get(pk=issued.token.pk))
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    assert AuditRecord.objects.filter(action="token.revoke").exists()
+
+
+def test_department_admin_cannot_issue_for_another_department(principal_of_user, user_named):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        issue_token(principal_of_user("scjg_admin"), department=user_named("swj_admin").department,
+                    name="x", scopes=["departments.view"])
+
+
+def test_token_api_issues_and_refuses_bad_input(client_as):
+    client = client_as("swj_admin")
+    before = ApiToken.objects.count()
+    bad = client.post("/api/v1/tokens", {"name": "x", "scopes": ["no.such.scope"]}, content_type="application/json")
+    assert bad.status_code == 400 and "未知的权限范围" in bad.json()["message"]
+    assert ApiToken.objects.count() == before
+    good = client.post("/api/v1/tokens", {"name": "税务系统", "scopes": ["departments.view"], "days_valid": 10},
+                       content_type="application/json")
+    assert good.status_code == 201 and good.json()["secret"].startswith("rs_")
+    listed = client.get("/api/v1/tokens").json()
+    assert listed["count"] == 1 and "secret" not in listed["items"][0]
+
+
+def test_session_writes_need_csrf(demo, user_named):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user_named("swj_admin"))
+    response = client.post("/api/v1/tokens", {"name": "x", "scopes": ["departments.view"]},
+                           content_type="application/json")
+    assert response.status_code == 401
