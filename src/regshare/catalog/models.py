@@ -102,6 +102,17 @@ class Resource(models.Model):
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
     related = models.ManyToManyField("self", blank=True, verbose_name="关联资源")
     max_invalid_fraction = models.FloatField("可容忍无效行比例", default=0.05)
+    # 类/项/目 of the catalog classification (GB/T 21063.4); the identifier is "<类><项><目>/<code>".
+    catalog_class = models.CharField("分类·类", max_length=8, blank=True)
+    catalog_item = models.CharField("分类·项", max_length=8, blank=True)
+    catalog_subitem = models.CharField("分类·目", max_length=8, blank=True)
+    submitted_at = models.DateTimeField("提交审核时间", null=True, blank=True)
+    successor = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="predecessors", verbose_name="替代资源")
+    retire_requested_at = models.DateTimeField("申请下线时间", null=True, blank=True)
+    retire_reason = models.CharField("下线原因", max_length=500, blank=True)
+    retire_on = models.DateField("计划下线日期", null=True, blank=True)
+    offline_at = models.DateTimeField("下线时间", null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -113,6 +124,12 @@ class Resource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def identifier(self) -> str:
+        """The GB/T 21063 style identifier: classification front part / department-sequence back part."""
+        front = "".join(x for x in (self.catalog_class, self.catalog_item, self.catalog_subitem) if x)
+        return f"{front}/{self.code}" if front else self.code
 
 
 class ResourceField(models.Model):
@@ -139,3 +156,118 @@ class ResourceField(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}({self.code_name})"
+
+
+# ----------------------------------------------------------------------------- additions (migration 0002)
+
+class DemandStatus(models.TextChoices):
+    OPEN = "open", "待满足"
+    MATCHED = "matched", "已匹配"
+    CLOSED = "closed", "已关闭"
+
+
+class ResourceVersion(models.Model):
+    """A snapshot of a published resource's schema and metadata; a schema change of a published resource adds one."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="versions", verbose_name="数据资源")
+    version = models.PositiveIntegerField("版本")
+    schema = models.JSONField("数据项快照", default=list)
+    metadata = models.JSONField("元数据快照", default=dict)
+    note = models.CharField("变更说明", max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "目录版本"
+        ordering = ["resource", "-version"]
+        constraints = [models.UniqueConstraint(fields=["resource", "version"], name="resource_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} v{self.version}"
+
+
+class StatusChange(models.Model):
+    """The status history of a resource (提交、发布、退回、申请下线、下线)."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="status_changes",
+                                 verbose_name="数据资源")
+    from_status = models.CharField("原状态", max_length=16, blank=True)
+    to_status = models.CharField("新状态", max_length=16)
+    action = models.CharField("操作", max_length=40)
+    note = models.CharField("说明", max_length=500, blank=True)
+    actor = models.CharField("操作者", max_length=150)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "状态变更记录"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} {self.action}"
+
+
+class CatalogStamp(models.Model):
+    """One row whose value changes with every catalog change, so each process knows when its search index is stale."""
+
+    value = models.CharField(max_length=40)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class UpdateObligation(models.Model):
+    """A department's duty to update its catalog within 15 working days of a change of law or duties (002 第八条)."""
+
+    class Reason(models.TextChoices):
+        DUTY = "duty", "行政管理职能变化"
+        LAW = "law", "法律法规修订"
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="catalog_obligations",
+                                   verbose_name="部门")
+    reason = models.CharField("原因", max_length=16, choices=Reason.choices)
+    description = models.TextField("变化说明")
+    changed_on = models.DateField("变化发生日期")
+    due_date = models.DateField("目录更新期限")
+    fulfilled_at = models.DateTimeField("完成时间", null=True, blank=True)
+    fulfilled_note = models.CharField("完成说明", max_length=500, blank=True)
+    overdue_flagged_at = models.DateTimeField("逾期提醒时间", null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "目录更新义务"
+        ordering = ["fulfilled_at", "due_date", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.department} {self.get_reason_display()} 期限 {self.due_date}"
+
+
+class Demand(models.Model):
+    """An entry of the 政务数据需求清单."""
+
+    title = models.CharField("所需数据", max_length=200)
+    requester = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="catalog_demands",
+                                  verbose_name="需求部门")
+    provider = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                 verbose_name="拟提供部门")
+    purpose = models.TextField("用途", blank=True)
+    scenario = models.TextField("应用场景", blank=True)
+    fields_wanted = models.TextField("所需信息项", blank=True)
+    frequency = models.CharField("更新频率", max_length=16, choices=Frequency.choices, default=Frequency.MONTHLY)
+    status = models.CharField("状态", max_length=16, choices=DemandStatus.choices, default=DemandStatus.OPEN)
+    matched_resource = models.ForeignKey(Resource, null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="demands", verbose_name="匹配资源")
+    note = models.CharField("备注", max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "数据需求"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,37 @@
+"""Dashboard pending items of the catalog."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils import timezone
+
+from regshare.core.dashboard import PendingItem
+from regshare.core.permissions import Principal, has_perm
+
+from . import services
+from .models import Demand, DemandStatus, Resource, Status, UpdateObligation
+
+
+def pending_items(principal: Principal) -> list[PendingItem]:
+    if principal.user is None or not has_perm(principal, "catalog.view"):
+        return []
+    items: list[PendingItem] = []
+    today = timezone.localdate()
+    obligations = UpdateObligation.objects.filter(fulfilled_at__isnull=True).select_related("department")
+    if services.is_bureau(principal) and has_perm(principal, "catalog.review"):
+        for resource in Resource.objects.filter(status=Status.DRAFT, submitted_at__isnull=False)[:20]:
+            items.append(PendingItem("目录审核", f"审核发布:{resource.code} {resource.name}",
+                                     reverse("catalog:detail", args=[resource.code])))
+        for obligation in obligations.filter(due_date__lt=today)[:20]:
+            items.append(PendingItem("目录更新", f"{obligation.department.name}目录更新逾期",
+                                     reverse("catalog:obligations"), str(obligation.due_date), True))
+        unmet = Demand.objects.filter(status=DemandStatus.OPEN).count()
+        if unmet:
+            items.append(PendingItem("需求清单", f"未满足的数据需求 {unmet} 项",
+                                     reverse("catalog:demands") + "?status=open"))
+    elif has_perm(principal, "catalog.obligation") and principal.department is not None:
+        for obligation in obligations.filter(department=principal.department):
+            items.append(PendingItem("目录更新", f"更新本部门数据资源目录({obligation.get_reason_display()})",
+                                     reverse("catalog:obligations"), str(obligation.due_date),
+                                     obligation.due_date < today))
+    return items
