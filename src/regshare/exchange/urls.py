@@ -1,3 +1,23 @@
+from django.urls import path
+
+from . import views
+
 app_name = "exchange"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("applications/", views.applications, name="applications"),
+    path("applications/new/", views.apply, name="apply"),
+    path("applications/<int:app_id>/", views.application, name="application"),
+    path("dedicated/<str:code>/", views.dedicated, name="dedicated"),
+    path("queue/", views.queue, name="queue"),
+    path("grants/", views.grants, name="grants"),
+    path("grants/<int:grant_id>/", views.grant, name="grant"),
+    path("packages/<int:package_id>/download/", views.package_download, name="package_download"),
+    path("packages/<int:package_id>/handover/", views.package_handover, name="package_handover"),
+    path("subscriptions/", views.subscriptions, name="subscriptions"),
+    path("subscriptions/<int:sub_id>/", views.subscription_action, name="subscription_action"),
+    path("corrections/", views.corrections, name="corrections"),
+    path("corrections/<int:correction_id>/", views.correction, name="correction"),
+    path("access-logs/", views.access_logs, name="access_logs"),
+    path("access-logs/<str:code>/", views.access_log, name="access_log"),
+]

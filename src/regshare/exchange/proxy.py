@@ -1,0 +1,100 @@
+"""接口代理: a provider's own HTTP service registered as a resource; consumers call it through the
+platform with the same token, grant, field limits, masking, audit and receipts.
+
+The provider's service answers JSON: a list of objects, or an object with ``rows``/``data``/``items``
+holding that list (or a single object). Only granted fields pass; tagged fields are masked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import httpx
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from ninja.errors import HttpError
+
+from regshare.catalog.models import Resource
+from regshare.core import audit
+from regshare.core.permissions import Principal, require
+
+from .masking import mask_rows
+from .models import ProxyEndpoint
+
+ROW_KEYS = ("rows", "data", "items")
+
+
+def register_proxy(actor: Principal, resource: Resource, base_url: str, timeout: float = 10.0) -> ProxyEndpoint:
+    require(actor, "exchange.provide")
+    if actor.department is None or actor.department.pk != resource.provider_id:
+        raise PermissionDenied("只有提供部门可以登记代理接口")
+    base_url = (base_url or "").strip().rstrip("/")
+    if not base_url.startswith(("http://", "https://")) or len(base_url) > 500:
+        raise ValidationError("服务地址须为 http(s) 地址", code="bad_url")
+    if not 0.5 <= timeout <= 60:
+        raise ValidationError("超时须在 0.5 到 60 秒之间", code="bad_timeout")
+    with transaction.atomic():
+        endpoint, _ = ProxyEndpoint.objects.update_or_create(
+            resource=resource, defaults={"base_url": base_url, "timeout": timeout, "registered_by": actor.user})
+        audit.record(actor, "exchange.proxy.register", resource, {"url": base_url})
+    return endpoint
+
+
+def _rows_of(payload) -> tuple[list[dict], str | None]:
+    if isinstance(payload, list):
+        return [r for r in payload if isinstance(r, dict)], None
+    if isinstance(payload, dict):
+        for key in ROW_KEYS:
+            if isinstance(payload.get(key), list):
+                return [r for r in payload[key] if isinstance(r, dict)], key
+        return [payload], ""
+    raise HttpError(502, "提供部门接口返回的不是 JSON 对象或数组")
+
+
+def proxy_call(principal: Principal, resource: Resource, path: str, params: dict, *,
+               want_receipt: bool = False) -> tuple[object, dict | None]:
+    """Forward a GET to the provider's service and return (masked payload, signed receipt or None)."""
+    from .access import _record_access, _scope
+
+    scope = _scope(principal, resource)
+    endpoint = ProxyEndpoint.objects.filter(resource=resource).first()
+    if endpoint is None:
+        raise ValidationError("该资源未登记代理接口", code="no_proxy")
+    path = (path or "").lstrip("/")
+    if ".." in path.split("/"):
+        raise ValidationError("路径不合法", code="bad_path")
+    forwarded = {k: v for k, v in params.items() if k != "receipt"}
+    for name in forwarded:
+        if name not in scope.fields:
+            raise ValidationError(f"数据项 {name} 未获授权,不能用于查询", code="field_not_granted")
+    for name, allowed in scope.row_filter.items():
+        if name not in forwarded or forwarded[name] not in allowed:
+            raise ValidationError(f"授权限定了 {name} 的取值,请在查询中指明允许的值", code="row_filter")
+    try:
+        response = httpx.get(f"{endpoint.base_url}/{path}" if path else endpoint.base_url, params=forwarded,
+                             timeout=endpoint.timeout)
+    except httpx.HTTPError as exc:
+        raise HttpError(502, f"提供部门接口不可用: {type(exc).__name__}") from exc
+    if response.status_code >= 400:
+        raise HttpError(502, f"提供部门接口返回错误 HTTP {response.status_code}")
+    try:
+        payload = response.json()
+    except ValueError as exc:
+        raise HttpError(502, "提供部门接口返回的不是 JSON") from exc
+    rows, key = _rows_of(payload)
+    visible = set(scope.fields)
+    rows = [{k: v for k, v in row.items() if k in visible} for row in rows]
+    for name, allowed in scope.row_filter.items():
+        rows = [r for r in rows if str(r.get(name)) in allowed]
+    rows = mask_rows(rows, scope.tags, scope.clear)
+    if key is None:
+        result: object = rows
+    elif key == "":
+        result = rows[0] if rows else {}
+    else:
+        result = {**{k: v for k, v in payload.items() if k not in ROW_KEYS}, key: rows}
+    digest = hashlib.sha256(json.dumps(result, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+    query = {"path": path, **forwarded}
+    signed = _record_access(principal, scope, -1, query, len(rows), digest, "proxy", want_receipt)
+    return result, signed

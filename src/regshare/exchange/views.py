@@ -1,0 +1,322 @@
+"""Pages of the sharing workflow. Thin: each view calls services and renders."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from regshare.catalog.models import Resource, ShareType, Status
+from regshare.core.permissions import has_perm, page_permission, principal_of
+
+from . import services
+from .forms import (
+    AnswerForm,
+    ApplicationForm,
+    CorrectionForm,
+    DecisionForm,
+    DestructionForm,
+    HandoverForm,
+    NoteForm,
+    ReasonForm,
+    SubscriptionForm,
+)
+from .models import ApplicationStatus, GrantStatus, OfflinePackage, Stage
+
+
+def _page(request, items, per_page: int = 20):
+    return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def _errors(request, exc: ValidationError) -> None:
+    messages.error(request, ";".join(exc.messages))
+
+
+@page_permission("exchange.view")
+def applications(request):
+    principal = principal_of(request)
+    items = services.applications_for(principal)
+    q, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
+    if q:
+        items = items.filter(Q(number__icontains=q) | Q(resource__name__icontains=q) | Q(resource__code__icontains=q))
+    if status:
+        items = items.filter(status=status)
+    return render(request, "exchange/applications.html", {
+        "page": _page(request, items), "q": q, "status": status, "statuses": ApplicationStatus.choices,
+        "can_apply": has_perm(principal, "exchange.apply")})
+
+
+@page_permission("exchange.apply")
+def apply(request):
+    principal = principal_of(request)
+    code = request.POST.get("resource") or request.GET.get("resource", "")
+    resource = Resource.objects.filter(code=code, status=Status.PUBLISHED).first() if code else None
+    choices = [(f.code_name, f"{f.name}({f.code_name})") for f in resource.fields.all()] if resource else []
+    form = ApplicationForm(request.POST or None, request.FILES or None, field_choices=choices,
+                           initial={"resource": code})
+    if request.method == "POST" and resource is None:
+        form.add_error("resource", "资源不存在或未发布")
+    elif request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            application = services.submit_application(principal, services.ApplicationInput(
+                resource=resource, fields=data["fields"], clear_fields=data["clear_fields"], purpose=data["purpose"],
+                scenario=data["scenario"], legal_basis=data["legal_basis"], period_start=data["period_start"],
+                period_end=data["period_end"], approval_file=data["approval_file"]))
+            messages.success(request, f"申请 {application.number} 已提交,平台将在规定期限内完成符合性审查。")
+            return redirect("exchange:application", application.pk)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    resources = Resource.objects.filter(status=Status.PUBLISHED).exclude(share_type=ShareType.NONE).order_by("code")
+    return render(request, "exchange/apply.html", {"form": form, "resource": resource,
+                                                   "resources": resources[:200]})
+
+
+@require_POST
+@page_permission("exchange.apply")
+def dedicated(request, code: str):
+    resource = get_object_or_404(Resource, code=code, status=Status.PUBLISHED)
+    try:
+        item = services.open_dedicated_grant(principal_of(request), resource)
+    except ValidationError as exc:
+        _errors(request, exc)
+        return redirect("exchange:apply")
+    messages.success(request, "本部门为该资源的专用部门,已开通直接使用。")
+    return redirect("exchange:grant", item.pk)
+
+
+@page_permission("exchange.view")
+def application(request, app_id: int):
+    principal = principal_of(request)
+    item = get_object_or_404(services.applications_for(principal), pk=app_id)
+    step = item.current_step()
+    can_act = step is not None and services.can_act_on(principal, step)
+    is_requester = principal.department is not None and principal.department.pk == item.requester_id
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "review":
+                form = DecisionForm(request.POST)
+                if form.is_valid():
+                    d = form.cleaned_data
+                    if step is not None and step.stage == Stage.COORDINATION:
+                        services.coordinate(principal, item, d["approve"], d["reason"])
+                    else:
+                        services.review(principal, item, d["approve"], d["reason"])
+            elif action == "negotiate":
+                services.start_negotiation(principal, item, request.POST.get("note", ""))
+            elif action == "negotiation_result":
+                services.conclude_negotiation(principal, item, request.POST.get("agreed") == "1",
+                                              request.POST.get("note", ""))
+            elif action == "withdraw":
+                services.withdraw(principal, item)
+            messages.success(request, "已办理。")
+            return redirect("exchange:application", item.pk)
+        except ValidationError as exc:
+            _errors(request, exc)
+    return render(request, "exchange/application.html", {
+        "item": item, "steps": item.steps.order_by("id"), "step": step, "can_act": can_act,
+        "is_requester": is_requester, "decision_form": DecisionForm(), "note_form": NoteForm(),
+        "grant": getattr(item, "grant", None) if item.status == ApplicationStatus.APPROVED else None})
+
+
+@page_permission("exchange.review")
+def queue(request):
+    principal = principal_of(request)
+    steps = services.review_queue(principal)
+    stage = request.GET.get("stage", "")
+    q = request.GET.get("q", "").strip()
+    if stage:
+        steps = [s for s in steps if s.stage == stage]
+    if q:
+        steps = [s for s in steps if q in s.application.number or q in s.application.resource.name]
+    return render(request, "exchange/queue.html", {"page": _page(request, steps), "today": services.today(),
+                                                   "stage": stage, "q": q, "stages": Stage.choices})
+
+
+@page_permission("exchange.view")
+def grants(request):
+    items = services.grants_for(principal_of(request))
+    q, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
+    if q:
+        items = items.filter(Q(resource__name__icontains=q) | Q(resource__code__icontains=q)
+                             | Q(consumer__name__icontains=q))
+    if status:
+        items = items.filter(status=status)
+    return render(request, "exchange/grants.html", {"page": _page(request, items), "q": q, "status": status,
+                                                    "statuses": GrantStatus.choices})
+
+
+@page_permission("exchange.view")
+def grant(request, grant_id: int):
+    principal = principal_of(request)
+    item = get_object_or_404(services.grants_for(principal), pk=grant_id)
+    issued = None
+    package_key = None
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "revoke":
+                services.revoke_grant(principal, item, request.POST.get("reason", ""))
+                messages.success(request, "授权已收回,绑定的令牌和订阅已立即停止。")
+            elif action == "token":
+                issued = services.issue_grant_token(principal, item, request.POST.get("name", "") or "授权令牌")
+            elif action == "destruction":
+                form = DestructionForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError("请完整填写销毁记录", code="missing_text")
+                services.record_destruction(principal, item, **form.cleaned_data)
+                messages.success(request, "销毁记录已登记。")
+            elif action == "subscribe":
+                form = SubscriptionForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError("回调地址无效", code="bad_url")
+                sub = services.subscribe(principal, item, form.cleaned_data["url"],
+                                         from_version=form.cleaned_data["from_version"])
+                messages.success(request, f"订阅已创建,签名密钥(仅显示一次):{sub.secret}")
+            elif action == "package":
+                record, _blob, package_key = services.build_offline_package(principal, item)
+                messages.success(request, f"离线共享包 {record.file_name} 已生成。")
+            if issued is None and package_key is None:
+                return redirect("exchange:grant", item.pk)
+        except ValidationError as exc:
+            _errors(request, exc)
+    is_consumer = principal.department is not None and principal.department.pk == item.consumer_id
+    is_provider = principal.department is not None and principal.department.pk == item.resource.provider_id
+    return render(request, "exchange/grant.html", {
+        "item": item, "issued": issued, "package_key": package_key, "is_consumer": is_consumer,
+        "is_provider": is_provider, "live": services.grant_is_live(item),
+        "can_revoke": has_perm(principal, "exchange.revoke") and (is_provider or services.is_data_bureau(principal)),
+        "reason_form": ReasonForm(), "destruction_form": DestructionForm(), "subscription_form": SubscriptionForm(),
+        "handover_form": HandoverForm(), "packages": item.offline_packages.all(),
+        "destructions": item.destructions.all(), "subscriptions": item.subscriptions.all()})
+
+
+@page_permission("exchange.provide")
+def package_download(request, package_id: int):
+    principal = principal_of(request)
+    package = get_object_or_404(OfflinePackage, pk=package_id)
+    get_object_or_404(services.grants_for(principal), pk=package.grant_id)
+    from .offline import package_dir
+
+    path = package_dir() / package.file_name
+    response = HttpResponse(path.read_bytes(), content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="{package.file_name}"'
+    return response
+
+
+@require_POST
+@page_permission("exchange.provide")
+def package_handover(request, package_id: int):
+    principal = principal_of(request)
+    package = get_object_or_404(OfflinePackage, pk=package_id)
+    form = HandoverForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("请完整填写交接记录", code="missing_text")
+        services.record_handover(principal, package, **form.cleaned_data)
+        messages.success(request, "交接记录已登记。")
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("exchange:grant", package.grant_id)
+
+
+@page_permission("exchange.view")
+def subscriptions(request):
+    items = services.subscriptions_for(principal_of(request))
+    q = request.GET.get("q", "").strip()
+    if q:
+        items = items.filter(Q(url__icontains=q) | Q(grant__resource__name__icontains=q))
+    return render(request, "exchange/subscriptions.html", {"page": _page(request, items), "q": q})
+
+
+@require_POST
+@page_permission("exchange.subscribe")
+def subscription_action(request, sub_id: int):
+    principal = principal_of(request)
+    item = get_object_or_404(services.subscriptions_for(principal), pk=sub_id)
+    try:
+        if request.POST.get("action") == "replay":
+            services.replay(principal, item, int(request.POST.get("from_version") or 0))
+            messages.success(request, "已重放。")
+        else:
+            services.unsubscribe(principal, item)
+            messages.success(request, "订阅已取消。")
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("exchange:subscriptions")
+
+
+@page_permission("exchange.view")
+def corrections(request):
+    principal = principal_of(request)
+    items = services.corrections_for(principal)
+    q, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
+    if q:
+        items = items.filter(Q(resource__name__icontains=q) | Q(field__icontains=q))
+    if status:
+        items = items.filter(status=status)
+    form = CorrectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        resource = Resource.objects.filter(code=data["resource"]).first()
+        try:
+            if resource is None:
+                raise ValidationError("资源不存在", code="unknown_resource")
+            from .access import key_fields
+
+            keys = key_fields(resource)
+            correction = services.report_correction(principal, resource, {keys[0] if keys else "": data["key_value"]},
+                                                    data["field"], data["proposed_value"], data["explanation"])
+            messages.success(request, f"纠错已提交,提供部门应于 {correction.deadline} 前校核。")
+            return redirect("exchange:correction", correction.pk)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return render(request, "exchange/corrections.html", {"page": _page(request, items), "q": q, "status": status,
+                                                         "form": form, "can_report": has_perm(principal, "exchange.correct")})
+
+
+@page_permission("exchange.view")
+def correction(request, correction_id: int):
+    principal = principal_of(request)
+    item = get_object_or_404(services.corrections_for(principal), pk=correction_id)
+    form = AnswerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.answer_correction(principal, item, data["accept"], data["answer"],
+                                       data["corrected_value"] or None)
+            messages.success(request, "已答复。")
+            return redirect("exchange:correction", item.pk)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    can_answer = principal.department is not None and principal.department.pk == item.resource.provider_id \
+        and has_perm(principal, "exchange.provide") and item.status == "open"
+    return render(request, "exchange/correction.html", {"item": item, "form": form, "can_answer": can_answer})
+
+
+@page_permission("exchange.access_log")
+def access_logs(request):
+    principal = principal_of(request)
+    resources = Resource.objects.all() if services.is_data_bureau(principal) or has_perm(principal, "audit.view") \
+        else Resource.objects.filter(provider=principal.department)
+    q = request.GET.get("q", "").strip()
+    if q:
+        resources = resources.filter(Q(code__icontains=q) | Q(name__icontains=q))
+    return render(request, "exchange/access_logs.html", {"page": _page(request, resources.order_by("code")), "q": q})
+
+
+@page_permission("exchange.access_log")
+def access_log(request, code: str):
+    principal = principal_of(request)
+    resource = get_object_or_404(Resource, code=code)
+    records = services.access_log(principal, resource)
+    actor = request.GET.get("actor", "").strip()
+    if actor:
+        records = records.filter(actor__icontains=actor)
+    return render(request, "exchange/access_log.html", {"resource": resource, "page": _page(request, records, 50),
+                                                        "actor": actor})
