@@ -70,9 +70,7 @@ TEMPLATES = [
 
 _sqlite_path = DATA_DIR / "regshare.sqlite3"
 DATABASES = {
-    "default": dj_database_url.config(
-        env="DATABASE_URL", default=f"sqlite:///{_sqlite_path}", conn_max_age=60
-    )
+    "default": dj_database_url.parse(os.environ.get("DATABASE_URL") or f"sqlite:///{_sqlite_path}", conn_max_age=60)
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so concurrent writers queue
