@@ -250,8 +250,9 @@ def search(query: str, *, filters: dict[str, str] | None = None, visible_departm
         if len(matched) > BOOST_CANDIDATES:
             candidates = matched[np.argpartition(-scores[matched], BOOST_CANDIDATES)[:BOOST_CANDIDATES]]
         for doc in candidates:
-            if whole in normalise(index.names[doc]).replace(" ", ""):
-                scores[doc] *= 1.5
+            name = normalise(index.names[doc]).replace(" ", "")
+            if whole in name:
+                scores[doc] *= 1.6 if name.startswith(whole) else 1.5
     order = matched[np.lexsort((index.ids[matched], -scores[matched]))]
     return Hits(index.ids[order].tolist(), scores[order].tolist())
 
