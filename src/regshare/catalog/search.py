@@ -204,8 +204,8 @@ def get_index() -> _Index:
 
 
 def search(query: str, *, filters: dict[str, str] | None = None, visible_department_id: int | None = None,
-           see_all: bool = False) -> Hits:
-    """Resource ids that match ``query`` (any term), best first.
+           see_all: bool = False, min_match: float = 0.0) -> Hits:
+    """Resource ids that match ``query`` (any term, or at least ``min_match`` of its terms), best first.
 
     ``filters`` maps a name of ``FILTER_FIELDS`` to a value (provider is a department id). Without
     ``see_all`` only published resources and those of ``visible_department_id`` are returned.
@@ -233,15 +233,21 @@ def search(query: str, *, filters: dict[str, str] | None = None, visible_departm
 
     terms = query_terms(query)
     scores = np.zeros(n, dtype=np.float32)
+    matched_terms = np.zeros(n, dtype=np.int16)
+    own_terms = sum(1 for w in terms.values() if w == 1.0)
     norm = K1 * (1 - B + B * index.doclen / index.avgdl)
     for term, query_weight in terms.items():
         posting = index.postings.get(term)
         if posting is None:
             continue
         docs, tf = posting
+        if query_weight == 1.0:
+            matched_terms[docs] += 1
         idf = np.log(1 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
         scores[docs] += query_weight * idf * tf * (K1 + 1) / (tf + norm[docs])
     whole = normalise(query).replace(" ", "")
+    if min_match > 0:
+        mask &= matched_terms >= max(1, int(np.ceil(min_match * own_terms)))
     matched = np.flatnonzero((scores > 0) & mask)
     if len(whole) >= 2 and len(matched):
         # The whole query inside the name (e.g. 行政处罚 in 环境行政处罚信息) beats scattered terms;

@@ -496,16 +496,16 @@ def retire_resource(actor: Principal, resource: Resource, reason: str, successor
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("请填写下线原因", code="reason_required")
-    if resource.status != Status.PUBLISHED:
-        raise ValidationError("只有已发布的资源可以申请下线", code="not_published")
-    if resource.retire_requested_at:
-        raise ValidationError(f"该资源已申请下线(计划下线日期:{resource.retire_on or '待替代资源发布后确定'})",
-                              code="already_retiring")
-    successor = successor or resource.successor
-    if successor is not None and (successor.pk == resource.pk or successor.status == Status.OFFLINE):
-        raise ValidationError("替代资源不能是本资源或已下线的资源", code="invalid_successor")
     with transaction.atomic():
         resource = Resource.objects.select_for_update().get(pk=resource.pk)
+        if resource.status != Status.PUBLISHED:
+            raise ValidationError("只有已发布的资源可以申请下线", code="not_published")
+        if resource.retire_requested_at:
+            raise ValidationError(f"该资源已申请下线(计划下线日期:{resource.retire_on or '待替代资源发布后确定'})",
+                                  code="already_retiring")
+        successor = successor or resource.successor
+        if successor is not None and (successor.pk == resource.pk or successor.status == Status.OFFLINE):
+            raise ValidationError("替代资源不能是本资源或已下线的资源", code="invalid_successor")
         resource.retire_requested_at = timezone.now()
         resource.retire_reason = reason[:500]
         resource.successor = successor
@@ -647,8 +647,9 @@ def create_demand(actor: Principal, data: dict[str, Any]) -> Demand:
 
 def suggest_resources(demand: Demand, limit: int = 5) -> list[Resource]:
     """Published resources that look like what the demand asks for (the catalog search, best first)."""
+    # Half of the demand's words must match: one shared word such as 登记 is not a suggestion.
     hits = search_index.search(f"{demand.title} {demand.fields_wanted}", see_all=False,
-                               filters={"status": Status.PUBLISHED})
+                               filters={"status": Status.PUBLISHED}, min_match=0.5)
     ids = hits.ids[: limit * 3]
     found = Resource.objects.select_related("provider").in_bulk(ids)
     ranked = [found[i] for i in ids if i in found]
