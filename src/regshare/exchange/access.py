@@ -259,15 +259,27 @@ def _query_fingerprint(conditions: list[Condition], sort: list, fields: list[str
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _run_sql(code: str, version: int, sql: str, args: list) -> duckdb.DuckDBPyConnection:
+BAD_VALUE_ERRORS = (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.BinderException)
+
+
+def _connect(code: str, version: int) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.register("t", lake.dataset(code, version=version))
-    try:
-        con.execute(sql, args)
-    except (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.BinderException) as exc:
-        con.close()
-        raise ValidationError(f"筛选值与数据项类型不符: {exc}".splitlines()[0][:200], code="bad_filter_value") from exc
     return con
+
+
+def _bad_value(exc: Exception) -> ValidationError:
+    return ValidationError(f"筛选值与数据项类型不符: {exc}".splitlines()[0][:200], code="bad_filter_value")
+
+
+def _fetch_table(code: str, version: int, sql: str, args: list) -> pa.Table:
+    con = _connect(code, version)
+    try:
+        return con.sql(sql, params=args).to_arrow_table()
+    except BAD_VALUE_ERRORS as exc:
+        raise _bad_value(exc) from exc
+    finally:
+        con.close()
 
 
 # ----------------------------------------------------------------------------- receipts and audit
@@ -383,11 +395,7 @@ def query_rows(principal: Principal, resource: Resource, params: dict, *, want_r
         tiebreak = keys or list(visible)
         select = ", ".join(f'"{f}"' for f in fields)
         sql = f"SELECT {select} FROM t{where}{_order_by(sort, tiebreak)} LIMIT {limit + 1} OFFSET {offset}"
-        con = _run_sql(resource.code, version, sql, args)
-        try:
-            table = con.fetch_arrow_table()
-        finally:
-            con.close()
+        table = _fetch_table(resource.code, version, sql, args)
     has_more = table.num_rows > limit
     table = mask_table(table.slice(0, limit), scope.tags, scope.clear)
     rows = _jsonable(table)
@@ -473,17 +481,15 @@ def download(principal: Principal, resource: Resource, fmt: str, params: dict, *
     where, args = _where(conditions, scope.row_filter)
     select = ", ".join(f'"{f}"' for f in scope.fields)
     sql = f"SELECT {select} FROM t{where}{_order_by(sort, [])}"
-    if fmt == "xlsx":
-        con = _run_sql(resource.code, version, f"SELECT count(*) FROM ({sql})", args)
-        (count,) = con.fetchone()
-        con.close()
-        if count > XLSX_MAX_ROWS:
-            raise ValidationError(f"共 {count} 行,超过 Excel 单表上限,请改用 CSV 或 Parquet", code="too_many_rows")
-    con = _run_sql(resource.code, version, sql, args)
+    # Counting first finds filter values of the wrong type before the response has started.
+    count = _fetch_table(resource.code, version, f"SELECT count(*) AS n FROM ({sql})", args).column(0)[0].as_py()
+    if fmt == "xlsx" and count > XLSX_MAX_ROWS:
+        raise ValidationError(f"共 {count} 行,超过 Excel 单表上限,请改用 CSV 或 Parquet", code="too_many_rows")
+    con = _connect(resource.code, version)
     receipt_id = str(uuid.uuid4()) if want_receipt else None
     query = {k: v for k, v in params.items() if k != "receipt"}
     query["format"] = fmt
-    reader = con.fetch_record_batch(BATCH_ROWS)
+    reader = con.sql(sql, params=args).to_arrow_reader(BATCH_ROWS)
     writer = {"csv": _csv_chunks, "parquet": _parquet_chunks, "xlsx": _xlsx_chunks}[fmt]
     batches = (mask_table(pa.Table.from_batches([b]), scope.tags, scope.clear) for b in reader)
 

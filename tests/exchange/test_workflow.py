@@ -1,0 +1,239 @@
+"""Applications through review to a grant: deadlines in working days, rejections, negotiation,
+coordination, dedicated use, delegation, overdue flags, revocation and destruction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from regshare.catalog.models import ShareType
+from regshare.core.models import AuditRecord, Department, Notification
+from regshare.exchange import services
+from regshare.exchange.models import Application, ApplicationStatus, Grant, GrantStatus, ReviewStep, Stage
+
+HOLIDAY_START = dt.date(2026, 9, 30)  # the day before the National Day week
+
+
+def audited(action: str) -> bool:
+    return AuditRecord.objects.filter(action=action).exists()
+
+
+def test_unconditional_needs_only_the_platform_review(resource, apply, principal_of_user):
+    resource.share_type = ShareType.UNCONDITIONAL
+    resource.save()
+    application = apply(resource, on=HOLIDAY_START)
+    step = application.steps.get()
+    assert (step.stage, step.deadline) == (Stage.PLATFORM, dt.date(2026, 10, 9))  # 2 working days over 国庆
+    services.review(principal_of_user("sjj_reviewer"), application, True)
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.APPROVED
+    assert application.grant.fields == ["uscc", "name", "legal_rep", "legal_rep_id", "phone", "address"]
+    assert audited("exchange.application.submit") and audited("exchange.grant.create")
+
+
+def test_conditional_goes_to_the_provider_with_its_own_deadline(resource, apply, principal_of_user):
+    application = apply(resource, on=HOLIDAY_START)
+    services.review(principal_of_user("sjj_reviewer"), application, True, on=dt.date(2026, 10, 9))
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.PROVIDER_REVIEW
+    provider_step = application.current_step()
+    # 10-10 is an adjusted Saturday workday (调休), so five working days end on 10-15.
+    assert (provider_step.stage, provider_step.deadline) == (Stage.PROVIDER, dt.date(2026, 10, 15))
+    assert provider_step.department == resource.provider
+    with pytest.raises(PermissionDenied):
+        services.review(principal_of_user("fgj_reviewer"), application, True)
+    services.review(principal_of_user("scjg_reviewer"), application, True)
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.APPROVED and application.grant.status == GrantStatus.ACTIVE
+
+
+def test_review_days_are_settings(resource, apply, settings):
+    settings.REGSHARE_PLATFORM_REVIEW_DAYS = 3
+    application = apply(resource, on=HOLIDAY_START)
+    assert application.steps.get().deadline == dt.date(2026, 10, 10)
+
+
+def test_rejection_without_reason_is_refused_and_changes_nothing(resource, apply, principal_of_user):
+    application = apply(resource)
+    before = AuditRecord.objects.count()
+    with pytest.raises(ValidationError) as info:
+        services.review(principal_of_user("sjj_reviewer"), application, False, "  ")
+    assert info.value.code == "reason_required"
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.PLATFORM_REVIEW
+    assert application.current_step().decision == ""
+    assert AuditRecord.objects.count() == before
+
+
+def test_rejection_with_reason_notifies_the_requester(resource, apply, principal_of_user):
+    application = apply(resource)
+    services.review(principal_of_user("sjj_reviewer"), application, False, "用途与资源不符")
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.REJECTED
+    assert Notification.objects.filter(department=application.requester, kind="exchange.rejected").exists()
+    assert not Grant.objects.filter(application=application).exists()
+
+
+@pytest.mark.parametrize("change, code", [
+    ({"share_type": ShareType.NONE}, "not_shared"),
+    ({"status": "draft"}, "not_published"),
+])
+def test_resources_that_cannot_be_applied_for(resource, apply, change, code):
+    for name, value in change.items():
+        setattr(resource, name, value)
+    resource.save()
+    before = Application.objects.count()
+    with pytest.raises(ValidationError) as info:
+        apply(resource)
+    assert info.value.code == code
+    assert Application.objects.count() == before
+
+
+@pytest.mark.parametrize("kwargs, code", [
+    ({"fields": ()}, "no_fields"),
+    ({"fields": ("uscc", "nope")}, "unknown_field"),
+    ({"fields": ("uscc",), "clear": ("phone",)}, "unknown_field"),
+])
+def test_bad_applications_change_nothing(resource, apply, kwargs, code):
+    before = Application.objects.count()
+    with pytest.raises(ValidationError) as info:
+        apply(resource, **kwargs)
+    assert info.value.code == code
+    assert Application.objects.count() == before
+
+
+def test_approval_file_is_required(resource, principal_of_user):
+    today = dt.date.today()
+    with pytest.raises(ValidationError) as info:
+        services.submit_application(principal_of_user("xzsp_liaison"), services.ApplicationInput(
+            resource=resource, fields=["uscc"], purpose="p", scenario="s", legal_basis="l", period_start=today,
+            period_end=today + dt.timedelta(days=5), approval_file=None))
+    assert info.value.code == "approval_required"
+
+
+def test_dedicated_department_uses_the_resource_without_application(resource, apply, principal_of_user):
+    xzsp = Department.objects.get(code__endswith="-XZSP")
+    resource.dedicated_departments.add(xzsp)
+    with pytest.raises(ValidationError) as info:
+        apply(resource)
+    assert info.value.code == "dedicated_no_application"
+    scope = services.access_scope(principal_of_user("xzsp_liaison"), resource)
+    assert scope is not None and scope.basis == "dedicated" and not scope.clear
+    grant = services.open_dedicated_grant(principal_of_user("xzsp_liaison"), resource)
+    assert grant.application is None and grant.status == GrantStatus.ACTIVE
+    with pytest.raises(PermissionDenied):
+        services.open_dedicated_grant(principal_of_user("fgj_liaison"), resource)
+
+
+def test_access_scope_rules(resource, granted, principal_of_user):
+    assert services.access_scope(principal_of_user("fgj_liaison"), resource) is None  # conditional, no grant
+    grant = granted(fields=("uscc", "phone"), clear=("phone",))
+    provider = services.access_scope(principal_of_user("scjg_liaison"), resource)
+    assert provider.basis == "provider"
+    resource.share_type = ShareType.UNCONDITIONAL
+    resource.save()
+    open_scope = services.access_scope(principal_of_user("fgj_analyst"), resource)
+    assert open_scope.basis == "unconditional" and open_scope.clear == frozenset()
+    scope = services.access_scope(principal_of_user("xzsp_liaison"), resource)
+    assert (scope.basis, scope.fields, scope.clear, scope.grant) == ("grant", ("uscc", "phone"), {"phone"}, grant)
+
+
+def test_delegated_agent_reviews_for_the_provider(resource, apply, principal_of_user, user_named):
+    services.delegate_review(principal_of_user("scjg_admin"), user_named("sjj_analyst"), resource)
+    application = apply(resource)
+    services.review(principal_of_user("sjj_reviewer"), application, True)
+    agent = principal_of_user("sjj_analyst")
+    assert [s.application for s in services.review_queue(agent)] == [application]
+    services.review(agent, application, True)
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.APPROVED
+    assert application.steps.get(stage=Stage.PROVIDER).delegated
+
+
+def test_refused_application_goes_to_negotiation_then_coordination(resource, apply, principal_of_user):
+    application = apply(resource)
+    services.review(principal_of_user("sjj_reviewer"), application, True)
+    services.review(principal_of_user("scjg_reviewer"), application, False, "涉及个人信息,需进一步评估")
+    services.start_negotiation(principal_of_user("xzsp_liaison"), application, "审批核验履职确需")
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.NEGOTIATION
+    with pytest.raises(PermissionDenied):
+        services.conclude_negotiation(principal_of_user("xzsp_reviewer"), application, True, "同意")
+    services.conclude_negotiation(principal_of_user("scjg_reviewer"), application, False, "未达成一致")
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.COORDINATION
+    with pytest.raises(ValidationError):
+        services.coordinate(principal_of_user("sjj_reviewer"), application, True, "")
+    services.coordinate(principal_of_user("sjj_reviewer"), application, True, "履职需要,脱敏后共享")
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.APPROVED and application.grant.status == GrantStatus.ACTIVE
+    assert audited("exchange.application.coordinate")
+
+
+def test_platform_rejection_cannot_be_negotiated(resource, apply, principal_of_user):
+    application = apply(resource)
+    services.review(principal_of_user("sjj_reviewer"), application, False, "缺少法律依据")
+    with pytest.raises(ValidationError) as info:
+        services.start_negotiation(principal_of_user("xzsp_liaison"), application, "需要")
+    assert info.value.code == "wrong_stage"
+
+
+def test_review_queue_is_ordered_by_deadline_and_overdue_is_flagged(resource, apply, principal_of_user):
+    late = apply(resource, on=dt.date(2026, 11, 2))
+    early = apply(resource, user="fgj_liaison", on=dt.date(2026, 10, 26))
+    queue = services.review_queue(principal_of_user("sjj_reviewer"))
+    mine = [s.application for s in queue if s.application in (late, early)]
+    assert mine == [early, late]
+    flagged = services.flag_overdue(on=dt.date(2026, 11, 3))
+    assert flagged >= 1
+    step = early.current_step()
+    assert step.overdue_flagged_on == dt.date(2026, 11, 3)
+    assert late.current_step().overdue_flagged_on is None
+    assert Notification.objects.filter(kind="exchange.overdue", title__contains=early.number).exists()
+    assert audited("exchange.review.overdue")
+    # Flagged once only.
+    assert services.flag_overdue(on=dt.date(2026, 11, 3)) == 0 or not ReviewStep.objects.filter(
+        pk=step.pk, overdue_flagged_on=dt.date(2026, 11, 4)).exists()
+
+
+def test_dashboard_shows_queue_items_with_overdue(resource, apply, client_as):
+    application = apply(resource, on=dt.date(2026, 10, 26))
+    page = client_as("sjj_reviewer").get("/").content.decode()
+    assert application.number in page
+
+
+def test_revocation_by_provider_needs_a_reason_and_stops_tokens(resource, granted, token_for, api, principal_of_user):
+    grant = granted()
+    token = token_for(grant)
+    assert api("get", "/api/v1/resources/SCJG-0001/rows", token).status_code == 200
+    with pytest.raises(ValidationError):
+        services.revoke_grant(principal_of_user("scjg_liaison"), grant, "")
+    with pytest.raises(PermissionDenied):
+        services.revoke_grant(principal_of_user("fgj_liaison"), grant, "滥用")
+    services.revoke_grant(principal_of_user("scjg_liaison"), grant, "超范围使用,切断共享通道")
+    assert api("get", "/api/v1/resources/SCJG-0001/rows", token).status_code == 401
+    assert audited("exchange.grant.revoke")
+    assert services.access_scope(principal_of_user("xzsp_liaison"), resource) is None
+
+
+def test_destruction_is_recorded_after_the_grant_ends(resource, granted, principal_of_user):
+    grant = granted()
+    consumer = principal_of_user("xzsp_liaison")
+    with pytest.raises(ValidationError) as info:
+        services.record_destruction(consumer, grant, destroyed_on=dt.date.today(), method="删除", copies="本地库")
+    assert info.value.code == "grant_active"
+    services.revoke_grant(principal_of_user("admin"), grant, "数据管理部门收回")
+    record = services.record_destruction(consumer, grant, destroyed_on=dt.date.today(), method="物理删除并覆写",
+                                         copies="审批系统缓存表", witness="王五")
+    assert record.grant == grant and audited("exchange.grant.destruction")
+
+
+def test_grants_expire_and_their_tokens_stop(resource, granted, token_for, api):
+    grant = granted()
+    token = token_for(grant)
+    assert services.expire_grants(on=grant.expires_on + dt.timedelta(days=1)) == 1
+    grant.refresh_from_db()
+    assert grant.status == GrantStatus.EXPIRED
+    assert api("get", "/api/v1/resources/SCJG-0001/rows", token).status_code == 401
