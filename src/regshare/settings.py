@@ -122,6 +122,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("REGSHARE_LOG_LEVEL", "WARNING")},
+    # The task consumer logs every periodic run at INFO; operators need only its warnings.
+    "loggers": {"huey": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
 }
 
 HUEY = {

@@ -141,3 +141,36 @@ def test_session_writes_need_csrf(demo, user_named):
     response = client.post("/api/v1/tokens", {"name": "x", "scopes": ["departments.view"]},
                            content_type="application/json")
     assert response.status_code == 401
+
+
+def test_department_admin_creates_and_unlocks_users_of_own_department(client_as, user_named):
+    client = client_as("swj_admin")
+    response = client.post("/system/users/", {"username": "swj_new", "full_name": "新同事", "password": "Passw0rd!x",
+                                              "roles": ["data_liaison"]})
+    assert response.status_code == 302
+    created = User.objects.get(username="swj_new")
+    assert created.department.name == "区税务局" and created.roles == ["data_liaison"]
+    assert AuditRecord.objects.filter(action="user.create", target=f"core.user:{created.pk}").exists()
+    # A department admin cannot hand out the platform admin role.
+    page = client.post("/system/users/", {"username": "swj_boss", "full_name": "x", "password": "Passw0rd!x",
+                                          "roles": ["platform_admin"]})
+    assert page.status_code == 200 and not User.objects.filter(username="swj_boss").exists()
+    User.objects.filter(pk=created.pk).update(locked_until=timezone.now() + dt.timedelta(minutes=10))
+    client.post(f"/system/users/{created.pk}/unlock/")
+    assert User.objects.get(pk=created.pk).locked_until is None
+    listing = client.get("/system/users/").content.decode()
+    assert "swj_new" in listing and "scjg_liaison" not in listing
+
+
+def test_admin_site_changes_are_audited(client_as, user_named):
+    from regshare.core.models import Department
+
+    client = client_as("admin")
+    department = Department.objects.get(name="区城管局")
+    response = client.post(f"/admin/core/department/{department.pk}/change/", {
+        "code": department.code, "name": "区城市管理局", "short_name": "城管", "level": "department",
+        "division_code": department.division_code, "parent": department.parent_id, "duties": "", "active": "on",
+    })
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert Department.objects.get(pk=department.pk).name == "区城市管理局"
+    assert AuditRecord.objects.filter(action="admin.change", target=f"core.department:{department.pk}").exists()

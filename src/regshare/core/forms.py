@@ -35,3 +35,15 @@ class CalendarYearForm(forms.Form):
 class WorkdayCheckForm(forms.Form):
     start = forms.DateField(label="起算日", widget=forms.DateInput(attrs={"type": "date"}))
     days = forms.IntegerField(label="工作日数", min_value=0, max_value=3650, initial=5)
+
+
+class UserForm(forms.Form):
+    username = forms.RegexField(label="用户名", regex=r"^[A-Za-z0-9_.-]{3,40}$",
+                                error_messages={"invalid": "用户名只能包含字母、数字、下划线、点和横线,3–40 位"})
+    full_name = forms.CharField(label="姓名", max_length=50)
+    password = forms.CharField(label="初始密码", widget=forms.PasswordInput, min_length=8)
+    roles = forms.MultipleChoiceField(label="角色", widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, role_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["roles"].choices = role_choices

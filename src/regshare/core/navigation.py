@@ -31,6 +31,7 @@ def register_menu(*items: MenuItem) -> None:
 
 ADMIN_MENU: list[MenuItem] = [
     MenuItem("部门与人员", "core:departments", "departments.view", "系统管理"),
+    MenuItem("用户管理", "core:users", "users.view", "系统管理"),
     MenuItem("接口令牌", "core:tokens", "tokens.manage", "系统管理"),
     MenuItem("工作日日历", "core:calendar", "calendar.view", "系统管理"),
     MenuItem("审计日志", "core:audit", "audit.view", "系统管理"),

@@ -4,14 +4,16 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import audit, services, workdays
 from .dashboard import pending_for
-from .forms import CalendarYearForm, LoginForm, OverrideForm, TokenForm, WorkdayCheckForm
-from .models import ApiToken, AuditRecord, CalendarYear, Department, WorkdayOverride
+from .forms import CalendarYearForm, LoginForm, OverrideForm, TokenForm, UserForm, WorkdayCheckForm
+from .models import ApiToken, AuditRecord, CalendarYear, Department, Role, User, WorkdayOverride
 from .permissions import PUBLIC, has_perm, page_permission, principal_of, require
 
 
@@ -84,6 +86,42 @@ def departments(request):
     if q:
         items = items.filter(name__icontains=q)
     return render(request, "core/departments.html", {"page": _page(request, items, 50), "q": q})
+
+
+def _role_choices(principal) -> list[tuple[str, str]]:
+    return [(r.value, r.label) for r in Role if r != Role.PLATFORM_ADMIN or Role.PLATFORM_ADMIN in principal.roles]
+
+
+@page_permission("users.view")
+def users(request):
+    principal = principal_of(request)
+    items = User.objects.select_related("department").order_by("department__code", "username")
+    if Role.PLATFORM_ADMIN not in principal.roles:
+        items = items.filter(department=principal.department)
+    q = request.GET.get("q", "").strip()
+    if q:
+        items = items.filter(Q(username__icontains=q) | Q(full_name__icontains=q))
+    form = UserForm(request.POST or None, role_choices=_role_choices(principal))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.create_user(principal, username=data["username"], password=data["password"],
+                                 full_name=data["full_name"], department=principal.department, roles=data["roles"])
+            messages.success(request, f"已创建用户 {data['username']}。")
+            return redirect("core:users")
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return render(request, "core/users.html", {"page": _page(request, items), "form": form, "q": q,
+                                               "now": timezone.now()})
+
+
+@require_POST
+@page_permission("users.manage")
+def user_unlock(request, user_id: int):
+    target = get_object_or_404(User, pk=user_id)
+    services.unlock_user(principal_of(request), target)
+    messages.success(request, f"已解除 {target} 的登录锁定。")
+    return redirect("core:users")
 
 
 @page_permission("tokens.manage")
