@@ -311,6 +311,7 @@ def execute_load(load: Load, source_factory: Callable[[list[FieldSpec]], readers
         _feedback(load, outcome)
     if after_write is not None and outcome.accepted:
         after_write()
+        load.refresh_from_db()
     if outcome.accepted and outcome.version is not None:
         hooks.fire(resource.code, outcome.version, load.mode)
     result = LoadResult.of(load)
