@@ -498,8 +498,10 @@ def flag_overdue(on: dt.date | None = None) -> int:
 
 
 def grants_for(actor: Principal) -> QuerySet[Grant]:
-    require(actor, "exchange.view")
     items = Grant.objects.select_related("resource", "consumer", "resource__provider", "application")
+    if actor.token is not None:
+        return items.filter(tokens__token=actor.token)  # a system sees only the grant its token is bound to
+    require(actor, "exchange.view")
     if is_data_bureau(actor) or Role.AUDITOR in actor.roles:
         return items
     department = _department_of(actor)
@@ -695,8 +697,10 @@ def consumers_of(resource: Resource) -> list[Department]:
 
 
 def subscriptions_for(actor: Principal) -> QuerySet[Subscription]:
-    require(actor, "exchange.view")
     items = Subscription.objects.select_related("grant", "grant__resource", "grant__consumer")
+    if actor.token is not None:
+        return items.filter(grant__tokens__token=actor.token)
+    require(actor, "exchange.view")
     if is_data_bureau(actor):
         return items
     department = _department_of(actor)
