@@ -229,7 +229,8 @@ def _xlsx(content: bytes, name: str) -> HttpResponse:
 @router.get("/export/share-list.xlsx", summary="导出政务数据共享清单(Excel)", auth=allow("catalog.view"))
 def export_share_list(request, provider: str = ""):
     principal = principal_of(request)
-    resources = services.search_resources(principal, "", {"provider": provider})
+    # The 共享清单 lists the current catalog; resources taken offline are not part of it.
+    resources = services.search_resources(principal, "", {"provider": provider}).exclude(status="offline")
     return _xlsx(transfer.export_share_list(principal, resources), "share-list.xlsx")
 
 

@@ -189,7 +189,7 @@ def _clean_values(data: dict[str, Any], current: Resource | None) -> dict[str, A
         raise ValidationError("请填写资源名称", code="name_required")
     if len(name) > 200:
         raise ValidationError("资源名称不能超过 200 个字符", code="name_too_long")
-    merged = {k: values.get(k, getattr(current, k) if current else Resource._meta.get_field(k).default)
+    merged = {k: values.get(k, getattr(current, k) if current else Resource._meta.get_field(k).get_default())
               for k in ("share_type", "open_type", "legal_basis")}
     check_sharing_rules(merged["share_type"], merged["open_type"], merged["legal_basis"])
     return values
