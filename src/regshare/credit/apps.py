@@ -5,3 +5,23 @@ class CreditConfig(AppConfig):
     name = "regshare.credit"
     label = "credit"
     verbose_name = "信用监管"
+
+    def ready(self) -> None:
+        from regshare.core.dashboard import register_pending
+        from regshare.core.navigation import MenuItem, register_menu
+        from regshare.entities.services import on_link_decided
+
+        from . import policy  # noqa: F401
+        from .services import on_link_decided as credit_link_listener
+        from .views import pending_items
+
+        on_link_decided(credit_link_listener)
+        register_pending(pending_items)
+        register_menu(
+            MenuItem("信用核查", "credit:check", "credit.check", "市场主体与信用"),
+            MenuItem("信用名单", "credit:lists", "credit.view", "市场主体与信用"),
+            MenuItem("双公示", "credit:publicity", "credit.view", "市场主体与信用"),
+            MenuItem("信用修复", "credit:repairs", "credit.view", "市场主体与信用"),
+            MenuItem("联合奖惩备忘录", "credit:memoranda", "credit.view", "市场主体与信用"),
+            MenuItem("核查统计", "credit:stats", "credit.stats", "市场主体与信用"),
+        )

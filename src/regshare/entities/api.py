@@ -1,3 +1,66 @@
+"""Entity master API: search, 一企一档 profile, linkage review queue."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
 from ninja import Router
+from ninja.pagination import PageNumberPagination, paginate
+
+from regshare.core.auth import allow
+
+from . import services
+from .schemas import CandidateOut, DecisionIn, EntityOut, ProfileOut
 
 router = Router(tags=["entities"])
+
+
+@router.get("", response=list[EntityOut], auth=allow("entities.view"), summary="按代码或名称检索市场主体")
+@paginate(PageNumberPagination, page_size=20)
+def search(request: HttpRequest, q: str = "", status: str = ""):
+    return services.search(q, status).select_related("risk")
+
+
+@router.get("/links/candidates", response=list[CandidateOut], auth=allow("entities.review"),
+            summary="待人工确认的关联候选")
+@paginate(PageNumberPagination, page_size=20)
+def candidates(request: HttpRequest, q: str = ""):
+    return [candidate_out(link) for link in services.review_queue(q)]
+
+
+def candidate_out(link) -> dict:
+    return {"id": link.pk, "source": link.source, "record_key": link.record_key, "raw_name": link.raw_name,
+            "raw_uscc": link.raw_uscc, "entity_uscc": link.entity.uscc if link.entity else None,
+            "entity_name": link.entity.name if link.entity else None, "match_weight": link.match_weight,
+            "match_probability": link.match_probability, "status": link.status}
+
+
+@router.post("/links/{link_id}/confirm", response=CandidateOut, auth=allow("entities.review"), summary="确认关联")
+def confirm(request: HttpRequest, link_id: int, body: DecisionIn):
+    return candidate_out(services.decide_candidate(request.auth, link_id, True, body.note))
+
+
+@router.post("/links/{link_id}/reject", response=CandidateOut, auth=allow("entities.review"), summary="否决关联")
+def reject(request: HttpRequest, link_id: int, body: DecisionIn):
+    return candidate_out(services.decide_candidate(request.auth, link_id, False, body.note))
+
+
+@router.get("/{uscc}", response=ProfileOut, auth=allow("entities.view"), summary="一企一档")
+def profile(request: HttpRequest, uscc: str):
+    entity = services.get_entity(uscc)
+    data = services.profile(request.auth, entity)
+    risk = data["risk"]
+    return {
+        "identity": {**data["identity"], "capital": float(entity.capital) if entity.capital is not None else None},
+        "risk": {"risk_class": risk.risk_class, "score": risk.score, "probability": risk.probability,
+                 "reasons": risk.reasons, "computed_on": risk.computed_on} if risk else None,
+        "lists": [{"list_type": e.list_type, "list_label": e.get_list_type_display(), "cause": e.cause,
+                   "cause_label": e.get_cause_display(), "decision_no": e.decision_no,
+                   "department": e.department.name, "listed_on": e.listed_on, "removed_on": e.removed_on,
+                   "removal_reason": e.removal_reason} for e in data["lists"]],
+        "credit_records": [{"kind": r.kind, "doc_no": r.doc_no, "department": r.department.name, "title": r.title,
+                            "decided_on": r.decided_on, "severity": r.severity, "outcome": r.outcome,
+                            "publicity": r.publicity, "link_method": r.link_method}
+                           for g in data["credit_records"] for r in g["records"]],
+        "shared_records": data["records"],
+        "timeline": data["timeline"],
+    }

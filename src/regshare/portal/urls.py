@@ -1,3 +1,10 @@
+from django.urls import path
+
+from . import views
+
 app_name = "portal"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("credit/", views.credit_search, name="credit_search"),
+    path("credit/<str:uscc>/", views.credit_entity, name="credit_entity"),
+]

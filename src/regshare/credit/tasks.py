@@ -1,0 +1,21 @@
+import datetime as dt
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from . import scorecard, services
+
+
+@db_periodic_task(crontab(hour="1", minute="10"))
+def daily_list_rules() -> dict:
+    """Abnormal list ≥3 years → serious list; serious list ends after 3 years; publicity periods end."""
+    today = dt.date.today()
+    result = services.apply_list_rules(today)
+    result["expired_publicity"] = services.expire_publicity(today)
+    return result
+
+
+@db_periodic_task(crontab(hour="2", minute="30", day_of_week="1"))
+def weekly_risk_classes() -> dict:
+    """Recompute every entity's A/B/C/D class."""
+    return scorecard.recompute(dt.date.today())

@@ -1,0 +1,177 @@
+"""Credit pages (thin): check, lists, 双公示, repair, memoranda, statistics, reports."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from regshare.core.dashboard import PendingItem
+from regshare.core.permissions import has_perm, page_permission, principal_of
+from regshare.entities import services as entities
+
+from . import reports, services
+from .models import (
+    CreditRecord,
+    ListType,
+    Memorandum,
+    PublicityStatus,
+    RecordKind,
+    RepairApplication,
+    RepairStatus,
+    Scenario,
+)
+
+
+def pending_items(principal) -> list[PendingItem]:
+    items: list[PendingItem] = []
+    if has_perm(principal, "credit.repair"):
+        for a in RepairApplication.objects.filter(status=RepairStatus.SUBMITTED).select_related("record")[:20]:
+            items.append(PendingItem("信用修复", f"审核信用修复申请:{a.record.raw_name} {a.record.doc_no}",
+                                     reverse("credit:repairs"), a.due_on.isoformat()))
+    if has_perm(principal, "credit.manage") and principal.department is not None:
+        late = services.late_publications().filter(publicity=PublicityStatus.PENDING,
+                                                   department=principal.department).count()
+        if late:
+            items.append(PendingItem("双公示", f"{late} 条行政许可/处罚信息超过7个工作日未公示",
+                                     reverse("credit:publicity") + "?status=late", "", True))
+    return items
+
+
+def _errors(exc: ValidationError) -> str:
+    return ";".join(exc.messages)
+
+
+@page_permission("credit.check")
+def check(request):
+    uscc = request.GET.get("uscc", "").strip()
+    scenario = request.GET.get("scenario", "")
+    result, error = None, ""
+    if uscc and scenario:
+        try:
+            result = services.check(principal_of(request), uscc, scenario, request.GET.get("purpose", ""))
+        except ValidationError as exc:
+            error = _errors(exc)
+        except Http404 as exc:
+            error = str(exc)
+    return render(request, "credit/check.html", {"uscc": uscc, "scenario": scenario, "scenarios": Scenario.choices,
+                                                 "result": result, "error": error,
+                                                 "purpose": request.GET.get("purpose", "")})
+
+
+@page_permission("credit.view")
+def lists(request):
+    list_type = request.GET.get("list_type", "")
+    active = {"1": True, "0": False}.get(request.GET.get("active", ""))
+    q = request.GET.get("q", "").strip()
+    try:
+        qs = services.list_query(list_type, active, q)
+    except ValidationError:
+        qs = services.list_query("", active, q)
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    return render(request, "credit/lists.html", {"page": page, "list_type": list_type, "q": q,
+                                                 "active": request.GET.get("active", ""),
+                                                 "list_types": ListType.choices})
+
+
+@page_permission("credit.view")
+def publicity(request):
+    status = request.GET.get("status", "")
+    q = request.GET.get("q", "").strip()
+    if status == "late":
+        qs = services.late_publications()
+        if q:
+            qs = qs.filter(raw_name__icontains=q)
+    else:
+        qs = services.record_query("", "", status if status in PublicityStatus.values else "", q).filter(
+            kind__in=services.PUBLISHED_KINDS)
+    page = Paginator(qs.order_by("-decided_on", "-id"), 20).get_page(request.GET.get("page"))
+    for r in page:
+        r.late = services.is_late(r)
+    return render(request, "credit/publicity.html", {
+        "page": page, "status": status, "q": q, "statuses": PublicityStatus.choices,
+        "summary": services.publicity_summary(), "can_manage": has_perm(principal_of(request), "credit.manage")})
+
+
+@require_POST
+@page_permission("credit.manage")
+def publish(request, record_id: int):
+    record = get_object_or_404(CreditRecord, pk=record_id)
+    try:
+        services.publish(principal_of(request), record)
+        messages.success(request, f"已公示:{record.doc_no}")
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    return redirect(reverse("credit:publicity") + "?status=pending")
+
+
+@page_permission("credit.view")
+def repairs(request):
+    status = request.GET.get("status", "")
+    qs = RepairApplication.objects.select_related("record", "record__entity")
+    if status in RepairStatus.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    return render(request, "credit/repairs.html", {"page": page, "status": status, "statuses": RepairStatus.choices,
+                                                   "can_decide": has_perm(principal_of(request), "credit.repair")})
+
+
+@page_permission("credit.manage")
+def repair_apply(request, record_id: int):
+    record = get_object_or_404(CreditRecord, pk=record_id, kind=RecordKind.PENALTY)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.apply_repair(principal_of(request), record, request.POST.get("applicant", ""),
+                                  request.POST.get("reason", ""), request.POST.get("commitment") == "on")
+        except ValidationError as exc:
+            error = _errors(exc)
+        else:
+            messages.success(request, "信用修复申请已受理")
+            return redirect("credit:repairs")
+    return render(request, "credit/repair_apply.html", {"record": record, "error": error, "form": request.POST})
+
+
+@require_POST
+@page_permission("credit.repair")
+def repair_decide(request, repair_id: int):
+    application = get_object_or_404(RepairApplication, pk=repair_id)
+    try:
+        services.decide_repair(principal_of(request), application, request.POST.get("decision") == "approve",
+                               request.POST.get("note", ""))
+        messages.success(request, "已作出信用修复决定")
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    return redirect("credit:repairs")
+
+
+@page_permission("credit.view")
+def memoranda(request):
+    q = request.GET.get("q", "").strip()
+    qs = Memorandum.objects.prefetch_related("measures")
+    if q:
+        qs = qs.filter(title__icontains=q)
+    page = Paginator(qs, 10).get_page(request.GET.get("page"))
+    return render(request, "credit/memoranda.html", {"page": page, "q": q})
+
+
+@page_permission("credit.stats")
+def stats(request):
+    return render(request, "credit/stats.html", {"stats": services.check_statistics(),
+                                                 "publicity": services.publicity_summary()})
+
+
+@page_permission("credit.report")
+def report(request, uscc: str, fmt: str):
+    try:
+        entity = entities.get_entity(uscc)
+        content, content_type, filename = reports.render(principal_of(request), entity, fmt)
+    except ValidationError as exc:
+        raise Http404(_errors(exc)) from exc
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return response

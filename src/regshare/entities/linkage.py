@@ -1,0 +1,120 @@
+"""Probabilistic record linkage (Splink on DuckDB) of records without a usable code to the master.
+
+Input and output are Arrow tables so the same function serves the app (a resource version, a
+batch of credit records) and the benchmark (a million entities). The m-probabilities are fixed
+from what we know of how departments mistype entities (a name typo is rarer than a missing legal
+representative); u-probabilities are estimated on the data by random sampling with a fixed seed,
+and the prior is one true match among the master's N entities. See docs/DECISIONS.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from .codes import normalize_names_arrow
+
+COLUMNS = ("name_norm", "legal_rep", "address", "established")
+
+
+@dataclass(frozen=True)
+class LinkThresholds:
+    accept: float = 0.95   # at or above: linked automatically
+    review: float = 0.50   # between review and accept: a candidate in the review queue
+
+
+def prepare(table: pa.Table, id_column: str, *, name: str = "name", legal_rep: str = "legal_rep",
+            address: str = "address", established: str = "established") -> pa.Table:
+    """Project a table onto the linkage columns, with names normalised column-wise."""
+
+    def col(column_name: str) -> pa.ChunkedArray:
+        if column_name in table.column_names:
+            return table.column(column_name).cast(pa.string())
+        return pa.chunked_array([pa.nulls(table.num_rows, pa.string())])
+
+    names = normalize_names_arrow(col(name))
+    return pa.table({
+        "unique_id": table.column(id_column).cast(pa.string()),
+        "name_norm": names,
+        "legal_rep": col(legal_rep),
+        "address": col(address),
+        "established": col(established),
+    })
+
+
+def _settings(n_master: int):
+    import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
+
+    name_cmp = cl.JaroWinklerAtThresholds("name_norm", [0.95, 0.88]).configure(
+        m_probabilities=[0.80, 0.12, 0.05, 0.03])
+    rep_cmp = cl.ExactMatch("legal_rep").configure(m_probabilities=[0.85, 0.15])
+    addr_cmp = cl.LevenshteinAtThresholds("address", [2, 6]).configure(m_probabilities=[0.70, 0.15, 0.08, 0.07])
+    date_cmp = cl.ExactMatch("established").configure(m_probabilities=[0.90, 0.10])
+    return SettingsCreator(
+        link_type="link_only",
+        unique_id_column_name="unique_id",
+        probability_two_random_records_match=1.0 / max(n_master, 2),
+        blocking_rules_to_generate_predictions=[
+            block_on("name_norm"),
+            block_on("legal_rep", "substr(name_norm, 1, 2)"),
+            block_on("substr(name_norm, -5, 5)"),
+            block_on("address", "substr(name_norm, 1, 1)"),
+        ],
+        comparisons=[name_cmp, rep_cmp, addr_cmp, date_cmp],
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+    )
+
+
+def link(master: pa.Table, records: pa.Table, *, seed: int = 42, u_pairs: float = 2e5) -> pa.Table:
+    """Best master match of every record: record_id, uscc, match_weight, match_probability, runner_up.
+
+    ``master`` and ``records`` come from ``prepare`` (master's unique_id is the USCC).
+    """
+    from splink import DuckDBAPI, Linker
+
+    if records.num_rows == 0 or master.num_rows == 0:
+        return pa.table({"record_id": pa.array([], pa.string()), "uscc": pa.array([], pa.string()),
+                         "match_weight": pa.array([], pa.float64()),
+                         "match_probability": pa.array([], pa.float64()),
+                         "runner_up": pa.array([], pa.float64())})
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    con = duckdb.connect()
+    con.execute("SET threads TO 2")
+    db_api = DuckDBAPI(connection=con)
+    left = db_api.register(master, dataset_display_name="master")
+    right = db_api.register(records, dataset_display_name="records")
+    linker = Linker([left, right], _settings(master.num_rows), log_level=None)
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
+    predictions = linker.inference.predict(threshold_match_probability=0.01)
+    name = predictions.physical_name
+    best = con.sql(f"""
+        WITH p AS (
+            SELECT CASE WHEN source_dataset_l = 'master' THEN unique_id_r ELSE unique_id_l END AS record_id,
+                   CASE WHEN source_dataset_l = 'master' THEN unique_id_l ELSE unique_id_r END AS uscc,
+                   match_weight, match_probability
+            FROM {name}
+        ), ranked AS (
+            SELECT *, row_number() OVER (PARTITION BY record_id ORDER BY match_weight DESC, uscc) AS rn,
+                   lead(match_probability) OVER (PARTITION BY record_id ORDER BY match_weight DESC, uscc)
+                       AS runner_up
+            FROM p
+        )
+        SELECT record_id, uscc, match_weight, match_probability, coalesce(runner_up, 0.0) AS runner_up
+        FROM ranked WHERE rn = 1 ORDER BY record_id
+    """).to_arrow_table()
+    con.close()
+    return best
+
+
+def classify(probability: float, runner_up: float, thresholds: LinkThresholds) -> str:
+    """linked / candidate / unmatched; two close strong candidates go to review, not to a guess."""
+    if probability >= thresholds.accept and runner_up < thresholds.review:
+        return "linked"
+    if probability >= thresholds.review:
+        return "candidate"
+    return "unmatched"

@@ -1,0 +1,490 @@
+"""Rules of the entity master: rebuild from SCJG-0001, link records, review candidates, profiles."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from regshare.core import audit
+from regshare.core.permissions import Principal, has_perm
+
+from . import linkage
+from .codes import (
+    clean_uscc,
+    clean_uscc_arrow,
+    normalize_name,
+    normalize_names_arrow,
+    uscc_error,
+    valid_uscc_mask,
+)
+from .models import Entity, EntityLink, LinkMethod, LinkStatus
+
+log = logging.getLogger(__name__)
+
+MASTER_RESOURCE = "SCJG-0001"
+MASTER_COLUMNS = ["uscc", "name", "legal_rep", "legal_rep_id", "phone", "address", "established", "capital",
+                  "industry", "status"]
+BATCH = 5000
+
+
+def thresholds() -> linkage.LinkThresholds:
+    accept, review = getattr(settings, "REGSHARE_LINK_THRESHOLDS", (0.95, 0.50))
+    return linkage.LinkThresholds(accept=accept, review=review)
+
+
+# ---------------------------------------------------------------- master (法人库)
+
+def _text(values: list) -> list[str]:
+    return ["" if v is None else str(v).strip() for v in values]
+
+
+def _dates(values: list) -> list[dt.date | None]:
+    out: list[dt.date | None] = []
+    for v in values:
+        if isinstance(v, dt.datetime):
+            out.append(v.date())
+        elif isinstance(v, dt.date) or v is None:
+            out.append(v)
+        else:
+            try:
+                out.append(dt.date.fromisoformat(str(v)[:10]))
+            except ValueError:
+                out.append(None)
+    return out
+
+
+def _decimals(values: list) -> list[Decimal | None]:
+    out: list[Decimal | None] = []
+    for v in values:
+        try:
+            out.append(None if v is None or v == "" else Decimal(str(v)).quantize(Decimal("0.01")))
+        except InvalidOperation:
+            out.append(None)
+    return out
+
+
+def prepare_master(table: pa.Table) -> pa.Table:
+    """Valid, de-duplicated registrations with a normalised name, computed column-wise."""
+    for column in MASTER_COLUMNS:
+        if column not in table.column_names:
+            table = table.append_column(column, pa.nulls(table.num_rows, pa.string()))
+    codes = clean_uscc_arrow(table.column("uscc"))
+    table = table.set_column(table.column_names.index("uscc"), "uscc", codes)
+    table = table.filter(valid_uscc_mask(codes))
+    table = table.append_column("name_norm", normalize_names_arrow(table.column("name")))
+    con = duckdb.connect()
+    con.register("t", table)
+    # The last registration of a code wins (the lake keeps one row per key; this guards files that don't).
+    result = con.sql("SELECT * FROM t QUALIFY row_number() OVER (PARTITION BY uscc) = 1 ORDER BY uscc").to_arrow_table()
+    con.close()
+    return result
+
+
+def upsert_master(table: pa.Table, version: int) -> int:
+    """Bulk upsert of the prepared master into the Entity table (for the pages and the API)."""
+    fields = ["name", "name_norm", "legal_rep", "legal_rep_id", "phone", "address", "established", "capital",
+              "industry", "status", "source_version"]
+    count = 0
+    for start in range(0, table.num_rows, BATCH):
+        chunk = table.slice(start, BATCH)
+        cols = {name: chunk.column(name).to_pylist() for name in chunk.column_names}
+        established = _dates(cols["established"])
+        capital = _decimals(cols["capital"])
+        texts = {k: _text(cols[k]) for k in ("uscc", "name", "name_norm", "legal_rep", "legal_rep_id", "phone",
+                                             "address", "industry", "status")}
+        objs = [
+            Entity(uscc=texts["uscc"][i], name=texts["name"][i][:200], name_norm=texts["name_norm"][i][:200],
+                   legal_rep=texts["legal_rep"][i][:100], legal_rep_id=texts["legal_rep_id"][i][:32],
+                   phone=texts["phone"][i][:40], address=texts["address"][i][:300], established=established[i],
+                   capital=capital[i], industry=texts["industry"][i][:20], status=texts["status"][i][:20],
+                   source_version=version)
+            for i in range(chunk.num_rows)
+        ]
+        Entity.objects.bulk_create(objs, update_conflicts=True, unique_fields=["uscc"], update_fields=fields,
+                                   batch_size=1000)
+        count += len(objs)
+    return count
+
+
+def rebuild_master(version: int | None = None, actor: object = "system") -> int:
+    """Rebuild the master from the SCJG-0001 snapshot; returns the number of entities upserted."""
+    from regshare.lake import tables
+
+    if not tables.exists(MASTER_RESOURCE):
+        return 0
+    version = tables.current_version(MASTER_RESOURCE) if version is None else version
+    available = tables.dataset(MASTER_RESOURCE, version=version).schema.names
+    raw = tables.read(MASTER_RESOURCE, columns=[c for c in MASTER_COLUMNS if c in available], version=version)
+    prepared = prepare_master(raw)
+    with transaction.atomic():
+        count = upsert_master(prepared, version)
+        audit.record(actor, "entities.master_rebuilt", f"resource:{MASTER_RESOURCE}",
+                     {"version": version, "entities": count, "rows": raw.num_rows,
+                      "invalid_or_duplicate": raw.num_rows - count})
+    return count
+
+
+def master_for_linkage() -> pa.Table:
+    """The master's linkage columns: from the lake snapshot (Arrow) when present, else the Entity table."""
+    rows = Entity.objects.values_list("uscc", "name", "legal_rep", "address", "established")
+    uscc, name, rep, address, established = (list(c) for c in zip(*rows, strict=True)) if rows else ([],) * 5
+    table = pa.table({"uscc": pa.array(uscc, pa.string()), "name": pa.array(name, pa.string()),
+                      "legal_rep": pa.array(rep, pa.string()), "address": pa.array(address, pa.string()),
+                      "established": pa.array([d.isoformat() if d else None for d in established], pa.string())})
+    return linkage.prepare(table, "uscc")
+
+
+# ---------------------------------------------------------------- linkage of records
+
+LinkListener = Callable[[str, str, "Entity | None"], None]
+_listeners: list[LinkListener] = []
+
+
+def on_link_decided(listener: LinkListener) -> LinkListener:
+    """Apps that keep their own entity reference (credit) learn of reviewed links here."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+    return listener
+
+
+@dataclass
+class LinkOutcome:
+    exact: dict[str, int] = field(default_factory=dict)          # record_key -> entity id
+    probabilistic: dict[str, int] = field(default_factory=dict)  # auto-accepted
+    candidates: int = 0
+    unmatched: int = 0
+
+
+def link_records(source: str, records: pa.Table, *, master: pa.Table | None = None) -> LinkOutcome:
+    """Link records (columns record_key, uscc, name, legal_rep, address, established) to entities.
+
+    A valid code found in the master links exactly (not stored: the code is the link). Everything
+    else goes through Splink; accepted, candidate and unmatched outcomes are stored as EntityLink
+    rows, replacing earlier automatic outcomes of the same records but never a human decision.
+    """
+    outcome = LinkOutcome()
+    if records.num_rows == 0:
+        return outcome
+    for column in ("uscc", "name", "legal_rep", "address", "established"):
+        if column not in records.column_names:
+            records = records.append_column(column, pa.nulls(records.num_rows, pa.string()))
+    keys = records.column("record_key").cast(pa.string()).to_pylist()
+    codes = clean_uscc_arrow(records.column("uscc")).to_pylist()
+    known = dict(Entity.objects.filter(uscc__in={c for c in codes if c}).values_list("uscc", "id"))
+    rest_idx = []
+    for i, (key, code) in enumerate(zip(keys, codes, strict=True)):
+        if code in known:
+            outcome.exact[key] = known[code]
+        else:
+            rest_idx.append(i)
+    decided = set(EntityLink.objects.filter(source=source, method=LinkMethod.MANUAL)
+                  .values_list("record_key", flat=True))
+    rest = records.take(pa.array(rest_idx, pa.int64())) if rest_idx else records.slice(0, 0)
+    rest = rest.filter(pc.invert(pc.is_in(rest.column("record_key").cast(pa.string()),
+                                          pa.array(sorted(decided), pa.string())))) if decided else rest
+    named = rest.filter(pc.greater(pc.utf8_length(normalize_names_arrow(rest.column("name"))), 0))
+    best = linkage.link(master if master is not None else master_for_linkage(),
+                        linkage.prepare(named, "record_key")) if named.num_rows else None
+    by_key = {}
+    if best is not None:
+        for row in best.to_pylist():
+            by_key[row["record_id"]] = row
+    raw_uscc = dict(zip(rest.column("record_key").cast(pa.string()).to_pylist(),
+                        _text(rest.column("uscc").to_pylist()), strict=True))
+    raw_name = dict(zip(rest.column("record_key").cast(pa.string()).to_pylist(),
+                        _text(rest.column("name").to_pylist()), strict=True))
+    entity_ids = dict(Entity.objects.filter(uscc__in={r["uscc"] for r in by_key.values()})
+                      .values_list("uscc", "id"))
+    limits = thresholds()
+    links = []
+    for key in raw_uscc:
+        row = by_key.get(key)
+        status = linkage.classify(row["match_probability"], row["runner_up"], limits) if row else "unmatched"
+        entity_id = entity_ids.get(row["uscc"]) if row and status != "unmatched" else None
+        if status == "linked":
+            outcome.probabilistic[key] = entity_id
+        elif status == "candidate":
+            outcome.candidates += 1
+        else:
+            outcome.unmatched += 1
+        links.append(EntityLink(
+            source=source, record_key=key, entity_id=entity_id, raw_uscc=raw_uscc[key][:60],
+            raw_name=raw_name[key][:200], method=LinkMethod.PROBABILISTIC, status=status,
+            match_weight=row["match_weight"] if row else None,
+            match_probability=row["match_probability"] if row else None))
+    with transaction.atomic():
+        (EntityLink.objects.filter(source=source, record_key__in=list(raw_uscc))
+         .exclude(method=LinkMethod.MANUAL).delete())
+        EntityLink.objects.bulk_create(links, batch_size=1000)
+        audit.record("system", "entities.linked", f"source:{source}",
+                     {"exact": len(outcome.exact), "probabilistic": len(outcome.probabilistic),
+                      "candidates": outcome.candidates, "unmatched": outcome.unmatched})
+    return outcome
+
+
+def decide_candidate(principal: Principal, link_id: int, accept: bool, note: str = "") -> EntityLink:
+    """Confirm or reject a candidate link from the review queue (audited)."""
+    if not has_perm(principal, "entities.review"):
+        raise PermissionDenied("无权审核关联候选")
+    with transaction.atomic():
+        link = EntityLink.objects.select_for_update().filter(pk=link_id).first()
+        if link is None:
+            raise Http404("关联候选不存在")
+        if link.status != LinkStatus.CANDIDATE:
+            raise ValidationError("该候选已处理,不能重复确认或否决", code="link_already_decided")
+        link.status = LinkStatus.LINKED if accept else LinkStatus.REJECTED
+        link.method = LinkMethod.MANUAL
+        link.reviewed_by = principal.user
+        link.reviewed_at = timezone.now()
+        link.save()
+        if accept:
+            # One record names one entity: the other candidates of the same record fall.
+            (EntityLink.objects.filter(source=link.source, record_key=link.record_key, status=LinkStatus.CANDIDATE)
+             .exclude(pk=link.pk).update(status=LinkStatus.REJECTED, method=LinkMethod.MANUAL,
+                                         reviewed_by=principal.user, reviewed_at=link.reviewed_at))
+        audit.record(principal, "entities.link_confirmed" if accept else "entities.link_rejected", link,
+                     {"source": link.source, "record_key": link.record_key, "entity": link.entity.uscc
+                      if link.entity else None, "probability": link.match_probability, "note": note})
+        for listener in _listeners:
+            listener(link.source, link.record_key, link.entity if accept else None)
+    return link
+
+
+def review_queue(query: str = "") -> QuerySet[EntityLink]:
+    qs = EntityLink.objects.filter(status=LinkStatus.CANDIDATE).select_related("entity")
+    if query:
+        qs = qs.filter(Q(raw_name__icontains=query) | Q(entity__name__icontains=query) | Q(source=query))
+    return qs.order_by("-match_probability", "id")
+
+
+# ---------------------------------------------------------------- shared resources that name entities
+
+@dataclass
+class ResourceColumns:
+    code: str
+    key: list[str]
+    uscc: str | None
+    name: str | None
+    legal_rep: str | None
+    address: str | None
+    tags: dict[str, str]
+    labels: dict[str, str]
+
+
+def resource_columns(resource) -> ResourceColumns | None:
+    from regshare.catalog.models import FieldTag
+
+    fields = list(resource.fields.all())
+    by_tag: dict[str, str] = {}
+    for f in fields:
+        by_tag.setdefault(f.tag, f.code_name)
+    if FieldTag.USCC not in by_tag and FieldTag.COMPANY_NAME not in by_tag:
+        return None
+    return ResourceColumns(
+        code=resource.code, key=[f.code_name for f in fields if f.is_key],
+        uscc=by_tag.get(FieldTag.USCC), name=by_tag.get(FieldTag.COMPANY_NAME),
+        legal_rep=by_tag.get(FieldTag.PERSON_NAME), address=by_tag.get(FieldTag.ADDRESS),
+        tags={f.code_name: f.tag for f in fields}, labels={f.code_name: f.name for f in fields})
+
+
+def linkable_resources() -> list[tuple[object, ResourceColumns]]:
+    from regshare.catalog.models import Resource
+
+    out = []
+    for resource in Resource.objects.exclude(code=MASTER_RESOURCE).select_related("provider").prefetch_related("fields"):
+        cols = resource_columns(resource)
+        if cols is not None:
+            out.append((resource, cols))
+    return out
+
+
+def _record_keys(table: pa.Table, cols: ResourceColumns) -> pa.Array:
+    key = [k for k in cols.key if k in table.column_names]
+    if key:
+        parts = [pc.cast(table.column(k), pa.string()).fill_null("") for k in key]
+        return pc.binary_join_element_wise(*parts, "|") if len(parts) > 1 else parts[0]
+    # No declared key: a digest of the whole row keeps the key stable across versions.
+    rows = zip(*[pc.cast(table.column(c), pa.string()).fill_null("").to_pylist() for c in table.column_names],
+               strict=True)
+    return pa.array([hashlib.md5("\x1f".join(r).encode()).hexdigest() for r in rows])
+
+
+def link_resource(code: str, version: int | None = None) -> LinkOutcome | None:
+    """Link every record of a shared resource's current version that has no usable code."""
+    from regshare.catalog.models import Resource
+    from regshare.lake import tables
+
+    resource = Resource.objects.filter(code=code).prefetch_related("fields").first()
+    if resource is None or code == MASTER_RESOURCE or not tables.exists(code):
+        return None
+    cols = resource_columns(resource)
+    if cols is None:
+        return None
+    table = tables.read(code, version=version)
+    n = table.num_rows
+
+    def pick(column: str | None) -> pa.ChunkedArray | pa.Array:
+        if column and column in table.column_names:
+            return pc.cast(table.column(column), pa.string())
+        return pa.nulls(n, pa.string())
+
+    records = pa.table({"record_key": _record_keys(table, cols), "uscc": pick(cols.uscc), "name": pick(cols.name),
+                        "legal_rep": pick(cols.legal_rep), "address": pick(cols.address),
+                        "established": pa.nulls(n, pa.string())})
+    return link_records(code, records)
+
+
+def on_version_written(resource_code: str, version: int, mode: str) -> None:
+    """Lake hook: a new master version rebuilds the master; any other version is linked."""
+    from . import tasks
+
+    tasks.process_version(resource_code, version)
+
+
+def process_version(resource_code: str, version: int) -> None:
+    if resource_code == MASTER_RESOURCE:
+        rebuild_master(version)
+    else:
+        link_resource(resource_code, version)
+
+
+# ---------------------------------------------------------------- search and profile
+
+def parse_uscc(value: str) -> str:
+    """The cleaned code, or a 400 with the reason in Chinese."""
+    error = uscc_error(value)
+    if error:
+        raise ValidationError(error, code="invalid_uscc")
+    return clean_uscc(value)
+
+
+def get_entity(uscc: str) -> Entity:
+    code = parse_uscc(uscc)
+    entity = Entity.objects.filter(uscc=code).first()
+    if entity is None:
+        raise Http404(f"法人库中没有统一社会信用代码为 {code} 的市场主体")
+    return entity
+
+
+def search(query: str = "", status: str = "") -> QuerySet[Entity]:
+    qs = Entity.objects.all()
+    query = (query or "").strip()
+    if query:
+        code = clean_uscc(query)
+        norm = normalize_name(query)
+        qs = qs.filter(Q(uscc__startswith=code) | Q(name__icontains=query) | Q(name_norm__icontains=norm))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("uscc")
+
+
+def _scope(principal: Principal, resource):
+    """What of this resource the viewer may see, per the exchange's grants (None: nothing beyond existence)."""
+    from regshare.exchange.services import access_scope
+
+    return access_scope(principal, resource)
+
+
+def linked_records(principal: Principal, entity: Entity, limit: int = 50) -> list[dict]:
+    """Every record of a shared resource that names the entity, grouped by department and resource.
+
+    Rows are masked as the viewer's grant says; without a grant only the number of records shows.
+    """
+    from regshare.exchange.masking import mask_table
+    from regshare.lake import tables
+
+    groups = []
+    for resource, cols in linkable_resources():
+        if not tables.exists(resource.code):
+            continue
+        keys = list(EntityLink.objects.filter(source=resource.code, entity=entity, status=LinkStatus.LINKED)
+                    .values_list("record_key", flat=True))
+        con = duckdb.connect()
+        con.register("t", tables.dataset(resource.code))
+        conditions, params = [], []
+        if cols.uscc:
+            conditions.append(f'upper(trim(CAST("{cols.uscc}" AS VARCHAR))) = ?')
+            params.append(entity.uscc)
+        if keys and cols.key:
+            key_expr = " || '|' || ".join(f'coalesce(CAST("{k}" AS VARCHAR), \'\')' for k in cols.key)
+            conditions.append(f"({key_expr}) IN (SELECT unnest(?))")
+            params.append(keys)
+        if not conditions:
+            con.close()
+            continue
+        where = " OR ".join(conditions)
+        total = con.execute(f"SELECT count(*) FROM t WHERE {where}", params).fetchone()[0]
+        if not total:
+            con.close()
+            continue
+        rows = con.execute(f"SELECT * FROM t WHERE {where} LIMIT {int(limit)}", params).to_arrow_table()
+        con.close()
+        scope = _scope(principal, resource)
+        group = {"department": resource.provider.name, "resource_code": resource.code,
+                 "resource_name": resource.name, "total": total, "columns": [], "rows": [], "granted": False}
+        # A grant limited to some rows shows the count only: the profile does not re-apply row filters.
+        if scope is not None and not scope.row_filter:
+            names = [c for c in rows.column_names if c in scope.fields]
+            rows = mask_table(rows.select(names), cols.tags, scope.clear)
+            group.update(granted=True, columns=[cols.labels.get(c, c) for c in names],
+                         rows=[[("" if v is None else str(v)) for v in r.values()] for r in rows.to_pylist()])
+        groups.append(group)
+    groups.sort(key=lambda g: (g["department"], g["resource_code"]))
+    return groups
+
+
+def registration_event(entity: Entity) -> list[dict]:
+    if entity.established is None:
+        return []
+    return [{"date": entity.established, "kind": "registration", "kind_label": "设立登记",
+             "title": f"{entity.name} 设立登记", "department": "区市场监管局", "detail": entity.status}]
+
+
+def profile(principal: Principal, entity: Entity) -> dict:
+    """一企一档: identity, linked records, timeline, lists and risk, for the page and the API."""
+    from regshare.credit import services as credit
+
+    masked = mask_identity(principal, entity)
+    timeline = sorted(registration_event(entity) + credit.timeline_events(entity),
+                      key=lambda e: (e["date"], e["kind"]), reverse=True)
+    return {
+        "entity": entity,
+        "identity": masked,
+        "records": linked_records(principal, entity),
+        "credit_records": credit.records_by_department(entity),
+        "lists": credit.list_entries(entity),
+        "timeline": timeline,
+        "risk": credit.risk_of(entity),
+        "candidates": list(EntityLink.objects.filter(entity=entity, status=LinkStatus.CANDIDATE)[:20]),
+    }
+
+
+def mask_identity(principal: Principal, entity: Entity) -> dict:
+    """The entity's own registration fields, masked as the viewer's grant on SCJG-0001 says."""
+    from regshare.catalog.models import Resource
+    from regshare.exchange.masking import mask_value
+
+    resource = Resource.objects.filter(code=MASTER_RESOURCE).first()
+    scope = _scope(principal, resource) if (resource is not None and principal.is_authenticated) else None
+    clear = scope.clear if scope is not None else frozenset()
+    tags = {"legal_rep": "person_name", "legal_rep_id": "id_card", "phone": "mobile", "address": "address"}
+    values = {"uscc": entity.uscc, "name": entity.name, "established": entity.established,
+              "capital": entity.capital, "industry": entity.industry, "status": entity.status}
+    for column, tag in tags.items():
+        raw = getattr(entity, column)
+        values[column] = raw if column in clear else (mask_value(tag, raw) if raw else "")
+    return values

@@ -1,0 +1,53 @@
+"""Entity pages: search, 一企一档, linkage review queue (thin: services hold the rules)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from regshare.core.permissions import page_permission, principal_of
+
+from . import services
+
+
+@page_permission("entities.view")
+def entity_list(request):
+    q = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    page = Paginator(services.search(q, status).select_related("risk"), 20).get_page(request.GET.get("page"))
+    return render(request, "entities/list.html", {"page": page, "q": q, "status": status,
+                                                  "statuses": ["存续", "在业", "吊销", "注销"]})
+
+
+@page_permission("entities.view")
+def entity_detail(request, uscc: str):
+    try:
+        entity = services.get_entity(uscc)
+    except ValidationError as exc:
+        raise Http404(";".join(exc.messages)) from exc
+    data = services.profile(principal_of(request), entity)
+    return render(request, "entities/detail.html", data)
+
+
+@page_permission("entities.review")
+def review(request):
+    q = request.GET.get("q", "").strip()
+    page = Paginator(services.review_queue(q), 20).get_page(request.GET.get("page"))
+    return render(request, "entities/review.html", {"page": page, "q": q})
+
+
+@require_POST
+@page_permission("entities.review")
+def decide(request, link_id: int):
+    accept = request.POST.get("decision") == "confirm"
+    try:
+        link = services.decide_candidate(principal_of(request), link_id, accept, request.POST.get("note", ""))
+    except ValidationError as exc:
+        messages.error(request, ";".join(exc.messages))
+    else:
+        messages.success(request, f"已{'确认' if accept else '否决'}:{link.raw_name}")
+    return redirect("entities:review")

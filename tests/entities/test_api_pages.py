@@ -1,0 +1,81 @@
+import pytest
+
+from regshare.credit.models import CreditRecord
+from regshare.entities.models import Entity, EntityLink, LinkStatus
+
+
+def an_entity_with_records():
+    return Entity.objects.filter(credit_records__isnull=False, legal_rep__gt="").distinct().order_by("id").first()
+
+
+def test_search_api_paginates(district, client_as):
+    client = client_as("scjg_liaison")
+    data = client.get("/api/v1/entities", {"q": "柴桑", "page": 1}).json()
+    assert data["count"] > 20 and len(data["items"]) == 20
+    assert all("柴桑" in item["name"] for item in data["items"])
+
+
+def test_profile_api_masks_personal_data_and_lists_records(district, client_as):
+    entity = an_entity_with_records()
+    data = client_as("fgj_analyst").get(f"/api/v1/entities/{entity.uscc}").json()
+    assert data["identity"]["name"] == entity.name and data["identity"]["uscc"] == entity.uscc
+    assert data["identity"]["legal_rep"] != entity.legal_rep
+    assert data["identity"]["legal_rep"].startswith(entity.legal_rep[0])
+    assert entity.legal_rep_id[6:-4] not in data["identity"]["legal_rep_id"]
+    doc_nos = {r["doc_no"] for r in data["credit_records"]}
+    assert doc_nos == set(CreditRecord.objects.filter(entity=entity).values_list("doc_no", flat=True))
+    kinds = {e["kind"] for e in data["timeline"]}
+    assert "registration" in kinds
+    assert data["risk"]["risk_class"] in "ABCD" and data["risk"]["reasons"]
+
+
+@pytest.mark.parametrize("uscc, status, code", [
+    ("91360404ABC", 400, "invalid_uscc"),
+    ("913604040000000000", 400, "invalid_uscc"),
+    ("91360404MA35L8K7P" + "X", None, None),
+])
+def test_profile_api_bad_codes(district, client_as, uscc, status, code):
+    from regshare.entities.codes import is_valid_uscc, make_uscc
+
+    if status is None:  # a well-formed code that is not registered here
+        uscc = make_uscc(uscc[:17])
+        assert is_valid_uscc(uscc)
+        status, code = 404, "not_found"
+    response = client_as("scjg_liaison").get(f"/api/v1/entities/{uscc}")
+    assert response.status_code == status
+    assert response.json()["code"] == code
+
+
+@pytest.mark.parametrize("username, clear", [("fgj_analyst", False), ("scjg_liaison", True)])
+def test_entity_page_masks_as_the_viewers_grant_says(district, client_as, username, clear):
+    """The registering department (provider of SCJG-0001) sees its own data in clear; others masked."""
+    entity = an_entity_with_records()
+    page = client_as(username).get(f"/entities/{entity.uscc}/").content.decode()
+    assert entity.name in page and "时间轴" in page and "信用风险分类" in page
+    assert (entity.legal_rep_id in page) is clear
+
+
+def test_list_page_searches(district, client_as):
+    entity = Entity.objects.order_by("id").first()
+    page = client_as("scjg_inspector").get("/entities/", {"q": entity.uscc}).content.decode()
+    assert entity.name in page
+
+
+def test_review_queue_page_and_api(district, client_as):
+    entity = Entity.objects.order_by("id").first()
+    link = EntityLink.objects.create(source="TEST-Q", record_key="k1", entity=entity, raw_name="某名称",
+                                     method="probabilistic", status=LinkStatus.CANDIDATE, match_probability=0.7)
+    client = client_as("scjg_reviewer")
+    assert "某名称" in client.get("/entities/review/", {"q": "TEST-Q"}).content.decode()
+    items = client.get("/api/v1/entities/links/candidates", {"q": "TEST-Q"}).json()["items"]
+    assert [i["id"] for i in items] == [link.pk]
+    response = client.post(f"/api/v1/entities/links/{link.pk}/confirm", {"note": "核实一致"},
+                           content_type="application/json")
+    assert response.status_code == 200 and response.json()["status"] == "linked"
+    again = client.post(f"/api/v1/entities/links/{link.pk}/reject", {}, content_type="application/json")
+    assert again.status_code == 400 and again.json()["code"] == "link_already_decided"
+
+
+def test_review_is_refused_to_an_analyst(district, client_as):
+    response = client_as("fgj_analyst").get("/api/v1/entities/links/candidates")
+    assert response.status_code == 403

@@ -1,0 +1,79 @@
+import pyarrow as pa
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from regshare.core.models import AuditRecord
+from regshare.credit.models import CreditRecord
+from regshare.entities import services
+from regshare.entities.models import Entity, EntityLink, LinkStatus
+
+
+def records(rows):
+    cols = ["record_key", "uscc", "name", "legal_rep", "address", "established"]
+    return pa.table({c: pa.array([r.get(c) for r in rows], pa.string()) for c in cols})
+
+
+def test_exact_probabilistic_candidate_and_unmatched(district):
+    e1, e2 = Entity.objects.order_by("id")[:2]
+    outcome = services.link_records("TEST-1", records([
+        {"record_key": "r1", "uscc": e1.uscc.lower(), "name": "随便写的名称"},
+        {"record_key": "r2", "uscc": "", "name": e2.name.replace("有限公司", "有限责任公司") + " ",
+         "legal_rep": e2.legal_rep, "address": e2.address},
+        {"record_key": "r3", "uscc": "913604041234", "name": "完全不存在的某某某某贸易有限公司",
+         "legal_rep": "查无此人"},
+    ]))
+    assert outcome.exact == {"r1": e1.pk}
+    assert outcome.probabilistic == {"r2": e2.pk}
+    link = EntityLink.objects.get(source="TEST-1", record_key="r2")
+    assert link.status == LinkStatus.LINKED and link.match_probability >= 0.95 and link.match_weight > 0
+    assert EntityLink.objects.get(source="TEST-1", record_key="r3").status == LinkStatus.UNMATCHED
+    assert not EntityLink.objects.filter(source="TEST-1", record_key="r1").exists()  # the code is the link
+
+
+def test_demo_records_without_codes_are_linked_to_the_right_entity(district):
+    linked = CreditRecord.objects.filter(link_method="probabilistic").select_related("entity")
+    assert linked.count() > 20
+    # Name variants keep the trade name; the linked entity's legal representative matches where given.
+    with_rep = [r for r in linked if r.raw_legal_rep]
+    assert sum(r.entity.legal_rep == r.raw_legal_rep for r in with_rep) / len(with_rep) >= 0.98
+
+
+def candidate(district_entity, key="c1"):
+    return EntityLink.objects.create(source="credit", record_key=f"penalty:{key}", entity=district_entity,
+                                     raw_name="某名称", method="probabilistic", status=LinkStatus.CANDIDATE,
+                                     match_weight=3.2, match_probability=0.7)
+
+
+def test_confirming_a_candidate_links_the_credit_record_and_is_audited(district, principal_of_user):
+    entity = Entity.objects.order_by("id")[5]
+    record = CreditRecord.objects.filter(kind="penalty").first()
+    record.entity = None
+    record.save()
+    link = candidate(entity, record.doc_no)
+    other = EntityLink.objects.create(source="credit", record_key=link.record_key,
+                                      entity=Entity.objects.order_by("id")[6], method="probabilistic",
+                                      status=LinkStatus.CANDIDATE, match_probability=0.6)
+    services.decide_candidate(principal_of_user("scjg_liaison"), link.pk, True, "名称和地址一致")
+    record.refresh_from_db()
+    other.refresh_from_db()
+    assert record.entity == entity and record.link_method == "manual"
+    assert other.status == LinkStatus.REJECTED
+    assert AuditRecord.objects.filter(action="entities.link_confirmed", target=f"entities.entitylink:{link.pk}").exists()
+
+
+def test_rejecting_twice_is_refused_and_changes_nothing(district, principal_of_user):
+    link = candidate(Entity.objects.first())
+    services.decide_candidate(principal_of_user("admin"), link.pk, False)
+    with pytest.raises(ValidationError) as exc:
+        services.decide_candidate(principal_of_user("admin"), link.pk, True)
+    assert exc.value.code == "link_already_decided"
+    link.refresh_from_db()
+    assert link.status == LinkStatus.REJECTED
+
+
+def test_an_analyst_cannot_decide(district, principal_of_user):
+    link = candidate(Entity.objects.first())
+    with pytest.raises(PermissionDenied):
+        services.decide_candidate(principal_of_user("fgj_analyst"), link.pk, True)
+    link.refresh_from_db()
+    assert link.status == LinkStatus.CANDIDATE
