@@ -5,12 +5,17 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from regshare.core.permissions import PUBLIC, page_permission
 from regshare.credit import services as credit
 from regshare.entities import services as entities
 from regshare.exchange.masking import mask_value
+
+
+@page_permission(PUBLIC)
+def index(request):
+    return redirect("portal:credit_search")
 
 
 @page_permission(PUBLIC)
