@@ -170,7 +170,10 @@ def key_index(code: str, version: int, key: str) -> _KeyIndex:
 
 
 def key_fields(resource: Resource) -> list[str]:
-    return list(resource.fields.filter(is_key=True).order_by("position", "id").values_list("code_name", flat=True))
+    from .services import _cached
+
+    return _cached(("keys", resource.pk), lambda: list(
+        resource.fields.filter(is_key=True).order_by("position", "id").values_list("code_name", flat=True)))
 
 
 # ----------------------------------------------------------------------------- filters
@@ -307,10 +310,11 @@ def _record_access(principal: Principal, scope, version: int, query: dict, rows:
                    want_receipt: bool) -> dict | None:
     detail = {"grant": scope.grant.pk if scope.grant else None, "basis": scope.basis, "version": version,
               "query": query, "rows": rows, "sha256": digest, "channel": channel}
+    if not want_receipt:
+        audit.record(principal, f"exchange.access.{channel}", f"resource:{scope.resource.code}", detail)
+        return None
     with transaction.atomic():
         audit.record(principal, f"exchange.access.{channel}", f"resource:{scope.resource.code}", detail)
-        if not want_receipt:
-            return None
         signed = receipts.sign(_receipt_body(principal, scope, version, query, rows, digest, channel))
         Receipt.objects.create(id=signed["receipt"]["id"], resource=scope.resource, grant=scope.grant,
                                department=principal.department, document=signed)

@@ -7,7 +7,7 @@ import datetime as dt
 import os
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
@@ -191,7 +191,10 @@ def _wants_receipt(request) -> bool:
 
 
 def _resource(code: str) -> Resource:
-    return get_object_or_404(Resource, code=code)
+    resource = services.resource_by_code(code)
+    if resource is None:
+        raise Http404(f"资源 {code} 不存在")
+    return resource
 
 
 # ----------------------------------------------------------------------------- applications

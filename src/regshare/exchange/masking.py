@@ -28,7 +28,20 @@ def _stars(lengths: pa.Array) -> pa.Array:
     return pc.binary_repeat(pa.scalar("*"), pc.max_element_wise(lengths, 0))
 
 
+def _keep_ends_text(value: str, head: int, tail: int) -> str:
+    if len(value) <= head + tail:
+        return "*" * len(value)
+    return value[:head] + "*" * (len(value) - head - tail) + (value[-tail:] if tail else "")
+
+
+SMALL = 32  # below this many values, plain string slicing is cheaper than Arrow kernel calls
+
+
 def _keep_ends(values: pa.Array, head: int, tail: int) -> pa.Array:
+    if len(values) <= SMALL:
+        return pa.array([None if v is None else _keep_ends_text(v, head, tail) for v in values.to_pylist()],
+                        type=pa.string())
+
     """First ``head`` and last ``tail`` characters, stars between; too-short values become all stars."""
     length = pc.utf8_length(values)
     middle = pc.subtract(length, head + tail)
@@ -141,6 +154,8 @@ def _parsed_district_end(address: str) -> int:
 
 def _by_distinct(values: pa.Array, fn) -> pa.Array:
     """Apply a Python function once per DISTINCT value, then spread the result back by index."""
+    if len(values) <= SMALL:
+        return pa.array([None if v is None else fn(v) for v in values.to_pylist()], type=pa.string())
     encoded = pc.dictionary_encode(values)
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()

@@ -10,6 +10,7 @@ re-exported at the bottom, so callers use ``exchange.services`` only.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -537,6 +538,7 @@ def open_dedicated_grant(actor: Principal, resource: Resource) -> Grant:
 
 def _end_grant(grant: Grant, status: str, actor_name: str, reason: str) -> None:
     now = timezone.now()
+    _meta_cache.clear()
     grant.status, grant.ended_at, grant.ended_by, grant.end_reason = status, now, actor_name, reason
     grant.save(update_fields=["status", "ended_at", "ended_by", "end_reason"])
     ApiToken.objects.filter(grant_binding__grant=grant, revoked_at__isnull=True).update(revoked_at=now)
@@ -631,13 +633,43 @@ class AccessScope:
     tags: dict = field(default_factory=dict)
 
 
+# Field metadata and token→grant bindings are read on every data request, so each process keeps
+# them for a few seconds. Revocation still takes effect at once: ending a grant revokes its tokens
+# in the same transaction, and the token itself is checked against the database on every request.
+META_TTL = 5.0
+_meta_cache: dict[tuple, tuple[float, object]] = {}
+
+
+def _cached(key: tuple, load):
+    now = time.monotonic()
+    hit = _meta_cache.get(key)
+    if hit is not None and now - hit[0] < META_TTL:
+        return hit[1]
+    value = load()
+    _meta_cache[key] = (now, value)
+    return value
+
+
 def _tags(resource: Resource) -> dict[str, str]:
-    return dict(resource.fields.values_list("code_name", "tag"))
+    return _cached(("tags", resource.pk, resource.updated_at), lambda: dict(resource.fields.values_list("code_name", "tag")))
 
 
 def _scope_of_grant(grant: Grant, resource: Resource) -> AccessScope:
     return AccessScope(resource, tuple(grant.fields), frozenset(grant.clear_fields), dict(grant.row_filter or {}),
                        grant, "grant", _tags(resource))
+
+
+def resource_by_code(code: str) -> Resource | None:
+    """A resource for the data API; cached for a few seconds (a change of status reaches readers then)."""
+    return _cached(("resource", code), lambda: Resource.objects.select_related("provider").filter(code=code).first())
+
+
+def _token_grant(token: ApiToken) -> Grant | None:
+    def load():
+        binding = GrantToken.objects.filter(token=token).select_related("grant").first()
+        return binding.grant if binding is not None else None
+
+    return _cached(("token", token.pk, token.secret_hash), load)
 
 
 def access_scope(principal: Principal, resource: Resource) -> AccessScope | None:
@@ -646,10 +678,10 @@ def access_scope(principal: Principal, resource: Resource) -> AccessScope | None
     if not principal.is_authenticated:
         return None
     if principal.token is not None:
-        binding = GrantToken.objects.filter(token=principal.token).select_related("grant").first()
-        if binding is None or binding.grant.resource_id != resource.pk or not grant_is_live(binding.grant):
+        grant = _token_grant(principal.token)
+        if grant is None or grant.resource_id != resource.pk or not grant_is_live(grant):
             return None
-        return _scope_of_grant(binding.grant, resource)
+        return _scope_of_grant(grant, resource)
     department = principal.department
     if department is None or not has_perm(principal, "exchange.access"):
         return None
