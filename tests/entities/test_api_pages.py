@@ -79,3 +79,24 @@ def test_review_queue_page_and_api(district, client_as):
 def test_review_is_refused_to_an_analyst(district, client_as):
     response = client_as("fgj_analyst").get("/api/v1/entities/links/candidates")
     assert response.status_code == 403
+
+
+def test_shared_records_from_the_lake_are_grouped_and_masked_by_grant(district, client_as):
+    """12345 tickets (CGJ-0001) name companies, often without a code; the profile shows them by resource."""
+    from regshare.entities.models import EntityLink
+
+    link = EntityLink.objects.filter(source="CGJ-0001", status=LinkStatus.LINKED).select_related("entity").first()
+    assert link is not None, "the demo links code-less 12345 tickets by name and address"
+    provider = client_as("cgj_liaison").get(f"/api/v1/entities/{link.entity.uscc}").json()
+    group = next(g for g in provider["shared_records"] if g["resource_code"] == "CGJ-0001")
+    assert group["granted"] and group["total"] >= 1
+    assert any(link.record_key in row for row in group["rows"])
+    other = client_as("fgj_analyst").get(f"/api/v1/entities/{link.entity.uscc}").json()
+    other_group = next(g for g in other["shared_records"] if g["resource_code"] == "CGJ-0001")
+    assert other_group["total"] == group["total"]
+    complainant = group["columns"].index("投诉人姓名")
+    if other_group["granted"]:
+        names = {row[complainant] for row in group["rows"]}
+        assert not names & {row[complainant] for row in other_group["rows"]}
+    else:
+        assert other_group["rows"] == []

@@ -6,8 +6,13 @@ code, with a malformed code, or with a variant/typo of the name, so linkage has 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import random
+from pathlib import Path
+
+from django.conf import settings
+from faker import Faker
 
 from regshare.credit import scorecard
 from regshare.credit import services as credit
@@ -125,6 +130,59 @@ def _malformed(rng: random.Random, code: str) -> str:
     return code[:10] + "O" + code[11:]  # letter O instead of zero
 
 
+def _csv(path: Path, rows: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def share_to_lake(ctx: DemoContext, entity_rows_: list[dict], records: list[dict]) -> None:
+    """The departments' own copies: penalties (SCJG-0002) and 12345 tickets (CGJ-0001), loaded through
+    the ingest pipeline and then linked; tickets often name the company without a code."""
+    from regshare.catalog.models import Resource
+    from regshare.core.models import User
+    from regshare.entities import services as entities
+
+    try:
+        from regshare.ingest.services import ingest_file
+    except ImportError:
+        return
+    fake = Faker("zh_CN")
+    fake.seed_instance(ctx.seed)
+    rng = ctx.rng("credit-lake")
+    by_name = {r["name"]: r for r in entity_rows_}
+    penalties, tickets = [], []
+    for r in records:
+        if r["kind"] == RecordKind.PENALTY and r["raw_uscc"] and r["raw_name"] in by_name and r.get("published_on"):
+            penalties.append({
+                "decision_no": r["doc_no"], "uscc": r["raw_uscc"], "company_name": r["raw_name"],
+                "legal_rep": r["raw_legal_rep"], "violation_type": r["title"], "facts": r["content"],
+                "basis": r["legal_basis"], "penalty_type": "罚款", "fine_amount": f"{r['amount'] / 10000:.4f}",
+                "confiscated_amount": "", "decision_date": r["decided_on"].isoformat(), "publicity_until": "",
+                "authority": "九江市柴桑区市场监督管理局"})
+        elif r["kind"] == RecordKind.COMPLAINT and r["raw_name"]:
+            entity = by_name.get(r["raw_name"])
+            coded = bool(r["raw_uscc"]) and entity is not None and r["raw_uscc"] == entity["uscc"]
+            tickets.append({
+                "ticket_no": r["doc_no"], "received_on": r["decided_on"].isoformat(), "kind": "投诉",
+                "uscc": r["raw_uscc"] if coded and rng.random() < 0.7 else "", "company_name": r["raw_name"],
+                "content": r["title"], "complainant": fake.name(), "complainant_phone": fake.phone_number(),
+                "address": r["raw_address"] or "", "handling_dept": "区市场监管局",
+                "closed_on": (r["decided_on"] + dt.timedelta(days=rng.randint(1, 15))).isoformat(),
+                "result": "已办结", "satisfaction": rng.choice(["满意", "基本满意", "不满意"])})
+    folder = Path(settings.REGSHARE_LAKE_DIR).parent / "demo"
+    for code, rows, username in (("SCJG-0002", penalties, "scjg_liaison"), ("CGJ-0001", tickets, "cgj_liaison")):
+        resource = Resource.objects.filter(code=code).first()
+        actor = User.objects.filter(username=username).first()
+        if resource is None or actor is None or not rows:
+            continue
+        ingest_file(actor, _csv(folder / f"{code.lower()}.csv", rows), resource, mode="replace")
+        entities.link_resource(code)
+
+
 def run(ctx: DemoContext) -> None:
     if ctx.entities <= 0:
         return
@@ -218,6 +276,7 @@ def run(ctx: DemoContext) -> None:
             lists.append((ListType.RED, i, ListCause.HONOUR, day(), None, "FGJ"))
 
     credit.bulk_create_records("demo", records)
+    share_to_lake(ctx, rows, records)
     entity_ids = dict(Entity.objects.values_list("uscc", "id"))
     existing = set(ListEntry.objects.values_list("decision_no", flat=True))
     entries = []

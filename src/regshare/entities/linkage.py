@@ -23,7 +23,7 @@ COLUMNS = ("name_norm", "legal_rep", "address", "established")
 @dataclass(frozen=True)
 class LinkThresholds:
     accept: float = 0.95   # at or above: linked automatically
-    review: float = 0.50   # between review and accept: a candidate in the review queue
+    review: float = 0.10   # between review and accept: a candidate in the review queue
 
 
 def prepare(table: pa.Table, id_column: str, *, name: str = "name", legal_rep: str = "legal_rep",
