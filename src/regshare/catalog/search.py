@@ -9,6 +9,7 @@ looks current. Rebuilds re-tokenise only resources whose text changed.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -52,13 +53,19 @@ def normalise(text: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Search tokens of a text: jieba's search-engine mode, without punctuation and stop words."""
+    return list(_tokenize_cached(text or ""))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _tokenize_cached(text: str) -> tuple[str, ...]:
+    # Field and department names repeat across thousands of resources; cutting each once keeps rebuilds cheap.
     out = []
     for token in jieba.cut_for_search(normalise(text)):
         token = token.strip()
         if not token or _PUNCT.match(token) or token in STOPWORDS:
             continue
         out.append(token)
-    return out
+    return tuple(out)
 
 
 def query_terms(query: str) -> dict[str, float]:
@@ -95,8 +102,10 @@ def document_terms(code: str, name: str, summary: str, department: str, field_na
 
 @dataclass
 class Hits:
-    ids: list[int]
-    scores: list[float]
+    """Resource ids and scores, best first (numpy arrays: a page converts only its own slice)."""
+
+    ids: np.ndarray
+    scores: np.ndarray
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -114,6 +123,7 @@ class _Index:
         self.avgdl = 1.0
 
 
+_NO_HITS = Hits(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 _lock = threading.Lock()
 _index: _Index | None = None
 # resource id -> (text key, term weights): survives rebuilds so unchanged resources are not re-cut.
@@ -213,14 +223,14 @@ def search(query: str, *, filters: dict[str, str] | None = None, visible_departm
     index = get_index()
     n = len(index.ids)
     if n == 0:
-        return Hits([], [])
+        return _NO_HITS
     mask = np.ones(n, dtype=bool)
     for key, value in (filters or {}).items():
         if value in (None, ""):
             continue
         code = index.codes[key].get(str(value))
         if code is None:
-            return Hits([], [])
+            return _NO_HITS
         mask &= index.attrs[key] == code
     if not see_all:
         published = index.codes["status"].get("published", -1)
@@ -259,8 +269,9 @@ def search(query: str, *, filters: dict[str, str] | None = None, visible_departm
             name = normalise(index.names[doc]).replace(" ", "")
             if whole in name:
                 scores[doc] *= 1.6 if name.startswith(whole) else 1.5
-    order = matched[np.lexsort((index.ids[matched], -scores[matched]))]
-    return Hits(index.ids[order].tolist(), scores[order].tolist())
+    # Docs are in id order, so a stable sort on the score alone breaks ties by id.
+    order = matched[np.argsort(-scores[matched], kind="stable")]
+    return Hits(index.ids[order], scores[order])
 
 
 def reset() -> None:

@@ -650,7 +650,7 @@ def suggest_resources(demand: Demand, limit: int = 5) -> list[Resource]:
     # Half of the demand's words must match: one shared word such as 登记 is not a suggestion.
     hits = search_index.search(f"{demand.title} {demand.fields_wanted}", see_all=False,
                                filters={"status": Status.PUBLISHED}, min_match=0.5)
-    ids = hits.ids[: limit * 3]
+    ids = [int(x) for x in hits.ids[: limit * 3]]
     found = Resource.objects.select_related("provider").in_bulk(ids)
     ranked = [found[i] for i in ids if i in found]
     if demand.provider_id:
@@ -735,9 +735,9 @@ def clean_filters(raw: dict[str, Any]) -> dict[str, str]:
 class ResultList(Sequence):
     """Search hits as a lazy sequence of resources (a Django Paginator slices it)."""
 
-    def __init__(self, ids: list[int], scores: list[float] | None = None) -> None:
+    def __init__(self, ids, scores) -> None:
         self.ids = ids
-        self.scores = scores or [0.0] * len(ids)
+        self.scores = scores
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -748,8 +748,8 @@ class ResultList(Sequence):
     def __getitem__(self, item):  # type: ignore[override]
         if isinstance(item, int):
             return self[item:item + 1][0]
-        ids = self.ids[item]
-        scores = self.scores[item]
+        ids = [int(x) for x in self.ids[item]]
+        scores = [float(x) for x in self.scores[item]]
         found = Resource.objects.select_related("provider").in_bulk(ids)
         out = []
         for rid, score in zip(ids, scores, strict=True):
