@@ -78,3 +78,14 @@ def test_demand_page_flow(client_as):
     demand.refresh_from_db()
     assert demand.matched_resource.code == "SCJG-0003"
     assert "企业经营异常名录" in client_as("admin").get("/catalog/demands/").content.decode()
+
+
+def test_cli_search_and_export(demo, tmp_path, capsys):
+    from regshare.cli import main
+
+    assert main(["catalog", "search", "企业 登记", "--limit", "3"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith("SCJG-0001")
+    target = tmp_path / "dcat.jsonld"
+    assert main(["catalog", "export", "dcat", str(target)]) == 0
+    assert "市场主体登记信息" in target.read_text(encoding="utf-8")
+    assert main(["catalog", "daily"]) == 0
