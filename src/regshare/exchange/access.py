@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from regshare.catalog.models import Resource
@@ -130,7 +131,8 @@ class _KeyIndex:
     look-up costs a dictionary probe and a ``take`` instead of a scan of every row."""
 
     def __init__(self, table: pa.Table, key: str) -> None:
-        self.table = table
+        # One chunk per column: ``take`` on a many-chunk table would concatenate on every look-up.
+        self.table = table.combine_chunks()
         values = table.column(key).to_pylist()
         self.positions: dict = {}
         duplicates: dict = {}
@@ -326,7 +328,8 @@ def get_receipt(principal: Principal, receipt_id: str) -> dict:
     found = Receipt.objects.filter(pk=receipt_id).first()
     if found is None or principal.department is None or (
             found.department_id != principal.department.pk and found.resource.provider_id != principal.department.pk):
-        raise PermissionDenied("无权取回该凭证")
+        # Not found and not yours look the same, so receipt numbers cannot be probed.
+        raise Http404("凭证不存在或不属于本部门")
     return found.document
 
 
