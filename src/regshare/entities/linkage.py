@@ -14,15 +14,21 @@ from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .codes import normalize_names_arrow
 
-COLUMNS = ("name_norm", "legal_rep", "address", "established")
+COLUMNS = ("name_norm", "name_core", "legal_rep", "address", "established")
+# Place names a district's companies put in front of their names (or leave out); stripped to compare the
+# trade name itself. A deployment elsewhere sets REGSHARE_PLACE_NAMES.
+DEFAULT_PLACE_NAMES = ("江西省", "江西", "九江市", "九江", "柴桑区", "柴桑", "浔阳区", "浔阳", "濂溪区", "濂溪")
+_SUFFIXES = ("股份公司", "公司", "专业合作社", "经营部", "商行", "店", "厂")
 
 
 @dataclass(frozen=True)
 class LinkThresholds:
-    accept: float = 0.95   # at or above: linked automatically
+    accept: float = 0.90   # at or above: linked automatically
+    rival: float = 0.75    # a second candidate this likely sends the record to review instead
     review: float = 0.10   # between review and accept: a candidate in the review queue
 
 
@@ -39,18 +45,36 @@ def prepare(table: pa.Table, id_column: str, *, name: str = "name", legal_rep: s
     return pa.table({
         "unique_id": table.column(id_column).cast(pa.string()),
         "name_norm": names,
+        "name_core": name_core_arrow(names),
         "legal_rep": col(legal_rep),
         "address": col(address),
         "established": col(established),
     })
 
 
+def place_names() -> tuple[str, ...]:
+    try:
+        from django.conf import settings
+
+        return tuple(getattr(settings, "REGSHARE_PLACE_NAMES", DEFAULT_PLACE_NAMES))
+    except Exception:  # the benchmark runs without Django settings
+        return DEFAULT_PLACE_NAMES
+
+
+def name_core_arrow(names):
+    """The trade name: normalised name without leading place names and the trailing legal form."""
+    places = "|".join(sorted(place_names(), key=len, reverse=True))
+    core = pc.replace_substring_regex(names, f"^(?:(?:{places}))+", "")
+    core = pc.replace_substring_regex(core, f"(?:{'|'.join(_SUFFIXES)})$", "")
+    return core
+
+
 def _settings(n_master: int):
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
 
-    name_cmp = cl.JaroWinklerAtThresholds("name_norm", [0.95, 0.88]).configure(
-        m_probabilities=[0.80, 0.12, 0.05, 0.03])
+    name_cmp = cl.JaroWinklerAtThresholds("name_core", [0.92, 0.80]).configure(
+        m_probabilities=[0.70, 0.14, 0.15, 0.01])
     rep_cmp = cl.ExactMatch("legal_rep").configure(m_probabilities=[0.85, 0.15])
     addr_cmp = cl.LevenshteinAtThresholds("address", [2, 6]).configure(m_probabilities=[0.70, 0.15, 0.08, 0.07])
     date_cmp = cl.ExactMatch("established").configure(m_probabilities=[0.90, 0.10])
@@ -59,10 +83,10 @@ def _settings(n_master: int):
         unique_id_column_name="unique_id",
         probability_two_random_records_match=1.0 / max(n_master, 2),
         blocking_rules_to_generate_predictions=[
-            block_on("name_norm"),
-            block_on("legal_rep", "substr(name_norm, 1, 2)"),
-            block_on("substr(name_norm, -5, 5)"),
-            block_on("address", "substr(name_norm, 1, 1)"),
+            block_on("name_core"),
+            block_on("legal_rep", "substr(name_core, 1, 1)"),
+            block_on("legal_rep", "substr(name_core, -2, 2)"),
+            block_on("address"),
         ],
         comparisons=[name_cmp, rep_cmp, addr_cmp, date_cmp],
         retain_intermediate_calculation_columns=False,
@@ -71,7 +95,8 @@ def _settings(n_master: int):
 
 
 def link(master: pa.Table, records: pa.Table, *, seed: int = 42, u_pairs: float = 2e5) -> pa.Table:
-    """Best master match of every record: record_id, uscc, match_weight, match_probability, runner_up.
+    """Best master match of every record: record_id, uscc, match_weight, match_probability, runner_up,
+    unique_name.
 
     ``master`` and ``records`` come from ``prepare`` (master's unique_id is the USCC).
     """
@@ -81,7 +106,7 @@ def link(master: pa.Table, records: pa.Table, *, seed: int = 42, u_pairs: float 
         return pa.table({"record_id": pa.array([], pa.string()), "uscc": pa.array([], pa.string()),
                          "match_weight": pa.array([], pa.float64()),
                          "match_probability": pa.array([], pa.float64()),
-                         "runner_up": pa.array([], pa.float64())})
+                         "runner_up": pa.array([], pa.float64()), "unique_name": pa.array([], pa.bool_())})
     logging.getLogger("splink").setLevel(logging.ERROR)
     con = duckdb.connect()
     con.execute("SET threads TO 2")
@@ -92,28 +117,43 @@ def link(master: pa.Table, records: pa.Table, *, seed: int = 42, u_pairs: float 
     linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
     predictions = linker.inference.predict(threshold_match_probability=0.01)
     name = predictions.physical_name
+    con.register("m_in", master)
+    con.register("r_in", records)
+    # A record whose trade name equals exactly one registered entity's, with no disagreeing legal
+    # representative, is accepted even when Splink's posterior stays low for lack of other fields:
+    # among N entities the prior is 1/N, so a unique name alone cannot reach the accept threshold.
     best = con.sql(f"""
         WITH p AS (
             SELECT CASE WHEN source_dataset_l = 'master' THEN unique_id_r ELSE unique_id_l END AS record_id,
                    CASE WHEN source_dataset_l = 'master' THEN unique_id_l ELSE unique_id_r END AS uscc,
                    match_weight, match_probability
             FROM {name}
+        ), cores AS (
+            SELECT name_core, count(*) AS n FROM m_in WHERE name_core <> '' GROUP BY name_core
         ), ranked AS (
-            SELECT *, row_number() OVER (PARTITION BY record_id ORDER BY match_weight DESC, uscc) AS rn,
+            SELECT p.*, row_number() OVER (PARTITION BY record_id ORDER BY match_weight DESC, uscc) AS rn,
                    lead(match_probability) OVER (PARTITION BY record_id ORDER BY match_weight DESC, uscc)
                        AS runner_up
             FROM p
         )
-        SELECT record_id, uscc, match_weight, match_probability, coalesce(runner_up, 0.0) AS runner_up
-        FROM ranked WHERE rn = 1 ORDER BY record_id
+        SELECT ranked.record_id, ranked.uscc, ranked.match_weight, ranked.match_probability,
+               coalesce(ranked.runner_up, 0.0) AS runner_up,
+               coalesce(m.name_core = r.name_core AND cores.n = 1
+                        AND NOT (m.legal_rep IS NOT NULL AND r.legal_rep IS NOT NULL AND m.legal_rep <> r.legal_rep),
+                        false) AS unique_name
+        FROM ranked
+        JOIN m_in m ON m.unique_id = ranked.uscc
+        JOIN r_in r ON r.unique_id = ranked.record_id
+        LEFT JOIN cores ON cores.name_core = m.name_core
+        WHERE rn = 1 ORDER BY ranked.record_id
     """).to_arrow_table()
     con.close()
     return best
 
 
-def classify(probability: float, runner_up: float, thresholds: LinkThresholds) -> str:
+def classify(probability: float, runner_up: float, thresholds: LinkThresholds, unique_name: bool = False) -> str:
     """linked / candidate / unmatched; two close strong candidates go to review, not to a guess."""
-    if probability >= thresholds.accept and runner_up < thresholds.review:
+    if runner_up < thresholds.rival and (probability >= thresholds.accept or unique_name):
         return "linked"
     if probability >= thresholds.review:
         return "candidate"

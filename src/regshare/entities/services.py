@@ -42,7 +42,7 @@ BATCH = 5000
 
 
 def thresholds() -> linkage.LinkThresholds:
-    accept, review = getattr(settings, "REGSHARE_LINK_THRESHOLDS", (0.95, 0.10))
+    accept, review = getattr(settings, "REGSHARE_LINK_THRESHOLDS", (0.90, 0.10))
     return linkage.LinkThresholds(accept=accept, review=review)
 
 
@@ -213,7 +213,8 @@ def link_records(source: str, records: pa.Table, *, master: pa.Table | None = No
     links = []
     for key in raw_uscc:
         row = by_key.get(key)
-        status = linkage.classify(row["match_probability"], row["runner_up"], limits) if row else "unmatched"
+        status = (linkage.classify(row["match_probability"], row["runner_up"], limits, row["unique_name"])
+                  if row else "unmatched")
         entity_id = entity_ids.get(row["uscc"]) if row and status != "unmatched" else None
         if status == "linked":
             outcome.probabilistic[key] = entity_id
