@@ -125,6 +125,22 @@ def prepare(rows: int) -> tuple[str, list[str]]:
     return token, sample
 
 
+def _recreate_database(url: str) -> None:
+    """A fresh PostgreSQL database for the run (the bench never touches another database)."""
+    from urllib.parse import urlparse
+
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    if not name.startswith("regshare_bench"):
+        raise SystemExit("--database-url must name a database starting with regshare_bench")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -212,6 +228,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--clients", type=int, default=2, help="client processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per client process")
+    parser.add_argument("--database-url", default="",
+                        help="e.g. postgres://postgres@127.0.0.1:5432/regshare_bench_access (default: SQLite "
+                             "in the bench's own data dir)")
     args = parser.parse_args()
     if args.small:
         args.rows, args.seconds = 100_000, 3.0
@@ -220,7 +239,11 @@ def main() -> None:
     env = dict(os.environ, REGSHARE_DATA_DIR=str(data_dir), REGSHARE_LAKE_DIR=str(data_dir / "lake"),
                DJANGO_SETTINGS_MODULE="regshare.settings", REGSHARE_DEBUG="0", REGSHARE_BENCH_BARE="1",
                REGSHARE_LOG_LEVEL="ERROR")
-    env.pop("DATABASE_URL", None)  # the bench's own SQLite file in its own data dir
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+        _recreate_database(args.database_url)
+    else:
+        env.pop("DATABASE_URL", None)  # the bench's own SQLite file in its own data dir
     os.environ.update(env)
     sys.path.insert(0, str(ROOT / "src"))
     load_started = time.perf_counter()
