@@ -89,3 +89,20 @@ def test_cli_search_and_export(demo, tmp_path, capsys):
     assert main(["catalog", "export", "dcat", str(target)]) == 0
     assert "市场主体登记信息" in target.read_text(encoding="utf-8")
     assert main(["catalog", "daily"]) == 0
+
+
+def test_other_apps_add_panels_to_the_resource_page(client_as):
+    from django.utils.html import format_html
+
+    from regshare.catalog import services
+
+    def quality(principal, resource):
+        return ("数据质量", format_html("<p>完整率 {}%</p>", 98)) if resource.code == "SCJG-0001" else None
+
+    services.register_detail_panel(quality)
+    try:
+        body = client_as("fgj_liaison").get("/catalog/r/SCJG-0001/").content.decode()
+        assert "<h2>数据质量</h2><p>完整率 98%</p>" in body
+        assert "数据质量" not in client_as("fgj_liaison").get("/catalog/r/SCJG-0002/").content.decode()
+    finally:
+        services._DETAIL_PANELS.remove(quality)

@@ -91,6 +91,30 @@ def _notify_consumers(resource: Resource, kind: str, title: str, body: str) -> l
     return consumers
 
 
+DetailPanel = Callable[[Principal, Resource], "tuple[str, str] | None"]
+_DETAIL_PANELS: list[DetailPanel] = []
+
+
+def register_detail_panel(fn: DetailPanel) -> DetailPanel:
+    """Another app adds a section to the resource page (e.g. ingest: quality; exchange: a masked sample).
+
+    ``fn(principal, resource)`` returns ``(title, html)`` with html already rendered and escaped
+    (``render_to_string``), or None to show nothing.
+    """
+    if fn not in _DETAIL_PANELS:
+        _DETAIL_PANELS.append(fn)
+    return fn
+
+
+def detail_panels(principal: Principal, resource: Resource) -> list[tuple[str, str]]:
+    panels = []
+    for fn in _DETAIL_PANELS:
+        panel = fn(principal, resource)
+        if panel:
+            panels.append(panel)
+    return panels
+
+
 def schema_of(resource: Resource) -> list[ResourceField]:
     return list(resource.fields.order_by("position", "id"))
 

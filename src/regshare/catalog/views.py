@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from regshare.core.permissions import has_perm, page_permission, principal_of
@@ -124,6 +125,7 @@ def resource_detail(request, code: str):
         "can_edit": services.can_edit(principal, resource.provider) and resource.status != Status.OFFLINE,
         "can_review": has_perm(principal, "catalog.review") and services.is_bureau(principal),
         "retire_form": RetireForm(),
+        "panels": [(title, mark_safe(html)) for title, html in services.detail_panels(principal, resource)],
     })
 
 
