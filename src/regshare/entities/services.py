@@ -42,7 +42,7 @@ BATCH = 5000
 
 
 def thresholds() -> linkage.LinkThresholds:
-    accept, review = getattr(settings, "REGSHARE_LINK_THRESHOLDS", (0.90, 0.10))
+    accept, review = getattr(settings, "REGSHARE_LINK_THRESHOLDS", (0.70, 0.10))
     return linkage.LinkThresholds(accept=accept, review=review)
 
 
