@@ -129,3 +129,10 @@ def test_export_import_and_dcat(client_as):
     dcat = client.get(f"{BASE}/dcat.jsonld")
     assert dcat["Content-Type"].startswith("application/ld+json")
     assert any(d["dct:identifier"] == "SCJG-0001" for d in dcat.json()["dcat:dataset"])
+
+
+@pytest.mark.parametrize("params, status", [({"year": 2026, "month": 3}, 200), ({"year": 2026, "month": 0}, 400),
+                                            ({"year": 2026}, 422)])
+def test_review_form_endpoint(liaison, params, status):
+    response = liaison.get(f"{BASE}/export/review-form.xlsx", params)
+    assert response.status_code == status

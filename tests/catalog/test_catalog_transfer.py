@@ -146,3 +146,22 @@ def test_dcat_lists_published_resources_only(demo):
     assert entry["dct:accrualPeriodicity"]["@id"].endswith("/DAILY")
     assert entry["dct:accessRights"]["@id"].endswith("/RESTRICTED")
     assert "统一社会信用代码" in entry["dcat:keyword"]
+
+
+def test_review_form_lists_published_resources_with_counts(principal_of_user):
+    from regshare.core.models import Department
+
+    scjg = Department.objects.get(code="360404-SCJG")
+    counter = transfer.register_period_counter(lambda r, first, last: 0 if r.code == "SCJG-0002" else None)
+    try:
+        content = transfer.export_review_form(principal_of_user("scjg_liaison"), scjg, 2026, 2)
+    finally:
+        transfer._PERIOD_COUNTERS.remove(counter)
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    assert "政务数据共享信息审核表(2026年2月)" in sheet["A1"].value
+    rows = {r[1]: r for r in sheet.iter_rows(min_row=3, values_only=True)}
+    assert "SCJG-0012" not in rows  # draft
+    assert rows["SCJG-0002"][6] == 0 and rows["SCJG-0002"][7] == "是"
+    assert rows["SCJG-0001"][6] is None and rows["SCJG-0001"][5] == "2026年2月"
+    with pytest.raises(ValidationError):
+        transfer.export_review_form(principal_of_user("scjg_liaison"), scjg, 2026, 13)

@@ -254,6 +254,15 @@ def import_demand_list(request, file: UploadedFile = File(...)):  # noqa: B008
     return report.as_dict()
 
 
+@router.get("/export/review-form.xlsx", summary="导出政务数据共享信息审核表(按月)", auth=allow("catalog.view"))
+def export_review_form(request, year: int, month: int, department: str = ""):
+    principal = principal_of(request)
+    target = _department(department) if department else principal.department
+    if target is None:
+        raise ValidationError("请指定部门", code="department_required")
+    return _xlsx(transfer.export_review_form(principal, target, year, month), f"review-form-{year}-{month:02d}.xlsx")
+
+
 @router.get("/dcat.jsonld", summary="DCAT 目录(JSON-LD)", auth=allow("catalog.view"))
 def dcat(request):
     from django.http import JsonResponse

@@ -8,6 +8,7 @@ all-or-nothing: every row is checked, and one bad row rejects the file with a ro
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import unicodedata
@@ -405,6 +406,47 @@ def export_demand_list(actor: Principal, demands) -> bytes:
     with transaction.atomic():
         audit.record(actor, "catalog.export.demand_list", None, {"rows": len(rows)})
     return _workbook("政务数据需求清单", headers, rows)
+
+
+# ----------------------------------------------------------------------------- 政务数据共享信息审核表
+
+_PERIOD_COUNTERS: list = []
+
+
+def register_period_counter(fn) -> Any:
+    """The ingest app tells how many rows a resource received in a period: ``fn(resource, first, last)``."""
+    if fn not in _PERIOD_COUNTERS:
+        _PERIOD_COUNTERS.append(fn)
+    return fn
+
+
+REVIEW_HEADERS = ["序号", "资源代码", "资源名称", "提供方式", "更新周期", "报送期间", "本期新增数据(条)", "是否零报告",
+                  "数据项数", "填报人", "审核人", "审核意见"]
+
+
+def export_review_form(actor: Principal, department: Department, year: int, month: int) -> bytes:
+    """The monthly 政务数据共享信息审核表 of a department (002 实施方案 四): one row per published resource,
+    with the period's new rows where the ingest part can tell (otherwise left for the filler)."""
+    require(actor, "catalog.view")
+    if not 1 <= month <= 12 or not 2000 <= year <= 2100:
+        raise ValidationError("报送期间无效(年份 2000~2100,月份 1~12)", code="invalid_period")
+    first = dt.date(year, month, 1)
+    last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1))
+    resources = Resource.objects.filter(provider=department, status=Status.PUBLISHED).prefetch_related("fields")
+    rows = []
+    for i, resource in enumerate(resources.order_by("code"), 1):
+        count = None
+        for counter in _PERIOD_COUNTERS:
+            count = counter(resource, first, last)
+            if count is not None:
+                break
+        rows.append([i, resource.code, resource.name, resource.get_provision_display(),
+                     resource.get_update_frequency_display(), f"{year}年{month}月",
+                     "" if count is None else count, "" if count is None else ("是" if count == 0 else "否"),
+                     len(resource.fields.all()), "", "", ""])
+    with transaction.atomic():
+        audit.record(actor, "catalog.export.review_form", department, {"period": f"{year}-{month:02d}"})
+    return _workbook(f"{department.name}政务数据共享信息审核表({year}年{month}月)", REVIEW_HEADERS, rows)
 
 
 # ----------------------------------------------------------------------------- DCAT
