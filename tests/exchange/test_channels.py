@@ -137,6 +137,16 @@ def test_proxy_forwards_and_masks_like_the_api(granted, token_for, api, receiver
     assert refused.status_code == 400 and refused.json()["code"] == "field_not_granted"
 
 
+def test_proxy_endpoint_is_registered_by_the_provider_only(client_as, resource):
+    body = json.dumps({"base_url": "http://127.0.0.1:8999/svc"})
+    refused = client_as("fgj_liaison").put("/api/v1/resources/SCJG-0001/proxy-endpoint", body,
+                                           content_type="application/json")
+    assert refused.status_code == 403
+    ok = client_as("scjg_liaison").put("/api/v1/resources/SCJG-0001/proxy-endpoint", body,
+                                       content_type="application/json")
+    assert ok.status_code == 200 and ok.json()["base_url"] == "http://127.0.0.1:8999/svc"
+
+
 def test_proxy_with_upstream_down_is_a_502(granted, token_for, api, principal_of_user, resource):
     services.register_proxy(principal_of_user("scjg_liaison"), resource, "http://127.0.0.1:9/none", timeout=1)
     token = token_for(granted(fields=("uscc",)))

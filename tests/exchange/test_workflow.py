@@ -237,3 +237,10 @@ def test_grants_expire_and_their_tokens_stop(resource, granted, token_for, api):
     grant.refresh_from_db()
     assert grant.status == GrantStatus.EXPIRED
     assert api("get", "/api/v1/resources/SCJG-0001/rows", token).status_code == 401
+
+
+def test_grant_holders_are_consumers_in_the_catalog(resource, granted):
+    from regshare.catalog.services import consumers_of
+
+    grant = granted()
+    assert grant.consumer in consumers_of(resource)

@@ -290,7 +290,7 @@ def _fetch_table(code: str, version: int, sql: str, args: list) -> pa.Table:
 # ----------------------------------------------------------------------------- receipts and audit
 
 
-def _receipt_body(principal: Principal, scope, version: int, query: dict, rows: int, digest: str, channel: str) -> dict:
+def _receipt_body(principal: Principal, scope, version: int | None, query: dict, rows: int, digest: str, channel: str) -> dict:
     return {
         "id": str(uuid.uuid4()),
         "issued_at": timezone.now().isoformat(),
@@ -308,7 +308,7 @@ def _receipt_body(principal: Principal, scope, version: int, query: dict, rows: 
     }
 
 
-def _record_access(principal: Principal, scope, version: int, query: dict, rows: int, digest: str, channel: str,
+def _record_access(principal: Principal, scope, version: int | None, query: dict, rows: int, digest: str, channel: str,
                    want_receipt: bool) -> dict | None:
     detail = {"grant": scope.grant.pk if scope.grant else None, "basis": scope.basis, "version": version,
               "query": query, "rows": rows, "sha256": digest, "channel": channel}

@@ -343,6 +343,18 @@ def proxy(request, code: str, path: str):
     return {"data": result, "receipt": signed} if signed else {"data": result}
 
 
+class ProxyEndpointIn(Schema):
+    base_url: str
+    timeout: float = 10.0
+
+
+@router.put("/resources/{code}/proxy-endpoint", summary="登记代理接口(提供部门自有服务)",
+            auth=allow("exchange.provide"))
+def register_proxy(request, code: str, payload: ProxyEndpointIn):
+    endpoint = services.register_proxy(principal_of(request), _resource(code), payload.base_url, payload.timeout)
+    return {"resource": code, "base_url": endpoint.base_url, "timeout": endpoint.timeout}
+
+
 @router.get("/receipts/public-key", summary="平台凭证公钥(Ed25519,base64)", auth=allow(PUBLIC))
 def public_key(request):
     return {"algorithm": "Ed25519", "public_key": receipts.public_key_text()}

@@ -96,5 +96,5 @@ def proxy_call(principal: Principal, resource: Resource, path: str, params: dict
         result = {**{k: v for k, v in payload.items() if k not in ROW_KEYS}, key: rows}
     digest = hashlib.sha256(json.dumps(result, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
     query = {"path": path, **forwarded}
-    signed = _record_access(principal, scope, -1, query, len(rows), digest, "proxy", want_receipt)
+    signed = _record_access(principal, scope, None, query, len(rows), digest, "proxy", want_receipt)
     return result, signed
