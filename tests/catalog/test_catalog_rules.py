@@ -263,3 +263,13 @@ def test_demand_suggestions_match_and_unmet_list(principal_of_user, bureau):
     with pytest.raises(ValidationError):
         services.create_demand(fgj, {"title": " "})
     assert Demand.objects.count() == 2
+
+
+def test_periodic_tasks_run_the_daily_duties(liaison):
+    from regshare.catalog import tasks
+
+    changed = timezone.localdate() - dt.timedelta(days=60)
+    services.record_change_of_duty(liaison, dept("SCJG"), "law", "法规修订", changed)
+    result = tasks.flag_overdue_obligations.call_local()
+    assert result == 1
+    assert tasks.complete_retirements.call_local() == 0

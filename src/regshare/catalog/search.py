@@ -68,15 +68,15 @@ def _tokenize_cached(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def query_terms(query: str) -> dict[str, float]:
-    """Query tokens with their weights (synonyms count half)."""
-    terms: dict[str, float] = {}
+def query_terms(query: str) -> dict[str, tuple[float, int]]:
+    """Query tokens with their weight and group: a synonym counts half and belongs to its source word's group."""
+    terms: dict[str, tuple[float, int]] = {}
     for token in tokenize(query):
-        terms[token] = 1.0
-    for token in list(terms):
+        terms.setdefault(token, (1.0, len(terms)))
+    for token, (_weight, group) in list(terms.items()):
         for synonym in SYNONYMS.get(token, ()):
             for part in tokenize(synonym) or [synonym]:
-                terms.setdefault(part, SYNONYM_WEIGHT)
+                terms.setdefault(part, (SYNONYM_WEIGHT, group))
     return terms
 
 
@@ -242,22 +242,25 @@ def search(query: str, *, filters: dict[str, str] | None = None, visible_departm
         mask &= visible
 
     terms = query_terms(query)
+    groups = len({group for _weight, group in terms.values()})
     scores = np.zeros(n, dtype=np.float32)
-    matched_terms = np.zeros(n, dtype=np.int16)
-    own_terms = sum(1 for w in terms.values() if w == 1.0)
+    group_hits = np.zeros((max(groups, 1), n), dtype=bool)
     norm = K1 * (1 - B + B * index.doclen / index.avgdl)
-    for term, query_weight in terms.items():
+    for term, (query_weight, group) in terms.items():
         posting = index.postings.get(term)
         if posting is None:
             continue
         docs, tf = posting
-        if query_weight == 1.0:
-            matched_terms[docs] += 1
+        group_hits[group, docs] = True
         idf = np.log(1 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
         scores[docs] += query_weight * idf * tf * (K1 + 1) / (tf + norm[docs])
+    matched_groups = group_hits.sum(axis=0)
+    if groups > 1:
+        # Coordination: a resource that has every word of the query beats one that repeats a single word.
+        scores *= matched_groups / groups
     whole = normalise(query).replace(" ", "")
     if min_match > 0:
-        mask &= matched_terms >= max(1, int(np.ceil(min_match * own_terms)))
+        mask &= matched_groups >= max(1, int(np.ceil(min_match * groups)))
     matched = np.flatnonzero((scores > 0) & mask)
     if len(whole) >= 2 and len(matched):
         # The whole query inside the name (e.g. 行政处罚 in 环境行政处罚信息) beats scattered terms;
