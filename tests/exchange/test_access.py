@@ -214,3 +214,11 @@ def test_access_log_page_for_the_provider(api, token, client_as):
     page = client_as("scjg_liaison").get("/exchange/access-logs/SCJG-0001/")
     assert page.status_code == 200 and "exchange.access.query" in page.content.decode()
     assert client_as("fgj_liaison").get("/exchange/access-logs/SCJG-0001/").status_code == 403
+
+
+def test_row_filter_of_the_grant_limits_rows(api, granted, token_for):
+    token = token_for(granted(fields=("uscc", "status"), row_filter={"status": ["在业"]}))
+    rows = api("get", ROWS_URL, token, data={"limit": 100}).json()["rows"]
+    assert len(rows) == 10 and {r["status"] for r in rows} == {"在业"}
+    assert api("get", ROWS_URL, token, data={"uscc": "91360404MA3500001X"}).json()["rows"] == []
+    assert len(api("get", ROWS_URL, token, data={"uscc": "91360404MA3500003X"}).json()["rows"]) == 1

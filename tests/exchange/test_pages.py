@@ -71,3 +71,32 @@ def test_correction_and_grant_pages(client_as, granted, principal_of_user):
     assert "校核答复" in provider.get(f"/exchange/corrections/{correction.pk}/").content.decode()
     assert provider.get(f"/exchange/grants/{grant.pk}/").status_code == 200
     assert provider.get("/exchange/access-logs/").status_code == 200
+
+
+def test_delegation_page(client_as, resource):
+    from regshare.exchange.models import ReviewDelegate
+
+    admin = client_as("scjg_admin")
+    admin.post("/exchange/delegates/", {"username": "scjg_inspector", "resource": "SCJG-0001"})
+    delegation = ReviewDelegate.objects.get(delegate__username="scjg_inspector", resource=resource)
+    assert "scjg_inspector" in admin.get("/exchange/delegates/").content.decode()
+    admin.post("/exchange/delegates/", {"end": delegation.pk})
+    delegation.refresh_from_db()
+    assert not delegation.active
+
+
+def test_application_api_with_row_filter(client_as, resource):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    today = dt.date.today()
+    form = {"resource": "SCJG-0001", "fields": "uscc,name,status", "row_filter": '{"status": ["存续"]}',
+            "purpose": "p", "scenario": "s", "legal_basis": "l", "period_start": today.isoformat(),
+            "period_end": (today + dt.timedelta(days=9)).isoformat(),
+            "approval_file": SimpleUploadedFile("a.pdf", b"%PDF", content_type="application/pdf")}
+    response = client_as("xzsp_liaison").post("/api/v1/applications", form)
+    assert response.status_code == 201, response.content
+    assert Application.objects.get(pk=response.json()["id"]).row_filter == {"status": ["存续"]}
+    form["row_filter"] = "{bad"
+    form["approval_file"] = SimpleUploadedFile("a.pdf", b"%PDF", content_type="application/pdf")
+    bad = client_as("xzsp_liaison").post("/api/v1/applications", form)
+    assert bad.status_code == 400 and bad.json()["code"] == "bad_row_filter"

@@ -4,6 +4,7 @@ subscriptions, proxy, corrections. Thin: every rule is in ``services``."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 
 from django.core.exceptions import ValidationError
@@ -62,6 +63,7 @@ class ApplicationIn(Schema):
     resource: str
     fields: str  # comma-separated field codes (multipart form)
     clear_fields: str = ""
+    row_filter: str = ""  # JSON: {"field": ["allowed", ...]}
     purpose: str
     scenario: str
     legal_basis: str
@@ -205,8 +207,12 @@ def submit(request, payload: Form[ApplicationIn], approval_file: File[UploadedFi
     resource = Resource.objects.filter(code=payload.resource).first()
     if resource is None:
         raise ValidationError(f"资源 {payload.resource} 不存在", code="unknown_resource")
+    try:
+        row_filter = json.loads(payload.row_filter) if payload.row_filter.strip() else {}
+    except ValueError as exc:
+        raise ValidationError("行范围须为 JSON 对象", code="bad_row_filter") from exc
     data = services.ApplicationInput(
-        resource=resource, fields=[f.strip() for f in payload.fields.split(",")],
+        resource=resource, fields=[f.strip() for f in payload.fields.split(",")], row_filter=row_filter,
         clear_fields=[f.strip() for f in payload.clear_fields.split(",") if f.strip()], purpose=payload.purpose,
         scenario=payload.scenario, legal_basis=payload.legal_basis, period_start=payload.period_start,
         period_end=payload.period_end, approval_file=approval_file)

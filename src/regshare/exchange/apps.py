@@ -21,6 +21,7 @@ class ExchangeConfig(AppConfig):
         register_menu(
             MenuItem("共享申请", "exchange:applications", "exchange.view", "共享交换"),
             MenuItem("审核队列", "exchange:queue", "exchange.review", "共享交换"),
+            MenuItem("审核授权代理", "exchange:delegates", "exchange.delegate", "共享交换"),
             MenuItem("共享授权", "exchange:grants", "exchange.view", "共享交换"),
             MenuItem("增量订阅", "exchange:subscriptions", "exchange.view", "共享交换"),
             MenuItem("数据纠错", "exchange:corrections", "exchange.view", "共享交换"),

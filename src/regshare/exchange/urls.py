@@ -10,6 +10,7 @@ urlpatterns = [
     path("applications/<int:app_id>/", views.application, name="application"),
     path("dedicated/<str:code>/", views.dedicated, name="dedicated"),
     path("queue/", views.queue, name="queue"),
+    path("delegates/", views.delegates, name="delegates"),
     path("grants/", views.grants, name="grants"),
     path("grants/<int:grant_id>/", views.grant, name="grant"),
     path("packages/<int:package_id>/download/", views.package_download, name="package_download"),

@@ -320,3 +320,31 @@ def access_log(request, code: str):
         records = records.filter(actor__icontains=actor)
     return render(request, "exchange/access_log.html", {"resource": resource, "page": _page(request, records, 50),
                                                         "actor": actor})
+
+
+@page_permission("exchange.delegate")
+def delegates(request):
+    from regshare.core.models import User
+
+    from .models import ReviewDelegate
+
+    principal = principal_of(request)
+    if request.method == "POST":
+        try:
+            if request.POST.get("end"):
+                delegation = get_object_or_404(ReviewDelegate, pk=request.POST["end"])
+                services.end_delegation(principal, delegation)
+                messages.success(request, "授权代理已撤销。")
+            else:
+                user = User.objects.filter(username=request.POST.get("username", "").strip()).first()
+                if user is None:
+                    raise ValidationError("用户不存在", code="unknown_user")
+                code = request.POST.get("resource", "").strip()
+                resource = get_object_or_404(Resource, code=code) if code else None
+                services.delegate_review(principal, user, resource)
+                messages.success(request, f"已指定 {user} 为授权代理方。")
+            return redirect("exchange:delegates")
+        except ValidationError as exc:
+            _errors(request, exc)
+    items = ReviewDelegate.objects.filter(provider=principal.department).select_related("delegate", "resource")
+    return render(request, "exchange/delegates.html", {"page": _page(request, items)})
