@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import Counter, defaultdict
 from decimal import Decimal
 
@@ -346,12 +347,38 @@ def parse_scenario(value: str) -> str:
     raise ValidationError(f"未知的应用场景“{value}”,可选: {names}", code="unknown_scenario")
 
 
+_MEASURES: dict[str, tuple[float, list[dict]]] = {}
+MEASURE_CACHE_SECONDS = 60
+
+
+def measures_for(scenario: str) -> list[dict]:
+    """Active measures of a scenario. Memoranda change rarely and every check needs them, so they are kept
+    in memory for a minute (an edit in the admin shows within that minute)."""
+    now = time.monotonic()
+    cached = _MEASURES.get(scenario)
+    if cached is not None and now - cached[0] < MEASURE_CACHE_SECONDS:
+        return cached[1]
+    rows = [{"list_type": m.memorandum.list_type, "kind": m.memorandum.kind,
+             "kind_label": m.memorandum.get_kind_display(), "memorandum": m.memorandum.title,
+             "document_no": m.memorandum.document_no, "department": m.department, "measure": m.text,
+             "legal_basis": m.legal_basis}
+            for m in Measure.objects.filter(scenario=scenario, memorandum__active=True).select_related("memorandum")
+            .order_by("memorandum__kind", "memorandum__code", "id")]
+    if rows:
+        _MEASURES[scenario] = (now, rows)
+    return rows
+
+
+def clear_measure_cache() -> None:
+    _MEASURES.clear()
+
+
 def check(principal: object, uscc: str, scenario: str, purpose: str = "") -> dict:
     """信用核查: the measures that apply to an entity in a scenario; the check is recorded."""
     scenario = parse_scenario(scenario)
-    entity = entities.get_entity(uscc)
+    entity = entities.get_entity(uscc, related=("risk",))
     entries = list(active_entries(entity).select_related("department"))
-    risk = RiskAssessment.objects.filter(entity=entity).first()
+    risk = getattr(entity, "risk", None) if hasattr(entity, "risk") else None
     trusted = {e.list_type for e in entries}
     if risk is not None and risk.risk_class == "A":
         trusted.add(ListType.RED)  # A class is treated as trustworthy for green-channel measures
@@ -359,19 +386,16 @@ def check(principal: object, uscc: str, scenario: str, purpose: str = "") -> dic
     for entry in entries:
         by_list[entry.list_type].append(entry)
     measures = []
-    qs = (Measure.objects.filter(scenario=scenario, memorandum__active=True, memorandum__list_type__in=trusted)
-          .select_related("memorandum").order_by("memorandum__kind", "memorandum__code", "id"))
-    for m in qs:
+    for m in measures_for(scenario) if trusted else []:
+        if m["list_type"] not in trusted:
+            continue
         sources = [{"list": e.get_list_type_display(), "decision_no": e.decision_no, "listed_on": e.listed_on,
                     "cause": e.get_cause_display(), "department": e.department.name}
-                   for e in by_list.get(m.memorandum.list_type, [])]
-        if not sources and m.memorandum.list_type == ListType.RED:
+                   for e in by_list.get(m["list_type"], [])]
+        if not sources and m["list_type"] == ListType.RED:
             sources = [{"list": "信用风险分类A类", "decision_no": "", "listed_on": risk.computed_on if risk else None,
                         "cause": "信用风险分类评价为A类", "department": "区市场监管局"}]
-        measures.append({"kind": m.memorandum.kind, "kind_label": m.memorandum.get_kind_display(),
-                         "memorandum": m.memorandum.title, "document_no": m.memorandum.document_no,
-                         "department": m.department, "measure": m.text, "legal_basis": m.legal_basis,
-                         "sources": sources})
+        measures.append({k: v for k, v in m.items() if k != "list_type"} | {"sources": sources})
     punish = sum(1 for m in measures if m["kind"] == MeasureKind.PUNISH)
     reward = len(measures) - punish
     conclusion = "限制" if punish else ("绿色通道" if reward else "无限制")

@@ -99,6 +99,7 @@ def ensure_memoranda() -> None:
         for scenario, department, text, basis in measures:
             Measure.objects.update_or_create(memorandum=memo, scenario=scenario, text=text,
                                              defaults={"department": department, "legal_basis": basis})
+    credit.clear_measure_cache()
 
 
 def _poisson(rng: random.Random, lam: float) -> int:

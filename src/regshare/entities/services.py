@@ -373,12 +373,12 @@ def parse_uscc(value: str) -> str:
     return clean_uscc(value)
 
 
-def get_entity(uscc: str) -> Entity:
+def get_entity(uscc: str, related: tuple[str, ...] = ()) -> Entity:
     code = parse_uscc(uscc)
-    entity = Entity.objects.filter(uscc=code).first()
-    if entity is None:
-        raise Http404(f"法人库中没有统一社会信用代码为 {code} 的市场主体")
-    return entity
+    try:
+        return Entity.objects.select_related(*related).get(uscc=code)
+    except Entity.DoesNotExist:
+        raise Http404(f"法人库中没有统一社会信用代码为 {code} 的市场主体") from None
 
 
 def search(query: str = "", status: str = "") -> QuerySet[Entity]:
