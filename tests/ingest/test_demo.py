@@ -17,7 +17,7 @@ def test_demo_step_is_deterministic_and_idempotent(demo):
     ctx = DemoContext(seed=1, entities=0, echo=lambda _m: None)
     demo_ingest.run(ctx)
     loads = Load.objects.filter(resource__code="SCJG-0009").order_by("created_at")
-    assert [l.status for l in loads] == ["loaded", "loaded", "rejected", "loaded"]
+    assert [load.status for load in loads] == ["loaded", "loaded", "rejected", "loaded"]
     assert QualityReport.objects.filter(resource__code="SCJG-0009").count() == 4
     assert tables.current_version("SCJG-0009") == 2
     demo_ingest.run(ctx)

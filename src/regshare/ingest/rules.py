@@ -152,7 +152,10 @@ def id_check_sql(c: str) -> str:
 
 def _uscc_reason(c: str, k: str) -> str:
     prefixes = ", ".join(lit(p) for p in USCC_PREFIXES)
-    return (f"CASE WHEN length({c}) <> 18 THEN '统一社会信用代码应为18位(实际' || length({c}) || '位)' "
+    # One regular expression settles the common, valid case; the detailed reasons only run on failures.
+    valid = "(" + "|".join(USCC_PREFIXES) + ")[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
+    return (f"CASE WHEN regexp_full_match({c}, {lit(valid)}) AND substr({c}, 18, 1) = {k} THEN NULL "
+            f"WHEN length({c}) <> 18 THEN '统一社会信用代码应为18位(实际' || length({c}) || '位)' "
             f"WHEN NOT regexp_full_match({c}, '[0-9A-HJ-NPQRTUWXY]{{18}}') "
             f"THEN '统一社会信用代码含有标准不允许的字符(只能是数字和除 I、O、Z、S、V 以外的大写字母)' "
             f"WHEN substr({c}, 1, 2) NOT IN ({prefixes}) THEN '统一社会信用代码的登记管理部门代码或机构类别代码无效' "
@@ -162,7 +165,9 @@ def _uscc_reason(c: str, k: str) -> str:
 
 
 def _id_card_reason(c: str, k: str, birth: str) -> str:
-    return (f"CASE WHEN length({c}) <> 18 THEN '身份证号应为18位(实际' || length({c}) || '位)' "
+    return (f"CASE WHEN regexp_full_match({c}, '[1-9][0-9]{{16}}[0-9X]') AND {birth} >= DATE '1900-01-01' "
+            f"AND {birth} <= current_date AND substr({c}, 18, 1) = {k} THEN NULL "
+            f"WHEN length({c}) <> 18 THEN '身份证号应为18位(实际' || length({c}) || '位)' "
             f"WHEN NOT regexp_full_match({c}, '[1-9][0-9]{{16}}[0-9X]') THEN '身份证号只能是数字,末位可为X' "
             f"WHEN {birth} IS NULL OR {birth} < DATE '1900-01-01' THEN '身份证号中的出生日期无效' "
             f"WHEN {birth} > current_date THEN '身份证号中的出生日期晚于今天' "
@@ -270,23 +275,25 @@ def clean_expr(x: FieldSQL, column: str) -> str:
 
 # --------------------------------------------------------------------------- check characters, in numpy
 
-_USCC_LUT = np.full(256, -1, dtype=np.int64)
+_USCC_LUT = np.full(256, -1, dtype=np.int32)
 for _i, _ch in enumerate(USCC_ALPHABET):
     _USCC_LUT[ord(_ch)] = _i
-_ID_LUT = np.full(256, -1, dtype=np.int64)
+_ID_LUT = np.full(256, -1, dtype=np.int32)
 for _i in range(10):
     _ID_LUT[ord(str(_i))] = _i
+_USCC_CHARS = np.frombuffer(USCC_ALPHABET.encode(), dtype=np.uint8)
+_ID_CHARS = np.frombuffer(ID_CHECK.encode(), dtype=np.uint8)
 
 
 def check_chars(column, kind: str) -> pa.Array:
     """The expected check character of every 18-character value (NULL for other values).
 
     Seventeen ``substr`` calls per row cost DuckDB about a second per million rows; the same
-    weighted sums over a (rows x 17) byte matrix take numpy a few milliseconds.
+    weighted sums over a (rows x 17) byte matrix take numpy a small fraction of that.
     """
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     out = [_check_chunk(chunk, kind) for chunk in chunks]
-    return pa.concat_arrays(out) if out else pa.array([], pa.string())
+    return pa.chunked_array(out, type=pa.string())
 
 
 def _check_chunk(arr: pa.Array, kind: str) -> pa.Array:
@@ -297,28 +304,30 @@ def _check_chunk(arr: pa.Array, kind: str) -> pa.Array:
         return pa.array([], pa.string())
     offset_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
     buffers = arr.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=offset_type)[arr.offset:arr.offset + n + 1].astype(np.int64)
+    offsets = np.frombuffer(buffers[1], dtype=offset_type)[arr.offset:arr.offset + n + 1]
     data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(1, np.uint8)
     ok = np.diff(offsets) == 18
     if arr.null_count:
         ok &= np.asarray(arr.is_valid())
-    starts = offsets[:-1][ok]
-    matrix = data[starts[:, None] + np.arange(17)]
+    rows = np.flatnonzero(ok)
+    matrix = data[offsets[rows].astype(np.int64)[:, None] + np.arange(17)]
     if kind == "uscc":
         values = _USCC_LUT[matrix]
-        weights, modulus, alphabet = np.array(USCC_WEIGHTS), 31, np.array(list(USCC_ALPHABET))
-        index = (31 - (values @ weights) % 31) % 31
+        index = (31 - (values @ np.array(USCC_WEIGHTS, dtype=np.int32)) % 31) % 31
+        chars = _USCC_CHARS
     else:
         values = _ID_LUT[matrix]
-        weights, modulus, alphabet = np.array(ID_WEIGHTS), 11, np.array(list(ID_CHECK))
-        index = (values @ weights) % modulus
+        index = (values @ np.array(ID_WEIGHTS, dtype=np.int32)) % 11
+        chars = _ID_CHARS
     good = (values >= 0).all(axis=1)
-    result = np.full(n, "", dtype="U1")
-    mask = np.ones(n, dtype=bool)
-    positions = np.flatnonzero(ok)[good]
-    result[positions] = alphabet[index[good]]
-    mask[positions] = False
-    return pa.array(result, type=pa.string(), mask=mask)
+    # One ASCII byte per value, built straight into Arrow buffers (no Python strings).
+    text = np.full(n, ord("?"), dtype=np.uint8)
+    text[rows[good]] = chars[index[good]]
+    valid = np.zeros(n, dtype=bool)
+    valid[rows[good]] = True
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.StringArray.from_buffers(n, pa.py_buffer(np.arange(n + 1, dtype=np.int32)), pa.py_buffer(text),
+                                       bitmap, n - int(valid.sum()))
 
 
 # --------------------------------------------------------------------------- header matching
