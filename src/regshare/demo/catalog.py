@@ -360,6 +360,9 @@ def ensure_demo_catalog(departments: dict, ctx: DemoContext) -> dict[str, Resour
             resource.save()
     made["SCJG-0001"] = Resource.objects.get(code="SCJG-0001")
     made["SCJG-0001"].related.set([made["SCJG-0002"], made["SCJG-0003"], made["SCJG-0004"], made["SCJG-0008"]])
+    if not made["SCJG-0001"].status_changes.exists():
+        StatusChange.objects.create(resource=made["SCJG-0001"], to_status=Status.PUBLISHED, action="初始登记",
+                                    actor="demo")
     if not made["SCJG-0001"].versions.exists():
         ResourceVersion.objects.create(resource=made["SCJG-0001"], version=1, note="初始发布",
                                        schema=schema_snapshot(made["SCJG-0001"]),
