@@ -65,6 +65,8 @@ def test_create_update_submit_and_publish(liaison, client_as):
     assert published.status_code == 200 and published.json()["status"] == "published"
     versions = client_as("sjj_reviewer").get(f"{BASE}/resources/{code}/versions").json()
     assert versions["count"] == 1
+    assert [f["code_name"] for f in versions["items"][0]["fields"]] == ["uscc", "shop_name"]
+    assert versions["items"][0]["metadata"]["summary"] == "网络交易平台经营者监测"
 
 
 def test_rule_violation_is_400_and_changes_nothing(liaison):

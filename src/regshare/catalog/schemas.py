@@ -134,12 +134,13 @@ class RetireIn(Schema):
 
 class VersionOut(Schema):
     version: int
-    schema_: list[dict] = []
+    fields: list[dict] = []
+    metadata: dict = {}
     note: str
     created_at: dt.datetime
 
     @staticmethod
-    def resolve_schema_(obj) -> list[dict]:
+    def resolve_fields(obj) -> list[dict]:
         return obj.schema
 
 
