@@ -138,3 +138,16 @@ def test_export_import_and_dcat(client_as):
 def test_review_form_endpoint(liaison, params, status):
     response = liaison.get(f"{BASE}/export/review-form.xlsx", params)
     assert response.status_code == status
+
+
+def test_system_token_reads_the_catalog_but_cannot_write_without_scope(client, principal_of_user):
+    from regshare.core import services as core_services
+    from regshare.core.models import Department
+
+    issued = core_services.issue_token(principal_of_user("fgj_admin"), department=Department.objects.get(
+        code="360404-FGJ"), name="发改业务系统", scopes=["catalog.view"])
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {issued.secret}"}
+    found = client.get(f"{BASE}/search", {"q": "纳税信用"}, **headers)
+    assert found.status_code == 200 and found.json()["items"][0]["code"] == "SWJ-0001"
+    refused = client.post(f"{BASE}/resources", {"name": "x"}, content_type="application/json", **headers)
+    assert refused.status_code == 403
