@@ -24,6 +24,11 @@ def build_base_demo() -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _clean_lake():
+    # pytest-django has read the settings before this module set REGSHARE_LAKE_DIR, so point the
+    # settings at the temporary lake too (otherwise tests write into var/lake, shared by every run).
+    from django.conf import settings
+
+    settings.REGSHARE_LAKE_DIR = _LAKE
     yield
     shutil.rmtree(_LAKE, ignore_errors=True)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.dataset as pads
 from deltalake import CommitProperties, DeltaTable, write_deltalake
-from deltalake.exceptions import TableNotFoundError
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from django.conf import settings
 
 from . import hooks
@@ -100,27 +100,39 @@ def write(code: str, table: pa.Table | pa.RecordBatchReader, *, mode: str = "rep
     if rows is not None:
         meta[ROWS_META] = str(rows)
     commit = CommitProperties(custom_metadata=meta)
+    if mode == "merge" and not isinstance(table, pa.Table):
+        table = table.read_all()
+    if isinstance(table, pa.Table):
+        table = _plain_types(table)
+    # A table can be replayed, so a commit that lost a race with another writer is tried again on the
+    # new snapshot; a stream cannot, and its conflict is raised (nothing was committed either way).
+    attempts = 3 if isinstance(table, pa.Table) else 1
+    for attempt in range(attempts):
+        try:
+            _commit(path, table, mode, key, commit)
+            break
+        except CommitFailedError:
+            if attempt == attempts - 1:
+                raise
+    version = DeltaTable(str(path)).version()
+    if notify:
+        hooks.fire(code, version, mode)
+    return version
+
+
+def _commit(path: Path, table, mode: str, key: list[str], commit: CommitProperties) -> None:
     is_table = DeltaTable.is_deltatable(str(path))
     if mode == "merge" and is_table:
         if not key:
             raise LakeError("合并写入须指定主键")
-        if not isinstance(table, pa.Table):
-            table = table.read_all()
-        table = _plain_types(table)
         target = DeltaTable(str(path))
         predicate = " AND ".join(f't."{k}" = s."{k}"' for k in key)
         (target.merge(table, predicate=predicate, source_alias="s", target_alias="t", merge_schema=True,
                       commit_properties=commit)
          .when_matched_update_all().when_not_matched_insert_all().execute())
     else:
-        if isinstance(table, pa.Table):
-            table = _plain_types(table)
         write_deltalake(str(path), table, mode="overwrite", schema_mode="overwrite" if is_table else None,
                         commit_properties=commit)
-    version = DeltaTable(str(path)).version()
-    if notify:
-        hooks.fire(code, version, mode)
-    return version
 
 
 def current_version(code: str) -> int | None:
