@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Max, ProtectedError, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -413,9 +413,12 @@ def delete_resource(actor: Principal, resource: Resource) -> None:
     _require_edit(actor, resource.provider)
     if resource.status != Status.DRAFT or resource.versions.exists():
         raise ValidationError("只能删除从未发布过的草稿资源;已发布的资源请申请下线", code="not_draft")
-    with transaction.atomic():
-        audit.record(actor, "catalog.resource.delete", resource, {"code": resource.code})
-        resource.delete()
+    try:
+        with transaction.atomic():
+            audit.record(actor, "catalog.resource.delete", resource, {"code": resource.code})
+            resource.delete()
+    except ProtectedError as exc:
+        raise ValidationError("该草稿已被其他业务(如共享申请)引用,不能删除", code="in_use") from exc
 
 
 def submit_resource(actor: Principal, resource: Resource) -> Resource:
