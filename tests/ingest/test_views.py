@@ -133,3 +133,27 @@ def test_api_duty_listing(make_resource, client_as):
     rows = client_as("admin").get("/api/v1/ingest/duty?period=2026-01").json()["items"]
     mine = [r for r in rows if r["resource"] == resource.code]
     assert mine and mine[0]["status"] == "overdue" and mine[0]["due"] == "2026-02-05"
+
+
+def test_api_sets_a_table_source_and_pulls(make_resource, client_as, tmp_path):
+    import sqlite3
+
+    resource = make_resource(provision="table")
+    db = tmp_path / "dept.sqlite3"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE ent (统一社会信用代码 TEXT, 企业名称 TEXT, changed INTEGER)")
+        conn.executemany("INSERT INTO ent VALUES (?, ?, ?)", [(r[0], r[1], i) for i, r in enumerate(company_rows(3))])
+    client = client_as("scjg_liaison")
+    bad = client.put(f"/api/v1/ingest/resources/{resource.code}/source",
+                     {"kind": "table", "url": f"sqlite:///{db}", "table": "ent; drop"}, content_type="application/json")
+    assert bad.status_code == 400 and bad.json()["code"] == "bad_table"
+    ok = client.put(f"/api/v1/ingest/resources/{resource.code}/source",
+                    {"kind": "table", "url": f"sqlite:///{db}", "table": "ent", "watermark_column": "changed"},
+                    content_type="application/json")
+    assert ok.status_code == 200 and ok.json()["watermark_column"] == "changed"
+    pulled = client.post(f"/api/v1/ingest/resources/{resource.code}/pull").json()
+    assert pulled["status"] == "loaded" and pulled["rows_loaded"] == 3
+    other = client_as("fgj_liaison").put(f"/api/v1/ingest/resources/{resource.code}/source",
+                                         {"kind": "table", "url": f"sqlite:///{db}", "table": "ent"},
+                                         content_type="application/json")
+    assert other.status_code == 403

@@ -15,7 +15,7 @@ from regshare.core.permissions import principal_of
 
 from . import services
 from .models import Load
-from .schemas import DutyRowOut, LoadOut, MonthlyReportOut, QualityOut, ZeroReportIn
+from .schemas import DutyRowOut, LoadOut, MonthlyReportOut, QualityOut, SourceIn, SourceOut, ZeroReportIn
 
 router = Router(tags=["ingest"])
 
@@ -70,6 +70,21 @@ def quality(request, code: str):
     if "as_of" in current:
         current["as_of"] = current["as_of"].isoformat()
     return {"resource": resource.code, "current": current, "series": services.quality_series(resource)}
+
+
+@router.put("/resources/{code}/source", response=SourceOut, summary="设置库表对接或接口拉取来源",
+            auth=allow("ingest.upload"))
+def set_source(request, code: str, payload: SourceIn):
+    resource = get_object_or_404(Resource, code=code)
+    if not 1 <= payload.page_size <= 10_000:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError("每页条数须在 1 到 10000 之间", code="bad_page_size")
+    source = services.save_source(principal_of(request), resource, **payload.dict())
+    return {"resource": resource.code, "kind": source.kind, "url": services.sources.redact(source.url),
+            "table": source.table, "db_schema": source.db_schema, "watermark_column": source.watermark_column,
+            "watermark_value": source.watermark_value, "enabled": source.enabled,
+            "last_pulled_at": source.last_pulled_at}
 
 
 @router.post("/resources/{code}/pull", response=LoadOut, summary="立即从库表或接口拉取", auth=allow("ingest.upload"))

@@ -79,3 +79,31 @@ class DutyRowOut(Schema):
     status: str
     label: str
     submitted_at: dt.datetime | None
+
+
+class SourceIn(Schema):
+    kind: str
+    url: str
+    table: str = ""
+    query: str = ""
+    db_schema: str = ""
+    watermark_column: str = ""
+    page_param: str = "page"
+    size_param: str = "page_size"
+    page_size: int = 500
+    records_key: str = ""
+    since_param: str = ""
+    headers: dict = {}
+    enabled: bool = True
+
+
+class SourceOut(Schema):
+    resource: str
+    kind: str
+    url: str
+    table: str
+    db_schema: str
+    watermark_column: str
+    watermark_value: str
+    enabled: bool
+    last_pulled_at: dt.datetime | None
