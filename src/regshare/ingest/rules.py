@@ -119,11 +119,12 @@ def _date_sql(c: str) -> str:
     # 2023-05-06 | 20230506 | Excel serial (days since 1899-12-30) | 2023/5/6, 2023.5.6, 2023年5月6日 (time ignored)
     ymd = (f"regexp_replace({c}, '^(\\d{{4}})\\s*[-/.年]\\s*(\\d{{1,2}})\\s*[-/.月]\\s*(\\d{{1,2}})\\s*日?"
            f"(?:[ T].*)?$', '\\1-\\2-\\3')")
-    return (f"CASE WHEN regexp_full_match({c}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN try_cast({c} AS DATE) "
+    # DuckDB's own date cast takes 2023-05-06 and 2023/5/6 directly; the rest go through the CASE.
+    return (f"COALESCE(try_cast({c} AS DATE), CASE "
             f"WHEN regexp_full_match({c}, '\\d{{8}}') THEN try_strptime({c}, '%Y%m%d')::DATE "
             f"WHEN regexp_full_match({c}, '\\d{{1,5}}(\\.\\d+)?') "
             f"THEN DATE '1899-12-30' + CAST(floor(CAST({c} AS DOUBLE)) AS INTEGER) "
-            f"ELSE try_cast({ymd} AS DATE) END")
+            f"ELSE try_cast({ymd} AS DATE) END)")
 
 
 def _datetime_sql(c: str) -> str:
