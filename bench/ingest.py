@@ -41,7 +41,27 @@ DEFECTS = ("uscc_check", "uscc_letter", "id_check", "id_future", "mobile", "date
 # ----------------------------------------------------------------------------- generation (vectorised)
 
 
+CHUNK_ROWS = 1_000_000
+
+
 def generate(rows: int, path: Path, seed: int = 20260101) -> dict:
+    """Write the file in chunks of a million rows so that generating 10M rows needs no more memory than 1M."""
+    planted: dict = {}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as out:
+        for start in range(0, rows, CHUNK_ROWS):
+            part = path.with_suffix(f".part{start}")
+            counts = _generate_chunk(min(CHUNK_ROWS, rows - start), part, seed + start, start, header=start == 0)
+            for k, v in counts.items():
+                planted[k] = planted.get(k, 0) + v
+            with open(part, "rb") as src:
+                while block := src.read(16 << 20):
+                    out.write(block)
+            part.unlink()
+    return planted
+
+
+def _generate_chunk(rows: int, path: Path, seed: int, start: int, header: bool) -> dict:
     import duckdb
     import numpy as np
     import pyarrow as pa
@@ -52,7 +72,7 @@ def generate(rows: int, path: Path, seed: int = 20260101) -> dict:
     alpha = np.array(list(ALPHABET))
 
     # USCC: 9 + 1 (企业) + 360404 + a 9-character organisation code over the GB 32100 alphabet.
-    x = (np.arange(n, dtype=np.int64) * 7919 + 123457) % (31 ** 9)
+    x = ((np.arange(n, dtype=np.int64) + start) * 7919 + 123457) % (31 ** 9)
     org = np.empty((n, 9), dtype=np.int64)
     for k in range(9):
         org[:, 8 - k] = (x // 31 ** k) % 31
@@ -65,7 +85,7 @@ def generate(rows: int, path: Path, seed: int = 20260101) -> dict:
     # ID card: 360404 + birth date + sequence + check digit.
     birth = np.datetime64("1950-01-01") + rng.integers(0, 365 * 50, n).astype("timedelta64[D]")
     bstr = np.char.replace(np.datetime_as_string(birth, unit="D"), "-", "")
-    seqno = np.char.zfill((np.arange(n) % 1000).astype(str), 3)
+    seqno = np.char.zfill(((np.arange(n) + start) % 1000).astype(str), 3)
     body = np.char.add(np.char.add("360404", bstr), seqno)
     digits = np.frombuffer(body.astype("S17").tobytes(), dtype=np.uint8).reshape(n, 17) - 48
     idx = (digits * np.array(ID_W)).sum(axis=1) % 11
@@ -133,10 +153,9 @@ def generate(rows: int, path: Path, seed: int = 20260101) -> dict:
         elif kind == "duplicate":
             cols["uscc"][sel] = cols["uscc"][(sel + 1) % n]
     table = pa.table({h: pa.array(cols[c]) for h, c in zip(HEADER, cols, strict=True)})
-    path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.register("t", table)
-    con.execute(f"COPY t TO '{path}' (FORMAT csv, HEADER true)")
+    con.execute(f"COPY t TO '{path}' (FORMAT csv, HEADER {'true' if header else 'false'})")
     con.close()
     return planted
 
