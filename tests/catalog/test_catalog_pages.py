@@ -57,9 +57,10 @@ def test_create_with_field_formset(client_as):
 
 
 def test_bureau_publishes_from_the_page(client_as):
-    client = client_as("scjg_liaison")
-    client.post("/catalog/r/FGJ-0004/submit/")  # not ours: refused with a message, nothing changes
-    assert Resource.objects.get(code="FGJ-0004").status == Status.DRAFT
+    client_as("scjg_liaison").post("/catalog/r/FGJ-0004/submit/")  # not visible to SCJG: nothing changes
+    assert Resource.objects.get(code="FGJ-0004").submitted_at is None
+    client_as("fgj_liaison").post("/catalog/r/FGJ-0004/submit/")
+    assert Resource.objects.get(code="FGJ-0004").submitted_at is not None
     reviewer = client_as("sjj_reviewer")
     assert "FGJ-0004" in reviewer.get("/catalog/review/").content.decode()
     reviewer.post("/catalog/r/FGJ-0004/publish/", {"note": "同意"})

@@ -43,15 +43,17 @@ class ResourceForm(forms.ModelForm):
 
 
 class FieldForm(forms.Form):
-    name = forms.CharField(label="字段中文名", max_length=100)
-    code_name = forms.CharField(label="字段代码", max_length=64)
+    name = forms.CharField(label="字段中文名", max_length=100, widget=forms.TextInput(attrs={"size": 12}))
+    code_name = forms.CharField(label="字段代码", max_length=64, widget=forms.TextInput(attrs={"size": 12}))
     data_type = forms.ChoiceField(label="类型", choices=FieldType.choices, initial=FieldType.STRING)
     required = forms.BooleanField(label="必填", required=False)
     is_key = forms.BooleanField(label="主键", required=False)
-    enumeration = forms.CharField(label="枚举值(用、分隔)", required=False, max_length=1000)
+    enumeration = forms.CharField(label="枚举值(用、分隔)", required=False, max_length=1000,
+                                  widget=forms.TextInput(attrs={"size": 14}))
     tag = forms.ChoiceField(label="敏感标签", choices=FieldTag.choices, required=False)
     grade = forms.ChoiceField(label="分级", choices=Grade.choices, initial=Grade.GENERAL)
-    description = forms.CharField(label="说明", required=False, max_length=300)
+    description = forms.CharField(label="说明", required=False, max_length=300,
+                                  widget=forms.TextInput(attrs={"size": 12}))
 
     def clean_enumeration(self) -> list[str]:
         text = self.cleaned_data.get("enumeration") or ""

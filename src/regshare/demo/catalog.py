@@ -278,7 +278,7 @@ RESOURCES = [
      {}),
     ("FGJ-0004", "守信激励对象名单", "各领域守信激励对象(红名单)。", U, OP, FILE, GEN, F.QUARTERLY, "3/11/03", "信用信息共享平台",
      ENT + ";列入依据/basis/s;列入日期/decision_date/d/r;认定部门/authority/s",
-     {"status": Status.DRAFT, "submitted": True}),
+     {"status": Status.DRAFT}),
     ("SJJ-0001", "法人单位基础信息", "汇聚市场监管、编办、民政等部门登记的法人单位基础信息,形成法人基础信息库。", U, X, API, IMP,
      F.DAILY, "1/02/02", "法人单位基础信息库", ENT + ";法人类型/kind/e/e=企业法人|机关法人|事业单位法人|社会团体法人|其他;"
      "登记机关/authority/s;登记状态/status/s", {}),
