@@ -124,15 +124,15 @@ def test_export_round_trips_through_the_reader(principal_of_user):
 def test_demand_list_import_and_export(principal_of_user):
     fgj = principal_of_user("fgj_liaison")
     header = ["序号", "所需数据", "拟提供部门", "用途", "应用场景", "所需信息项", "更新频率"]
-    rows = [[1, "企业纳税信用等级", "区税务局", "信用评价", "评优评先", "统一社会信用代码、纳税信用等级", "每年"],
+    rows = [[1, "纳税信用评价结果", "区税务局", "信用评价", "评优评先", "统一社会信用代码、纳税信用等级", "每年"],
             [2, "企业社保参保人数", "区人社局", "经营状况核验", "项目申报", "参保人数", "月"]]
     report = transfer.import_demand_list(fgj, workbook(rows, title="政务数据需求清单", header=header))
     assert report.ok and len(report.created) == 2
-    demand = Demand.objects.get(title="企业纳税信用等级")
+    demand = Demand.objects.get(title="纳税信用评价结果")
     assert demand.requester.name == "区发改局" and demand.provider.name == "区税务局" and demand.frequency == "yearly"
     content = transfer.export_demand_list(fgj, services.demands_for(fgj))
     titles = [v["title"] for _n, v in transfer.read_table(content, transfer.DEMAND_COLUMNS)]
-    assert set(titles) == {"企业纳税信用等级", "企业社保参保人数"}
+    assert {"纳税信用评价结果", "企业社保参保人数", "企业纳税信用等级"} == set(titles)
 
 
 def test_dcat_lists_published_resources_only(demo):

@@ -6,10 +6,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from regshare.core.dashboard import PendingItem
+from regshare.core.models import Role
 from regshare.core.permissions import Principal, has_perm
 
-from . import services
 from .models import Demand, DemandStatus, Resource, Status, UpdateObligation
+
+STAFF_ROLES = frozenset({Role.REVIEWER, Role.DATA_LIAISON, Role.DEPARTMENT_ADMIN, Role.LEADER})
 
 
 def pending_items(principal: Principal) -> list[PendingItem]:
@@ -18,7 +20,10 @@ def pending_items(principal: Principal) -> list[PendingItem]:
     items: list[PendingItem] = []
     today = timezone.localdate()
     obligations = UpdateObligation.objects.filter(fulfilled_at__isnull=True).select_related("department")
-    if services.is_bureau(principal) and has_perm(principal, "catalog.review"):
+    # Work items go to the data bureau's staff; a platform admin (a technical role) is not given them.
+    bureau_staff = (principal.department is not None and principal.department.is_data_bureau
+                    and bool(principal.roles & STAFF_ROLES))
+    if bureau_staff and has_perm(principal, "catalog.review"):
         for resource in Resource.objects.filter(status=Status.DRAFT, submitted_at__isnull=False)[:20]:
             items.append(PendingItem("目录审核", f"审核发布:{resource.code} {resource.name}",
                                      reverse("catalog:detail", args=[resource.code])))

@@ -79,6 +79,7 @@ def run(ctx: DemoContext) -> None:
     departments = ctx.data["departments"]
     ctx.data["SCJG-0001"] = ensure_market_entity_registry(departments)
     ctx.data["catalog"] = ensure_demo_catalog(departments, ctx)
+    ensure_demo_demands(departments, ctx.data["catalog"])
     bump()
 
 
@@ -368,3 +369,25 @@ def ensure_demo_catalog(departments: dict, ctx: DemoContext) -> dict[str, Resour
                                        schema=schema_snapshot(made["SCJG-0001"]),
                                        metadata=metadata_snapshot(made["SCJG-0001"]))
     return made
+
+
+# requester, title, provider, purpose, scenario, fields wanted, frequency, matched resource
+DEMANDS = [
+    ("FGJ", "企业纳税信用等级", "SWJ", "信用分级分类评价", "评优评先、财政补贴资格审核", "统一社会信用代码、企业名称、纳税信用等级",
+     Frequency.YEARLY, "SWJ-0001"),
+    ("YJJ", "特种设备使用单位及检验信息", "SCJG", "安全生产风险排查", "危化企业联合检查", "设备注册代码、使用单位、下次检验日期",
+     Frequency.WEEKLY, None),
+    ("SCJG", "企业用水用电异常信息", None, "识别空壳企业和异常经营", "经营异常风险预警", "统一社会信用代码、月用电量、月用水量",
+     Frequency.MONTHLY, None),
+]
+
+
+def ensure_demo_demands(departments: dict, resources: dict[str, Resource]) -> None:
+    from regshare.catalog.models import Demand, DemandStatus
+
+    for requester, title, provider, purpose, scenario, fields, frequency, matched in DEMANDS:
+        Demand.objects.update_or_create(requester=departments[requester], title=title, defaults={
+            "provider": departments[provider] if provider else None, "purpose": purpose, "scenario": scenario,
+            "fields_wanted": fields, "frequency": frequency,
+            "status": DemandStatus.MATCHED if matched else DemandStatus.OPEN,
+            "matched_resource": resources[matched] if matched else None})
