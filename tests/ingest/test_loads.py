@@ -81,6 +81,7 @@ def test_within_tolerance_valid_rows_load_and_invalid_are_reported(make_resource
     assert [(e["row"], e["field"]) for e in result.errors] == [(5, "统一社会信用代码"), (12, "联系电话")]
     assert result.quality["validity"] == pytest.approx(38 / 40)
     assert tables.row_count(resource.code) == 38
+    assert tables.history(resource.code)[0]["rows"] == 38
     report = QualityReport.objects.get(load=result.load)
     assert report.validity == pytest.approx(0.95)
     feedback = Notification.objects.filter(department=resource.provider, kind="ingest.quality").latest("id")

@@ -30,7 +30,7 @@ def check(spec: FieldSpec, values: list) -> tuple[list, list]:
                                        [key, spec], "json")
     written = {}
 
-    def write(data):
+    def write(data, _rows):
         table = data.read_all() if hasattr(data, "read_all") else data
         written.update({r["seq"]: r[spec.code_name] for r in table.to_pylist()})
         return 0
@@ -180,7 +180,7 @@ def test_too_many_invalid_rows_loads_nothing():
     spec = FieldSpec("代码", "code", "integer", required=True, is_key=True)
     source = readers.records_to_source([{"代码": v} for v in ["1", "2", "x", "y"]], [spec], "json")
     called = []
-    result = pipeline.run(source, [spec], max_invalid_fraction=0.25, write=lambda d: called.append(d) or 0)
+    result = pipeline.run(source, [spec], max_invalid_fraction=0.25, write=lambda d, _n: called.append(d) or 0)
     assert not result.accepted and called == []
     assert "超过该资源可容忍的 25.00%" in result.reason
     assert pa.types.is_integer(pa.int64())

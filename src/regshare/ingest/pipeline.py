@@ -20,7 +20,7 @@ from .readers import Source
 from .rules import FieldSpec, check_chars, clean_expr, field_sql, id_check_sql, ident, lit, uscc_check_sql
 
 Progress = Callable[[str, float], None]
-WriteFn = Callable[[pa.Table | pa.RecordBatchReader], int]
+WriteFn = Callable[[pa.Table | pa.RecordBatchReader, int], int]  # (data, rows) -> version
 REQUIRED_EMPTY = "必填项为空"
 ERRORS_SHOWN = 20
 
@@ -199,7 +199,7 @@ def run(source: Source, fields: list[FieldSpec], *, max_invalid_fraction: float 
                 query += " AND _row NOT IN (SELECT _row FROM dropped)"
             relation = con.sql(query)
             data = relation.to_arrow_table() if merge else relation.to_arrow_reader(500_000)
-            result.version = write(data)
+            result.version = write(data, result.rows_loaded)
         step("完成", 1.0)
         return result
     finally:

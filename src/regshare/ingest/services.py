@@ -265,8 +265,8 @@ def execute_load(load: Load, source_factory: Callable[[list[FieldSpec]], readers
         keys = [s.code_name for s in specs if s.is_key]
         rejects = storage_dir("rejects") / f"load-{load.pk}.parquet"
 
-        def write(data) -> int:
-            return tables.write(resource.code, data, mode=load.mode, key=keys, notify=False)
+        def write(data, rows: int) -> int:
+            return tables.write(resource.code, data, mode=load.mode, key=keys, notify=False, rows=rows)
 
         outcome = pipeline.run(source, specs, max_invalid_fraction=resource.max_invalid_fraction, write=write,
                                rejects_path=rejects, progress=step, merge=load.mode == LoadMode.MERGE)

@@ -77,14 +77,15 @@ def _plain_types(table: pa.Table) -> pa.Table:
 
 
 def write(code: str, table: pa.Table | pa.RecordBatchReader, *, mode: str = "replace",
-          key: list[str] | None = None, notify: bool = True) -> int:
+          key: list[str] | None = None, notify: bool = True, rows: int | None = None) -> int:
     """Write a new version of the resource's table and return its version number.
 
     ``mode="replace"`` makes the table exactly ``table``; ``mode="merge"`` upserts on ``key``
     (rows whose key matches are updated, others inserted; rows absent from ``table`` stay).
     The key is remembered in the commit so that ``changes`` can tell inserts from updates.
     ``notify=False`` is for callers (the ingest service) that fire ``hooks`` themselves after
-    recording the load in the relational database.
+    recording the load in the relational database. ``rows`` records the row count of a streamed
+    ``RecordBatchReader`` in the history (a ``pa.Table`` counts itself).
     """
     if mode not in ("replace", "merge"):
         raise LakeError(f"未知的写入方式: {mode}")
@@ -95,7 +96,7 @@ def write(code: str, table: pa.Table | pa.RecordBatchReader, *, mode: str = "rep
     missing = [k for k in key if k not in columns]
     if missing:
         raise LakeError(f"主键字段不在数据中: {', '.join(missing)}")
-    rows = table.num_rows if isinstance(table, pa.Table) else None
+    rows = table.num_rows if isinstance(table, pa.Table) else rows
     meta = {KEY_META: ",".join(key), MODE_META: mode}
     if rows is not None:
         meta[ROWS_META] = str(rows)
