@@ -80,3 +80,23 @@ def test_zero_report_command(make_resource, capsys):
     resource = make_resource()
     code, out, _ = run(capsys, "zero-report", "--resource", resource.code, "--period", "2026-01")
     assert code == 0 and "2026-01" in out
+
+
+def test_pull_source_and_pull_commands(make_resource, tmp_path, capsys):
+    import sqlite3
+
+    from .helpers import company_rows
+
+    resource = make_resource(provision="table")
+    db = tmp_path / "d.sqlite3"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE ent (uscc TEXT, name TEXT)")
+        conn.executemany("INSERT INTO ent VALUES (?, ?)", [(r[0], r[1]) for r in company_rows(4)])
+    code, out, _ = run(capsys, "pull-source", "--resource", resource.code, "--kind", "table",
+                       "--url", f"sqlite:///{db}", "--table", "ent")
+    assert code == 0 and "ent" in out
+    code, out, _ = run(capsys, "pull", "--resource", resource.code, "--json")
+    assert code == 0 and json.loads(out)["rows_loaded"] == 4
+    code, _, err = run(capsys, "pull-source", "--resource", resource.code, "--kind", "table", "--url", "nonsense",
+                       "--table", "ent")
+    assert code == 2 and "连接串格式" in err

@@ -24,6 +24,19 @@ def register(subparsers) -> None:
     pull.add_argument("--json", action="store_true", help="输出一个 JSON 对象 / print one JSON object")
     pull.set_defaults(func=_pull)
 
+    source = subparsers.add_parser("pull-source", help="设置库表对接或接口拉取来源 / set a table or HTTP pull source")
+    source.add_argument("--resource", required=True, help="资源代码 / resource code")
+    source.add_argument("--kind", choices=["table", "api"], required=True, help="库表 table / 接口 api")
+    source.add_argument("--url", required=True, help="连接串或接口地址 / SQLAlchemy URL or HTTP URL")
+    source.add_argument("--table", default="", help="表名 / table name")
+    source.add_argument("--query", default="", help="只读 SELECT(代替表名)/ read-only SELECT instead of a table")
+    source.add_argument("--schema", default="", help="模式 / database schema")
+    source.add_argument("--watermark", default="", help="水位字段 / watermark column")
+    source.add_argument("--records-key", default="", help="接口数据所在键,如 data.rows / where the rows are")
+    source.add_argument("--since-param", default="", help="接口水位参数名 / query parameter for the watermark")
+    source.add_argument("--page-size", type=int, default=500)
+    source.set_defaults(func=_source)
+
     zero = subparsers.add_parser("zero-report", help="报送零报告 / file a zero report for a month")
     zero.add_argument("--resource", required=True, help="资源代码 / resource code")
     zero.add_argument("--period", required=True, help="月份 YYYY-MM / month")
@@ -98,6 +111,17 @@ def _pull(args: argparse.Namespace) -> int:
 
     result = services.pull(f"cli:{_whoami()}", args.resource, full=args.full)
     return _print_result(result, args.json)
+
+
+def _source(args: argparse.Namespace) -> int:
+    from regshare.ingest import services
+
+    config = services.save_source(f"cli:{_whoami()}", args.resource, kind=args.kind, url=args.url, table=args.table,
+                                  query=args.query, db_schema=args.schema, watermark_column=args.watermark,
+                                  records_key=args.records_key, since_param=args.since_param,
+                                  page_size=args.page_size)
+    print(f"已设置 / saved: {services.sources.describe(config)}")
+    return 0
 
 
 def _zero(args: argparse.Namespace) -> int:
