@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -94,10 +95,27 @@ def clean_uscc_arrow(column: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray | pa
     return pc.utf8_upper(pc.replace_substring_regex(text, r"\s+", ""))
 
 
+_CHAR_VALUE = np.full(256, 0, dtype=np.int64)
+for _i, _ch in enumerate(USCC_CHARSET):
+    _CHAR_VALUE[ord(_ch)] = _i
+
+
 def valid_uscc_mask(column: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Validity of every code of a column (shape by regex, check char per distinct value)."""
+    """Validity of every code of a column: shape by regex, check character over an n×18 byte matrix."""
     cleaned = clean_uscc_arrow(column)
-    shaped = pc.match_substring_regex(cleaned, _USCC_SHAPE.pattern)
-    values = cleaned.to_pylist()
-    shapes = shaped.to_pylist()
-    return pa.array([bool(s) and uscc_check_char(v[:17]) == v[17] for v, s in zip(values, shapes, strict=True)])
+    shaped = pc.fill_null(pc.match_substring_regex(cleaned, _USCC_SHAPE.pattern), False)
+    if isinstance(shaped, pa.ChunkedArray):
+        shaped = shaped.combine_chunks()
+    ok = shaped.to_numpy(zero_copy_only=False).astype(bool)
+    if not ok.any():
+        return pa.array(ok)
+    codes = pc.filter(cleaned, shaped)
+    if isinstance(codes, pa.ChunkedArray):
+        codes = codes.combine_chunks()
+    # Shaped codes are exactly 18 ASCII bytes, so the data buffer reshapes into one row per code.
+    raw = np.frombuffer(pc.binary_join_element_wise(codes, "", "").cast(pa.binary()).buffers()[2],
+                        dtype=np.uint8)[: 18 * len(codes)].reshape(-1, 18)
+    values = _CHAR_VALUE[raw]
+    expected = (31 - (values[:, :17] @ np.array(USCC_WEIGHTS)) % 31) % 31
+    ok[np.flatnonzero(ok)] = expected == values[:, 17]
+    return pa.array(ok)

@@ -428,11 +428,11 @@ def linked_records(principal: Principal, entity: Entity, limit: int = 50) -> lis
             con.close()
             continue
         where = " OR ".join(conditions)
-        total = con.execute(f"SELECT count(*) FROM t WHERE {where}", params).fetchone()[0]
+        total = con.sql(f"SELECT count(*) FROM t WHERE {where}", params=params).fetchall()[0][0]
         if not total:
             con.close()
             continue
-        rows = con.execute(f"SELECT * FROM t WHERE {where} LIMIT {int(limit)}", params).to_arrow_table()
+        rows = con.sql(f"SELECT * FROM t WHERE {where} LIMIT {int(limit)}", params=params).to_arrow_table()
         con.close()
         scope = _scope(principal, resource)
         group = {"department": resource.provider.name, "resource_code": resource.code,
