@@ -267,7 +267,12 @@ def clean_expr(x: FieldSQL, column: str) -> str:
     slow = column
     for step in x.steps:
         slow = step.replace(X, f"({slow})")
-    test = f"regexp_full_match({column}, {lit(x.fast)})" if x.fast else _plain_is_clean(column)
+    if x.fast:
+        test = f"regexp_full_match({column}, {lit(x.fast)})"
+    elif x.spec.data_type == "enum" and x.spec.enumeration:
+        test = f"{column} IN ({', '.join(lit(v) for v in x.spec.enumeration)})"  # an allowed value is clean
+    else:
+        test = _plain_is_clean(column)
     if x.spec.tag == "company_name":
         test += (f" AND NOT (contains({column}, '(') OR contains({column}, ')') OR contains({column}, '  ') "
                  f"OR contains({column}, '\t'))")
