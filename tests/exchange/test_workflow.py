@@ -193,15 +193,19 @@ def test_review_queue_is_ordered_by_deadline_and_overdue_is_flagged(resource, ap
     assert late.current_step().overdue_flagged_on is None
     assert Notification.objects.filter(kind="exchange.overdue", title__contains=early.number).exists()
     assert audited("exchange.review.overdue")
-    # Flagged once only.
-    assert services.flag_overdue(on=dt.date(2026, 11, 3)) == 0 or not ReviewStep.objects.filter(
-        pk=step.pk, overdue_flagged_on=dt.date(2026, 11, 4)).exists()
+    # Flagged once only: a later run neither re-flags the step nor notifies again.
+    notices = Notification.objects.filter(kind="exchange.overdue", title__contains=early.number).count()
+    services.flag_overdue(on=dt.date(2026, 11, 4))
+    assert ReviewStep.objects.get(pk=step.pk).overdue_flagged_on == dt.date(2026, 11, 3)
+    assert Notification.objects.filter(kind="exchange.overdue", title__contains=early.number).count() == notices
 
 
 def test_dashboard_shows_queue_items_with_overdue(resource, apply, client_as):
-    application = apply(resource, on=dt.date(2026, 10, 26))
+    application = apply(resource, on=dt.date(2026, 10, 26))  # platform deadline 2026-10-28, long past
     page = client_as("sjj_reviewer").get("/").content.decode()
-    assert application.number in page
+    row = next(line for line in page.splitlines() if application.number in line)
+    assert "2026-10-28" in row and "已超期" in row
+    assert application.number not in client_as("fgj_reviewer").get("/").content.decode()
 
 
 def test_revocation_by_provider_needs_a_reason_and_stops_tokens(resource, granted, token_for, api, principal_of_user):
