@@ -157,3 +157,23 @@ def test_api_sets_a_table_source_and_pulls(make_resource, client_as, tmp_path):
                                          {"kind": "table", "url": f"sqlite:///{db}", "table": "ent"},
                                          content_type="application/json")
     assert other.status_code == 403
+
+
+def test_catalog_resource_page_shows_quality_panel_and_review_form_counts(make_resource, client_as, tmp_path):
+    import datetime as dt
+
+    from regshare.catalog import transfer
+    from regshare.ingest import services
+
+    resource = make_resource()
+    result = services.ingest_file("test", write_csv(tmp_path / "a.csv", company_rows(5)), resource)
+    page = client_as("fgj_analyst").get(f"/catalog/r/{resource.code}/").content.decode()
+    assert "数据质量" in page and 'id="catalog-quality-chart"' in page
+    assert f"/ingest/resources/{resource.code}/" in page
+    period = services.previous_month(result.load.finished_at.date())
+    last = (period.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    assert services.rows_reported(resource, period, last) == 5
+    assert services.rows_reported(resource, dt.date(2020, 1, 1), dt.date(2020, 1, 31)) is None
+    services.record_zero_report("test", resource, dt.date(2020, 1, 1))
+    assert services.rows_reported(resource, dt.date(2020, 1, 1), dt.date(2020, 1, 31)) == 0
+    assert services.rows_reported in transfer._PERIOD_COUNTERS

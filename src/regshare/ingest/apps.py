@@ -19,3 +19,9 @@ class IngestConfig(AppConfig):
         register_menu(MenuItem("上传数据", "ingest:upload", "ingest.upload", "数据归集"))
         register_menu(MenuItem("月度报送", "ingest:duty", "ingest.duty.view", "数据归集"))
         register_pending(services.pending_duty_items)
+        # The catalog's resource page shows quality; its 审核表 export asks for each month's new rows.
+        from regshare.catalog import services as catalog_services
+        from regshare.catalog import transfer as catalog_transfer
+
+        catalog_services.register_detail_panel(services.catalog_quality_panel)
+        catalog_transfer.register_period_counter(services.rows_reported)

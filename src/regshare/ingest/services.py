@@ -719,3 +719,41 @@ def pull_due_sources(now: dt.datetime | None = None) -> int:
         except ValidationError:
             log.exception("scheduled pull of %s refused", config.resource.code)
     return pulled
+
+
+def catalog_quality_panel(principal: Principal, resource: Resource) -> tuple[str, str] | None:
+    """The 数据质量 section of the catalog's resource page: current figures and the quality line chart."""
+    import json
+
+    from django.core.exceptions import ObjectDoesNotExist
+    from django.template.loader import render_to_string
+
+    from regshare.core.permissions import has_perm
+
+    if not has_perm(principal, "ingest.view"):
+        return None
+    try:
+        series = quality_series(resource)
+    except ObjectDoesNotExist:
+        return None
+    html = render_to_string("ingest/_catalog_panel.html", {
+        "resource": resource, "current": resource_quality(resource), "series": series,
+        "series_json": json.dumps(series, ensure_ascii=False)})
+    return "数据质量", html
+
+
+def rows_reported(resource: Resource, first: dt.date, last: dt.date) -> int | None:
+    """New rows a resource reported for the month ``first``..``last`` (政务数据共享信息审核表): 0 for a zero
+    report, the rows of the load recorded as the month's report, else the rows of merge loads finished in the
+    month; None when nothing tells."""
+    report = MonthlyReport.objects.filter(resource=resource, period=month_start(first)).select_related("load").first()
+    if report is not None:
+        if report.kind == ReportKind.ZERO:
+            return 0
+        if report.load is not None:
+            return report.load.rows_loaded
+    loads = Load.objects.filter(resource=resource, status=LoadStatus.LOADED, mode=LoadMode.MERGE,
+                                finished_at__date__gte=first, finished_at__date__lte=last)
+    if not loads.exists():
+        return None
+    return sum(loads.values_list("rows_loaded", flat=True))
