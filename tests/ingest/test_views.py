@@ -168,7 +168,7 @@ def test_catalog_resource_page_shows_quality_panel_and_review_form_counts(make_r
     resource = make_resource()
     result = services.ingest_file("test", write_csv(tmp_path / "a.csv", company_rows(5)), resource)
     page = client_as("fgj_analyst").get(f"/catalog/r/{resource.code}/").content.decode()
-    assert "数据质量" in page and 'id="catalog-quality-chart"' in page
+    assert "归集与质量" in page and 'id="catalog-quality-chart"' in page
     assert f"/ingest/resources/{resource.code}/" in page
     period = services.previous_month(result.load.finished_at.date())
     last = (period.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)

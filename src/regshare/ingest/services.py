@@ -739,7 +739,7 @@ def catalog_quality_panel(principal: Principal, resource: Resource) -> tuple[str
     html = render_to_string("ingest/_catalog_panel.html", {
         "resource": resource, "current": resource_quality(resource), "series": series,
         "series_json": json.dumps(series, ensure_ascii=False)})
-    return "数据质量", html
+    return "归集与质量", html
 
 
 def rows_reported(resource: Resource, first: dt.date, last: dt.date) -> int | None:
