@@ -105,7 +105,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def fire(port: int, secret: str, codes: list[str], requests: int, concurrency: int) -> list[float]:
+async def fire(ports: list[int], secret: str, codes: list[str], requests: int, concurrency: int) -> list[float]:
     import httpx
 
     scenarios = ["gov_procurement", "bidding", "subsidy", "approval", "政府采购"]
@@ -127,9 +127,13 @@ async def fire(port: int, secret: str, codes: list[str], requests: int, concurre
 
     headers = {"Authorization": f"Bearer {secret}"}
     limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers, limits=limits,
-                                 timeout=30) as client:
-        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers, limits=limits, timeout=30)
+               for port in ports]
+    try:
+        await asyncio.gather(*(worker(clients[i % len(clients)]) for i in range(concurrency)))
+    finally:
+        for client in clients:
+            await client.aclose()
     if errors:
         raise SystemExit(f"{errors} requests failed")
     return latencies
@@ -170,28 +174,32 @@ def main() -> None:
         services.check("bench", code, "gov_procurement")
         base.append(time.perf_counter() - t)
 
-    port = free_port()
+    # One single-process uvicorn per port (uvicorn's own --workers mode stalls keep-alive responses here,
+    # see ## access); clients are spread over the ports.
+    ports = [free_port() for _ in range(args.workers)]
     env = {**os.environ, "REGSHARE_DATA_DIR": str(data_dir), "REGSHARE_DEBUG": "0",
            "PYTHONPATH": str(ROOT / "src")}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "regshare.asgi:application", "--host", "127.0.0.1",
-                               "--port", str(port), "--workers", str(args.workers), "--log-level", "warning"],
-                              env=env, cwd=str(ROOT))
+    servers = [subprocess.Popen([sys.executable, "-m", "uvicorn", "regshare.asgi:application", "--host", "127.0.0.1",
+                                 "--port", str(port), "--log-level", "warning"], env=env, cwd=str(ROOT))
+               for port in ports]
     try:
         import httpx
 
-        for _ in range(100):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/api/v1/credit/check", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        asyncio.run(fire(port, secret, codes, 200, args.concurrency))  # warm-up
+        for port in ports:
+            for _ in range(100):
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/api/v1/credit/check", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+        asyncio.run(fire(ports, secret, codes, 200, args.concurrency))  # warm-up
         t1 = time.perf_counter()
-        latencies = asyncio.run(fire(port, secret, codes, args.requests, args.concurrency))
+        latencies = asyncio.run(fire(ports, secret, codes, args.requests, args.concurrency))
         wall = time.perf_counter() - t1
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=20)
     latencies.sort()
 
     def pct(values: list[float], q: float) -> float:
