@@ -70,3 +70,26 @@ def test_lists_api_and_page(district, client_as):
     assert client.get("/api/v1/credit/lists", {"list_type": "nope"}).status_code == 400
     assert "经营异常名录" in client.get("/credit/lists/").content.decode()
     assert "失信被执行人" in client.get("/credit/memoranda/").content.decode()
+
+
+def test_no_annual_report_by_june_30_puts_an_entity_on_the_abnormal_list(district, settings, tmp_path):
+    import pyarrow as pa
+
+    from regshare.lake import tables
+
+    settings.REGSHARE_LAKE_DIR = tmp_path
+    assert services.apply_annual_report_rule(dt.date(2026, 7, 2)) == 0  # no report data: nothing happens
+    already = ListEntry.objects.filter(cause=ListCause.ANNUAL_REPORT, removed_on__isnull=True).values("entity_id")
+    due = list(Entity.objects.filter(status__in=["存续", "在业"], established__lte=dt.date(2025, 12, 31))
+               .exclude(pk__in=already).order_by("id"))
+    late, missing, on_time = due[0], due[1], due[2:]
+    rows = [(e.uscc, 2025, "2026-05-20") for e in on_time] + [(late.uscc, 2025, "2026-07-01")]
+    tables.write("SCJG-0008", pa.table({"uscc": [r[0] for r in rows], "company_name": ["x"] * len(rows),
+                                        "year": [r[1] for r in rows], "reported_on": [r[2] for r in rows]}),
+                 mode="replace", key=["uscc", "year"])
+    assert services.apply_annual_report_rule(dt.date(2026, 6, 30)) == 0  # before July: the 2024 reports, none here
+    listed = services.apply_annual_report_rule(dt.date(2026, 7, 2))
+    entries = ListEntry.objects.filter(decision_no__startswith="年报-2025-")
+    assert listed == 2 and {e.entity_id for e in entries} == {late.pk, missing.pk}
+    assert all("2026年06月30日" in e.cause_text for e in entries)
+    assert services.apply_annual_report_rule(dt.date(2026, 7, 3)) == 0  # not listed twice

@@ -100,3 +100,13 @@ def test_shared_records_from_the_lake_are_grouped_and_masked_by_grant(district, 
         assert not names & {row[complainant] for row in other_group["rows"]}
     else:
         assert other_group["rows"] == []
+
+
+def test_review_queue_shows_on_the_reviewers_dashboard(district, principal_of_user):
+    from regshare.core.dashboard import pending_for
+
+    entity = Entity.objects.order_by("id").first()
+    EntityLink.objects.create(source="TEST-D", record_key="k1", entity=entity, raw_name="某名称",
+                              method="probabilistic", status=LinkStatus.CANDIDATE, match_probability=0.5)
+    assert any(i.category == "关联待确认" for i in pending_for(principal_of_user("scjg_reviewer")))
+    assert not any(i.category == "关联待确认" for i in pending_for(principal_of_user("fgj_analyst")))

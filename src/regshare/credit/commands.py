@@ -42,6 +42,7 @@ def _rules(args: argparse.Namespace) -> int:
 
     result = services.apply_list_rules(args.date)
     result["expired_publicity"] = services.expire_publicity(args.date)
+    result["annual_report"] = services.apply_annual_report_rule(args.date)
     print(json.dumps(result, ensure_ascii=False))
     return 0
 

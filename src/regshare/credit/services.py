@@ -517,3 +517,45 @@ def record_query(kind: str = "", uscc: str = "", publicity: str = "", q: str = "
     if q:
         qs = qs.filter(Q(raw_name__icontains=q) | Q(doc_no__icontains=q) | Q(title__icontains=q))
     return qs.order_by("-decided_on", "-id")
+
+
+ANNUAL_REPORT_RESOURCE = "SCJG-0008"
+
+
+def apply_annual_report_rule(today: dt.date | None = None) -> int:
+    """From 1 July, entities with no annual report for the previous year in SCJG-0008 go on the abnormal list.
+
+    Runs only when SCJG-0008 holds reports for that year: a missing or empty table means the data did not
+    arrive, not that every entity failed to report.
+    """
+    from regshare.lake import tables
+
+    today = _today(today)
+    year = today.year - 1 if today >= dt.date(today.year, 7, 1) else today.year - 2
+    deadline = dt.date(year + 1, 6, 30)
+    if not tables.exists(ANNUAL_REPORT_RESOURCE):
+        return 0
+    reports = tables.read(ANNUAL_REPORT_RESOURCE, columns=["uscc", "year", "reported_on"])
+    filed = set()
+    for code, report_year, reported_on in zip(*(reports.column(c).to_pylist() for c in ("uscc", "year", "reported_on")),
+                                              strict=True):
+        if str(report_year) == str(year) and (reported_on is None or str(reported_on)[:10] <= deadline.isoformat()):
+            filed.add(clean_uscc(code))
+    if not filed:
+        return 0
+    already = set(ListEntry.objects.filter(list_type=ListType.ABNORMAL, cause=ListCause.ANNUAL_REPORT,
+                                           removed_on__isnull=True).values_list("entity_id", flat=True))
+    department = Department.objects.filter(code__endswith="SCJG").first()
+    due = (Entity.objects.filter(status__in=["存续", "在业"], established__lte=dt.date(year, 12, 31))
+           .exclude(uscc__in=filed).exclude(pk__in=already).values_list("pk", "uscc"))
+    existing = set(ListEntry.objects.filter(decision_no__startswith=f"年报-{year}-").values_list("decision_no",
+                                                                                                flat=True))
+    entries = [ListEntry(list_type=ListType.ABNORMAL, entity_id=pk, cause=ListCause.ANNUAL_REPORT,
+                         cause_text=f"未在{deadline:%Y年%m月%d日}前报送并公示{year}年度报告", department=department,
+                         decision_no=f"年报-{year}-{code}", listed_on=today)
+               for pk, code in due if f"年报-{year}-{code}" not in existing]
+    with transaction.atomic():
+        ListEntry.objects.bulk_create(entries, batch_size=2000)
+        audit.record("system", "credit.listed_for_annual_report", "credit:lists",
+                     {"year": year, "count": len(entries), "uscc": [e.decision_no.rsplit("-", 1)[1] for e in entries][:200]})
+    return len(entries)

@@ -8,10 +8,12 @@ from . import scorecard, services
 
 @db_periodic_task(crontab(hour="1", minute="10"))
 def daily_list_rules() -> dict:
-    """Abnormal list ≥3 years → serious list; serious list ends after 3 years; publicity periods end."""
+    """Abnormal list ≥3 years → serious list; serious list ends after 3 years; publicity periods end;
+    from 1 July, no annual report for last year → abnormal list."""
     today = dt.date.today()
     result = services.apply_list_rules(today)
     result["expired_publicity"] = services.expire_publicity(today)
+    result["annual_report"] = services.apply_annual_report_rule(today)
     return result
 
 
