@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("REGSHARE_HUEY_IMMEDIATE", "1")
 _LAKE = Path(tempfile.mkdtemp(prefix="regshare-test-lake-"))
-os.environ["REGSHARE_LAKE_DIR"] = str(_LAKE)
+os.environ["REGSHARE_LAKE_DIR"] = str(_LAKE)  # for child processes the tests start
 
 BASE_STEPS = ("regshare.demo.org", "regshare.demo.catalog")
 
@@ -29,6 +28,10 @@ def _clean_lake():
     from django.conf import settings
 
     settings.REGSHARE_LAKE_DIR = _LAKE
+    # Background tasks run at once, in the test's own thread and database transaction.
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
     yield
     shutil.rmtree(_LAKE, ignore_errors=True)
 
