@@ -81,9 +81,12 @@ def _collision(con: duckdb.DuckDBPyConnection, column: str, n: int) -> float:
 
 
 def _near_miss(con: duckdb.DuckDBPyConnection, n: int) -> float:
-    """P(two random trade names differ by one character), on a fixed 1,000 × 1,000 sample of the master."""
+    """P(two random trade names differ by one character), on a fixed 2,000 × 2,000 sample of the master.
+
+    A 1,000 × 1,000 sample costs a quarter but at 1M entities its noisier estimate cost 3 points of recall.
+    """
     (share,) = con.sql("""
-        WITH s AS (SELECT name_core FROM m_in WHERE name_core <> '' USING SAMPLE reservoir(1000 ROWS) REPEATABLE (42))
+        WITH s AS (SELECT name_core FROM m_in WHERE name_core <> '' USING SAMPLE reservoir(2000 ROWS) REPEATABLE (42))
         SELECT avg(CASE WHEN a.name_core <> b.name_core AND levenshtein(a.name_core, b.name_core) <= 3
                         THEN 1.0 ELSE 0.0 END)
         FROM s a, s b""").fetchall()[0]
