@@ -110,3 +110,25 @@ def test_review_queue_shows_on_the_reviewers_dashboard(district, principal_of_us
                               method="probabilistic", status=LinkStatus.CANDIDATE, match_probability=0.5)
     assert any(i.category == "关联待确认" for i in pending_for(principal_of_user("scjg_reviewer")))
     assert not any(i.category == "关联待确认" for i in pending_for(principal_of_user("fgj_analyst")))
+
+
+@pytest.mark.parametrize("row_filter, expect_rows", [({}, True), ({"satisfaction": ["不存在的值"]}, False)])
+def test_a_grant_with_a_row_filter_shows_only_its_rows(district, client_as, row_filter, expect_rows):
+    import datetime as dt
+
+    from regshare.catalog.models import Resource
+    from regshare.core.models import Department
+    from regshare.exchange.models import Grant
+
+    link = EntityLink.objects.filter(source="CGJ-0001", status=LinkStatus.LINKED).select_related("entity").first()
+    resource = Resource.objects.get(code="CGJ-0001")
+    Grant.objects.create(resource=resource, consumer=Department.objects.get(code__endswith="FGJ"),
+                         fields=["ticket_no", "company_name", "complainant", "satisfaction"], clear_fields=[],
+                         row_filter=row_filter, purpose="信用监管", starts_on=dt.date(2020, 1, 1),
+                         expires_on=dt.date(2030, 12, 31))
+    data = client_as("fgj_liaison").get(f"/api/v1/entities/{link.entity.uscc}").json()
+    group = next(g for g in data["shared_records"] if g["resource_code"] == "CGJ-0001")
+    assert group["granted"] and group["columns"] == ["工单编号", "被投诉对象名称", "投诉人姓名", "满意度"]
+    assert bool(group["rows"]) is expect_rows
+    if expect_rows:
+        assert all(row[2].endswith("*") for row in group["rows"])  # complainant masked: not a clear field

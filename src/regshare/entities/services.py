@@ -437,8 +437,14 @@ def linked_records(principal: Principal, entity: Entity, limit: int = 50) -> lis
         scope = _scope(principal, resource)
         group = {"department": resource.provider.name, "resource_code": resource.code,
                  "resource_name": resource.name, "total": total, "columns": [], "rows": [], "granted": False}
-        # A grant limited to some rows shows the count only: the profile does not re-apply row filters.
-        if scope is not None and not scope.row_filter:
+        if scope is not None:
+            # A grant limited to some rows ({field: [allowed values]}) shows only those rows.
+            for column, allowed in (scope.row_filter or {}).items():
+                if column not in rows.column_names:
+                    rows = rows.slice(0, 0)
+                    break
+                rows = rows.filter(pc.fill_null(pc.is_in(pc.cast(rows.column(column), pa.string()),
+                                                         pa.array([str(v) for v in allowed], pa.string())), False))
             names = [c for c in rows.column_names if c in scope.fields]
             rows = mask_table(rows.select(names), cols.tags, scope.clear)
             group.update(granted=True, columns=[cols.labels.get(c, c) for c in names],
