@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -134,7 +135,7 @@ def authenticate_token(secret: str, context: dict | None = None) -> ApiToken | N
     """The token behind a presented secret, if it is valid now. Use is audited."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    token = ApiToken.objects.select_related("department").filter(secret_hash=_hash_secret(secret)).first()
+    token = _token_by_hash(_hash_secret(secret))
     now = timezone.now()
     if token is None:
         audit.record("token:unknown", "token.rejected", secret[len(TOKEN_PREFIX):][:8], {"reason": "unknown"})
@@ -151,6 +152,32 @@ def authenticate_token(secret: str, context: dict | None = None) -> ApiToken | N
             audit.record(f"token:{token.prefix}@{token.department.code}", "token.use", token, context or {})
         token.last_used_at = now
     return token
+
+
+def _token_by_hash(secret_hash: str) -> ApiToken | None:
+    # A raw query: this runs on every API call made with a token, and compiling the equivalent
+    # ORM query (with its join) cost more than running it.
+    found = list(ApiToken.objects.raw(f"SELECT * FROM {ApiToken._meta.db_table} WHERE secret_hash = %s",
+                                      [secret_hash]))
+    if not found:
+        return None
+    token = found[0]
+    token.department = _department(token.department_id)
+    return token
+
+
+_DEPARTMENT_CACHE: dict[int, tuple[float, Department]] = {}
+_DEPARTMENT_CACHE_SECONDS = 60.0
+
+
+def _department(pk: int) -> Department:
+    """Departments change a few times a year; a token's department may be a minute stale."""
+    now = time.monotonic()
+    cached = _DEPARTMENT_CACHE.get(pk)
+    if cached is None or now - cached[0] > _DEPARTMENT_CACHE_SECONDS:
+        cached = (now, Department.objects.get(pk=pk))
+        _DEPARTMENT_CACHE[pk] = cached
+    return cached[1]
 
 
 def tokens_visible_to(actor: Principal) -> QuerySet[ApiToken]:
