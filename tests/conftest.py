@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -75,3 +76,38 @@ def principal_of_user(user_named):
     from regshare.core.permissions import Principal
 
     return lambda username: Principal.for_user(user_named(username))
+
+
+# --- a small demo district with entities and credit data (tests of entities, credit, portal) -----
+# Built once per test process in its own lake folder; the first test that asks builds it and the
+# others find it in the database and the lake folder.
+DISTRICT_SIZE = 400
+LAKE = Path(tempfile.gettempdir()) / f"regshare-test-district-{os.getpid()}"
+STEPS = ("regshare.demo.org", "regshare.demo.catalog", "regshare.demo.entities", "regshare.demo.credit")
+atexit.register(shutil.rmtree, LAKE, True)
+
+
+def build_district() -> None:
+    from django.test import override_settings
+
+    from regshare.demo import build
+    from regshare.entities.models import Entity
+
+    if Entity.objects.count() >= DISTRICT_SIZE and LAKE.exists():
+        return
+    with override_settings(REGSHARE_LAKE_DIR=LAKE):
+        build(seed=1, entities=DISTRICT_SIZE, steps=STEPS)
+
+
+@pytest.fixture(scope="session")
+def _district_built(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        build_district()
+
+
+@pytest.fixture
+def district(_district_built, demo, settings):
+    """Entities, credit records, lists and risk classes of a 400-entity district (planted risk known)."""
+    settings.REGSHARE_LAKE_DIR = LAKE
+    build_district()
+    return DISTRICT_SIZE
