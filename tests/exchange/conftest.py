@@ -30,17 +30,6 @@ def registry_table(n: int = ROWS, *, name_suffix: str = "") -> pa.Table:
     })
 
 
-@pytest.fixture(autouse=True)
-def _tasks_run_inline():
-    """Push tasks run in the test's own process, as the worker would run them."""
-    from huey.contrib.djhuey import HUEY
-
-    before = HUEY.immediate
-    HUEY.immediate = True
-    yield
-    HUEY.immediate = before
-
-
 @pytest.fixture
 def resource(demo):
     from regshare.catalog.models import Resource, ShareType

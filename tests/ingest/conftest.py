@@ -38,13 +38,3 @@ def make_resource(demo):
         tables.drop(code)
 
 
-@pytest.fixture(autouse=True)
-def _huey_immediate():
-    """Run queued loads inline. tests/conftest.py sets REGSHARE_HUEY_IMMEDIATE after pytest-django has
-    already read the settings, so the flag is set on the huey instance here for these tests."""
-    from huey.contrib.djhuey import HUEY
-
-    before = HUEY.immediate
-    HUEY.immediate = True
-    yield
-    HUEY.immediate = before
