@@ -77,3 +77,72 @@ def test_an_analyst_cannot_decide(district, principal_of_user):
         services.decide_candidate(principal_of_user("fgj_analyst"), link.pk, True)
     link.refresh_from_db()
     assert link.status == LinkStatus.CANDIDATE
+
+
+# ---------------------------------------------------------------- one-character typos (no database)
+
+TRADES = ["科技", "商贸", "物流", "建材", "食品", "餐饮"]
+PLACES = ["柴桑区", "九江", "浔阳区", ""]
+TRADE_CHARS = "安宏鸿恒华嘉金锦凯朗力隆美明南鹏强荣瑞盛拓伟祥欣雅宇"
+
+
+def small_master(extra=()):
+    """Two thousand registered names, plus ``extra`` (name, legal_rep[, address])."""
+    # Two thousand so that an equal name is much stronger evidence than a name one character away, as it is
+    # in a real register; three-character trade names that never contain the typo characters used below.
+    trades = ((a, b, c) for a in TRADE_CHARS for b in TRADE_CHARS for c in TRADE_CHARS if len({a, b, c}) == 3)
+    rows = []
+    for i, (a, b, c) in zip(range(2000), trades, strict=False):
+        rows.append((f"{PLACES[i % 4]}{a}{b}{c}{TRADES[i % 6]}有限公司", f"代表{i}", f"柴桑区某路{i}号"))
+    rows.extend(extra)
+    return pa.table({"uscc": [f"U{i:04d}" for i in range(len(rows))], "name": [r[0] for r in rows],
+                     "legal_rep": [r[1] for r in rows], "address": [r[2] if len(r) > 2 else None for r in rows]})
+
+
+def link_one(master, name, legal_rep=None, address=None):
+    from regshare.entities import linkage
+
+    recs = pa.table({"record_key": ["r"], "name": [name], "legal_rep": pa.array([legal_rep], pa.string()),
+                     "address": pa.array([address], pa.string())})
+    best = linkage.link(linkage.prepare(master, "uscc"), linkage.prepare(recs, "record_key")).to_pylist()
+    if not best:
+        return None, "unmatched"
+    row = best[0]
+    return row["uscc"], linkage.classify(row["match_probability"], row["runner_up"], linkage.LinkThresholds(),
+                                         row["unique_name"])
+
+
+def uscc_of(master, name):
+    return master.column("uscc")[master.column("name").to_pylist().index(name)].as_py()
+
+
+@pytest.mark.parametrize("typo", [
+    "柴桑区安宏科技股晟有限公司",    # legal form 股份有限公司 → 股晟有限公司, recorded without anything else
+    "柴桑区安宏科技股份有淼公司",    # legal form 股份有限公司 → 股份有淼公司
+    "鑫桑区安宏科技股份有限公司",    # place name 柴桑区 → 鑫桑区
+    "柴桑区安垚科技股份有限公司",    # trade name
+])
+def test_a_name_one_character_from_exactly_one_entity_is_linked(typo):
+    master = small_master([("柴桑区安宏科技股份有限公司", "张三")])
+    assert link_one(master, typo) == (uscc_of(master, "柴桑区安宏科技股份有限公司"), "linked")
+
+
+def test_a_typo_one_character_from_two_entities_is_not_linked():
+    master = small_master([("柴桑区安宏科技股份有限公司", "张三"), ("柴桑区安鸿科技股份有限公司", "李四")])
+    _, status = link_one(master, "柴桑区安垚科技股份有限公司")
+    assert status != "linked"
+
+
+def test_a_typo_with_another_legal_representative_is_not_linked():
+    master = small_master([("柴桑区安宏科技股份有限公司", "张三")])
+    _, status = link_one(master, "柴桑区安垚科技股份有限公司", legal_rep="王五")
+    assert status != "linked"
+
+
+def test_a_far_weaker_rival_sharing_the_legal_representative_does_not_send_to_review():
+    # The rival's name differs by one character and shares the representative, so it is likely on its
+    # own (≥ the 0.75 that sends a record to review); the equal name with the same representative is far
+    # likelier: linked, not queued.
+    master = small_master([("柴桑区安宏科技股份有限公司", "张三"), ("柴桑区安鸿科技股份有限公司", "张三")])
+    assert link_one(master, "柴桑区安宏科技股份有限公司", legal_rep="张三") == (
+        uscc_of(master, "柴桑区安宏科技股份有限公司"), "linked")

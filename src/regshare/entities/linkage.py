@@ -131,14 +131,73 @@ def _settings(con: duckdb.DuckDBPyConnection, n_master: int):
     )
 
 
-def link(master: pa.Table, records: pa.Table) -> pa.Table:
-    """Best master match of every record: record_id, uscc, match_weight, match_probability, runner_up,
-    unique_name.
+def _loose_form_sql() -> str:
+    """A DuckDB regex for a legal form with one mistyped character ("股晟公司", "有淼责任公司").
 
-    ``master`` and ``records`` come from ``prepare`` (master's unique_id is the USCC).
+    ``normalize_name`` only shortens a legal form it recognises, so one typo in it leaves a name two to four
+    characters longer than the registered one. Only the part before "公司" is fuzzed: a typo in "公司" itself
+    would let the pattern eat the last character of the trade name.
+    """
+    forms = ("有限责任", "股份有限", "有限", "股份")
+    variants = sorted({f[:i] + "." + f[i + 1:] for f in forms for i in range(len(f))} | set(forms),
+                      key=len, reverse=True)
+    return f"(?:{'|'.join(variants)})公司$"
+
+
+def _near_unique(con: duckdb.DuckDBPyConnection) -> None:
+    """Table ``near``: records whose name is one character away from exactly one registered name.
+
+    Names are compared whole (place prefix and legal form included, the legal form canonicalised even
+    with a typo in it), so a typo in the place name or the legal form counts as one character, like one
+    in the trade name. Candidates come from single-deletion keys (a name and every name with one character
+    removed): two names one substitution, insertion or deletion apart share a key, and the keys are long,
+    so the join is selective. Only records without a registered name equal to theirs are looked at (a
+    typo in the legal form may make the canonicalised name equal to one); the edit distance is checked
+    afterwards (DuckDB counts UTF-8 bytes: one CJK character is up to 3).
+    """
+    form = _loose_form_sql()
+    for side, source in (("ml", "m_in"), ("rl", "r_in")):
+        con.execute(f"""
+            CREATE TEMP TABLE {side} AS
+            SELECT unique_id, legal_rep,
+                   CASE WHEN regexp_matches(name_norm, '{form}')
+                        THEN regexp_replace(name_norm, '{form}',
+                                            CASE WHEN regexp_matches(name_norm, '(?:股.|.份)(?:有限|..)?公司$')
+                                                 THEN '股份公司' ELSE '公司' END)
+                        ELSE name_norm END AS loose
+            FROM {source} WHERE name_norm <> ''""")
+    con.execute("""
+        CREATE TEMP TABLE rq AS
+        SELECT rl.* FROM rl JOIN r_in r USING (unique_id)
+        WHERE length(rl.loose) >= 4 AND NOT EXISTS (SELECT 1 FROM m_in m WHERE m.name_norm = r.name_norm)""")
+    keys = """SELECT unique_id, loose, CASE WHEN i = 0 THEN loose
+                                            ELSE substr(loose, 1, i - 1) || substr(loose, i + 1) END AS k
+              FROM {t}, range(0, length(loose) + 1) AS g(i)"""
+    con.execute(f"CREATE TEMP TABLE rk AS {keys.format(t='rq')}")
+    con.execute(f"""
+        CREATE TEMP TABLE near AS
+        WITH mk AS (SELECT * FROM ({keys.format(t='ml')}) WHERE k IN (SELECT k FROM rk)),
+        pairs AS (
+            SELECT DISTINCT rk.unique_id AS record_id, mk.unique_id AS uscc
+            FROM rk JOIN mk USING (k) WHERE levenshtein(rk.loose, mk.loose) <= 3
+        ), counted AS (
+            SELECT record_id, any_value(uscc) AS uscc, count(*) AS n FROM pairs GROUP BY record_id
+        )
+        SELECT c.record_id, c.uscc FROM counted c
+        JOIN ml m ON m.unique_id = c.uscc JOIN rq r ON r.unique_id = c.record_id
+        WHERE c.n = 1 AND NOT (m.legal_rep IS NOT NULL AND r.legal_rep IS NOT NULL AND m.legal_rep <> r.legal_rep)""")
+
+
+def link(master: pa.Table, records: pa.Table, thresholds: LinkThresholds | None = None) -> pa.Table:
+    """Best master match of every record: record_id, uscc, match_weight, match_probability, runner_up,
+    unique_name (accept although the probability is below the threshold; see ``classify``).
+
+    ``master`` and ``records`` come from ``prepare`` (master's unique_id is the USCC). ``thresholds``
+    decides which Splink matches already stand; the others may be replaced by a one-edit unique name.
     """
     from splink import DuckDBAPI, Linker
 
+    limits = thresholds or LinkThresholds()
     if records.num_rows == 0 or master.num_rows == 0:
         return pa.table({"record_id": pa.array([], pa.string()), "uscc": pa.array([], pa.string()),
                          "match_weight": pa.array([], pa.float64()),
@@ -155,10 +214,13 @@ def link(master: pa.Table, records: pa.Table) -> pa.Table:
     linker = Linker([left, right], _settings(con, master.num_rows), log_level=None)
     predictions = linker.inference.predict(threshold_match_probability=0.01)
     name = predictions.physical_name
-    # A record whose trade name equals exactly one registered entity's, with no disagreeing legal
-    # representative, is accepted even when Splink's posterior stays low for lack of other fields:
-    # among N entities the prior is 1/N, so a unique name alone cannot reach the accept threshold.
-    best = con.sql(f"""
+    _near_unique(con)
+    # A record whose trade name (or whole name) equals exactly one registered entity's, with no disagreeing
+    # legal representative, is accepted even when Splink's posterior stays low for lack of other fields:
+    # among N entities the prior is 1/N, so a unique name alone cannot reach the accept threshold. Among
+    # candidates of equal weight, the one whose whole name is equal comes first.
+    con.execute(f"""
+        CREATE TEMP TABLE best AS
         WITH p AS (
             SELECT CASE WHEN source_dataset_l = 'master' THEN unique_id_r ELSE unique_id_l END AS record_id,
                    CASE WHEN source_dataset_l = 'master' THEN unique_id_l ELSE unique_id_r END AS uscc,
@@ -166,22 +228,52 @@ def link(master: pa.Table, records: pa.Table) -> pa.Table:
             FROM {name}
         ), cores AS (
             SELECT name_core, count(*) AS n FROM m_in WHERE name_core <> '' GROUP BY name_core
+        ), fulls AS (
+            SELECT name_norm, count(*) AS n FROM m_in WHERE name_norm <> '' GROUP BY name_norm
         ), ranked AS (
-            SELECT p.*, row_number() OVER (PARTITION BY record_id ORDER BY match_weight DESC, uscc) AS rn,
-                   lead(match_probability) OVER (PARTITION BY record_id ORDER BY match_weight DESC, uscc)
-                       AS runner_up
-            FROM p
+            SELECT p.*, m.name_norm = r.name_norm AS same_name, row_number() OVER w AS rn,
+                   -- a rival 2^-5 as likely as the best (e.g. another name sharing the legal representative
+                   -- against the equal name with it) is no reason for review: the two are exclusive
+                   CASE WHEN match_weight - lead(match_weight) OVER w < 5
+                        THEN lead(match_probability) OVER w END AS runner_up
+            FROM p JOIN m_in m ON m.unique_id = p.uscc JOIN r_in r ON r.unique_id = p.record_id
+            WINDOW w AS (PARTITION BY record_id ORDER BY match_weight DESC, m.name_norm = r.name_norm DESC, uscc)
         )
         SELECT ranked.record_id, ranked.uscc, ranked.match_weight, ranked.match_probability,
                coalesce(ranked.runner_up, 0.0) AS runner_up,
-               coalesce(m.name_core = r.name_core AND cores.n = 1
+               coalesce(((m.name_core = r.name_core AND cores.n = 1) OR (ranked.same_name AND fulls.n = 1))
                         AND NOT (m.legal_rep IS NOT NULL AND r.legal_rep IS NOT NULL AND m.legal_rep <> r.legal_rep),
                         false) AS unique_name
         FROM ranked
         JOIN m_in m ON m.unique_id = ranked.uscc
         JOIN r_in r ON r.unique_id = ranked.record_id
         LEFT JOIN cores ON cores.name_core = m.name_core
-        WHERE rn = 1 ORDER BY ranked.record_id
+        LEFT JOIN fulls ON fulls.name_norm = m.name_norm
+        WHERE rn = 1
+    """)
+    # A record that Splink does not link, whose name is one character away from exactly one registered
+    # name (and no registered name equals it), is linked to that entity: the typo is the likeliest story.
+    # Its weight and probability are Splink's for that pair when Splink scored it.
+    best = con.sql(f"""
+        WITH p AS (
+            SELECT CASE WHEN source_dataset_l = 'master' THEN unique_id_r ELSE unique_id_l END AS record_id,
+                   CASE WHEN source_dataset_l = 'master' THEN unique_id_l ELSE unique_id_r END AS uscc,
+                   match_weight, match_probability
+            FROM {name}
+        ), standing AS (
+            SELECT * FROM best
+            WHERE runner_up < {limits.rival} AND (match_probability >= {limits.accept} OR unique_name)
+        )
+        SELECT * FROM standing
+        UNION ALL
+        SELECT n.record_id, n.uscc, coalesce(p.match_weight, 0.0), coalesce(p.match_probability, 0.0),
+               0.0, true
+        FROM near n LEFT JOIN p USING (record_id, uscc)
+        WHERE n.record_id NOT IN (SELECT record_id FROM standing)
+        UNION ALL
+        SELECT * FROM best
+        WHERE record_id NOT IN (SELECT record_id FROM standing) AND record_id NOT IN (SELECT record_id FROM near)
+        ORDER BY record_id
     """).to_arrow_table()
     con.close()
     return best

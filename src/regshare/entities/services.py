@@ -198,7 +198,7 @@ def link_records(source: str, records: pa.Table, *, master: pa.Table | None = No
                                           pa.array(sorted(decided), pa.string())))) if decided else rest
     named = rest.filter(pc.greater(pc.utf8_length(normalize_names_arrow(rest.column("name"))), 0))
     best = linkage.link(master if master is not None else master_for_linkage(),
-                        linkage.prepare(named, "record_key")) if named.num_rows else None
+                        linkage.prepare(named, "record_key"), thresholds()) if named.num_rows else None
     by_key = {}
     if best is not None:
         for row in best.to_pylist():
