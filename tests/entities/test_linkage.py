@@ -146,3 +146,10 @@ def test_a_far_weaker_rival_sharing_the_legal_representative_does_not_send_to_re
     master = small_master([("柴桑区安宏科技股份有限公司", "张三"), ("柴桑区安鸿科技股份有限公司", "张三")])
     assert link_one(master, "柴桑区安宏科技股份有限公司", legal_rep="张三") == (
         uscc_of(master, "柴桑区安宏科技股份有限公司"), "linked")
+
+
+def test_a_trade_name_ending_like_a_legal_form_is_not_taken_for_a_typo():
+    # 有色 is not "有限" mistyped: 柴桑区甲乙科技有色公司 is two characters from 柴桑区甲乙科技公司.
+    master = small_master([("柴桑区甲乙科技有限公司", "张三")])
+    _, status = link_one(master, "柴桑区甲乙科技有色公司")
+    assert status != "linked"

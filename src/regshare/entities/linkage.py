@@ -135,11 +135,12 @@ def _loose_form_sql() -> str:
     """A DuckDB regex for a legal form with one mistyped character ("股晟公司", "有淼责任公司").
 
     ``normalize_name`` only shortens a legal form it recognises, so one typo in it leaves a name two to four
-    characters longer than the registered one. Only the part before "公司" is fuzzed: a typo in "公司" itself
-    would let the pattern eat the last character of the trade name.
+    characters longer than the registered one. Only the part before "公司" is fuzzed, and not "有限" of
+    "有限公司": "有." or ".限" would also eat the end of trade names such as 有色 or 有为 (a typo in "公司" or
+    in "有限公司" itself is not caught).
     """
-    forms = ("有限责任", "股份有限", "有限", "股份")
-    variants = sorted({f[:i] + "." + f[i + 1:] for f in forms for i in range(len(f))} | set(forms),
+    fuzzed = ("有限责任", "股份有限", "股份")
+    variants = sorted({f[:i] + "." + f[i + 1:] for f in fuzzed for i in range(len(f))} | set(fuzzed) | {"有限"},
                       key=len, reverse=True)
     return f"(?:{'|'.join(variants)})公司$"
 
