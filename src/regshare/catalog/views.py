@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from regshare.core.pages import page_of
 from regshare.core.permissions import has_perm, page_permission, principal_of
 
 from . import services, transfer
@@ -25,10 +25,6 @@ from .forms import (
     field_initial,
 )
 from .models import Demand, DemandStatus, Resource, Status, UpdateObligation
-
-
-def _page(request, items, per_page: int = 20):
-    return Paginator(items, per_page).get_page(request.GET.get("page"))
 
 
 def _errors(exc: Exception) -> str:
@@ -51,7 +47,7 @@ def resource_list(request):
         messages.error(request, _errors(exc))
         results = Resource.objects.none()
     return render(request, "catalog/list.html", {
-        "form": form, "page": _page(request, results), "query": query,
+        "form": form, "page": page_of(request, results, 20), "query": query,
         "can_create": has_perm(principal, "catalog.edit") and principal.department is not None,
     })
 
@@ -173,7 +169,7 @@ def review(request):
     if request.GET.get("all") != "1":
         drafts = drafts.filter(submitted_at__isnull=False)
     return render(request, "catalog/review.html", {
-        "page": _page(request, drafts.order_by("submitted_at", "code")), "show_all": request.GET.get("all") == "1",
+        "page": page_of(request, drafts.order_by("submitted_at", "code")), "show_all": request.GET.get("all") == "1",
         "is_bureau": services.is_bureau(principal),
     })
 
@@ -200,7 +196,7 @@ def demands(request):
     if q:
         items = items.filter(title__icontains=q)
     return render(request, "catalog/demands.html", {
-        "form": form, "page": _page(request, items), "status": status, "q": q,
+        "form": form, "page": page_of(request, items, 20), "status": status, "q": q,
         "statuses": DemandStatus.choices, "can_create": has_perm(principal, "catalog.demand"),
         "is_bureau": services.is_bureau(principal),
     })
@@ -251,7 +247,7 @@ def obligations(request):
     if request.GET.get("open") == "1":
         items = items.filter(fulfilled_at__isnull=True)
     return render(request, "catalog/obligations.html", {
-        "form": form, "page": _page(request, items), "today": timezone.localdate(),
+        "form": form, "page": page_of(request, items, 20), "today": timezone.localdate(),
         "can_record": has_perm(principal, "catalog.obligation"), "only_open": request.GET.get("open") == "1",
     })
 

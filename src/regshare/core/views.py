@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,11 +13,8 @@ from . import audit, services, workdays
 from .dashboard import pending_for
 from .forms import CalendarYearForm, LoginForm, OverrideForm, TokenForm, UserForm, WorkdayCheckForm
 from .models import ApiToken, AuditRecord, CalendarYear, Department, Role, User, WorkdayOverride
+from .pages import page_of
 from .permissions import PUBLIC, has_perm, page_permission, principal_of, require
-
-
-def _page(request, items, per_page: int = 30):
-    return Paginator(items, per_page).get_page(request.GET.get("page"))
 
 
 @page_permission(PUBLIC)
@@ -63,7 +59,7 @@ def notifications(request):
     items = services.inbox(request.user)
     if request.GET.get("unread") == "1":
         items = items.filter(is_read=False)
-    return render(request, "core/notifications.html", {"page": _page(request, items),
+    return render(request, "core/notifications.html", {"page": page_of(request, items, 30),
                                                        "only_unread": request.GET.get("unread") == "1"})
 
 
@@ -85,7 +81,7 @@ def departments(request):
     items = Department.objects.select_related("parent").prefetch_related("users")
     if q:
         items = items.filter(name__icontains=q)
-    return render(request, "core/departments.html", {"page": _page(request, items, 50), "q": q})
+    return render(request, "core/departments.html", {"page": page_of(request, items, 50), "q": q})
 
 
 def _role_choices(principal) -> list[tuple[str, str]]:
@@ -111,7 +107,7 @@ def users(request):
             return redirect("core:users")
         except ValidationError as exc:
             form.add_error(None, exc)
-    return render(request, "core/users.html", {"page": _page(request, items), "form": form, "q": q,
+    return render(request, "core/users.html", {"page": page_of(request, items, 30), "form": form, "q": q,
                                                "now": timezone.now()})
 
 
@@ -138,7 +134,7 @@ def tokens(request):
         except ValidationError as exc:
             form.add_error(None, exc)
     return render(request, "core/tokens.html", {
-        "form": form, "issued": issued, "page": _page(request, services.tokens_visible_to(principal)),
+        "form": form, "issued": issued, "page": page_of(request, services.tokens_visible_to(principal), 30),
     })
 
 
@@ -188,7 +184,7 @@ def calendar(request):
             check_error = str(exc)
     first, last = workdays.library_years()
     return render(request, "core/calendar.html", {
-        "overrides": _page(request, WorkdayOverride.objects.all()), "years": CalendarYear.objects.all(),
+        "overrides": page_of(request, WorkdayOverride.objects.all(), 30), "years": CalendarYear.objects.all(),
         "override_form": override_form, "year_form": year_form, "check_form": check_form,
         "check_result": check_result, "can_edit": has_perm(principal, "calendar.edit"), "check_error": check_error, "library_first": first, "library_last": last,
     })
@@ -204,5 +200,5 @@ def audit_log(request):
     if actor:
         records = records.filter(actor__icontains=actor)
     result = audit.verify() if request.GET.get("verify") == "1" else None
-    return render(request, "core/audit.html", {"page": _page(request, records, 50), "action": action,
+    return render(request, "core/audit.html", {"page": page_of(request, records, 50), "action": action,
                                                "actor": actor, "verify": result})

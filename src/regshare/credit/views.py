@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from regshare.core.dashboard import PendingItem
+from regshare.core.pages import page_of
 from regshare.core.permissions import has_perm, page_permission, principal_of
 from regshare.entities import services as entities
 
@@ -72,7 +72,7 @@ def lists(request):
         qs = services.list_query(list_type, active, q)
     except ValidationError:
         qs = services.list_query("", active, q)
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    page = page_of(request, qs, 20)
     return render(request, "credit/lists.html", {"page": page, "list_type": list_type, "q": q,
                                                  "active": request.GET.get("active", ""),
                                                  "list_types": ListType.choices})
@@ -89,7 +89,7 @@ def publicity(request):
     else:
         qs = services.record_query("", "", status if status in PublicityStatus.values else "", q).filter(
             kind__in=services.PUBLISHED_KINDS)
-    page = Paginator(qs.order_by("-decided_on", "-id"), 20).get_page(request.GET.get("page"))
+    page = page_of(request, qs.order_by("-decided_on", "-id"), 20)
     for r in page:
         r.late = services.is_late(r)
     return render(request, "credit/publicity.html", {
@@ -115,7 +115,7 @@ def repairs(request):
     qs = RepairApplication.objects.select_related("record", "record__entity")
     if status in RepairStatus.values:
         qs = qs.filter(status=status)
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    page = page_of(request, qs, 20)
     return render(request, "credit/repairs.html", {"page": page, "status": status, "statuses": RepairStatus.choices,
                                                    "can_decide": has_perm(principal_of(request), "credit.repair")})
 
@@ -155,7 +155,7 @@ def memoranda(request):
     qs = Memorandum.objects.prefetch_related("measures")
     if q:
         qs = qs.filter(title__icontains=q)
-    page = Paginator(qs, 10).get_page(request.GET.get("page"))
+    page = page_of(request, qs, 10)
     return render(request, "credit/memoranda.html", {"page": page, "q": q})
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from regshare.core.dashboard import PendingItem
+from regshare.core.pages import page_of
 from regshare.core.permissions import has_perm, page_permission, principal_of
 
 from . import services
@@ -20,7 +20,7 @@ from . import services
 def entity_list(request):
     q = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
-    page = Paginator(services.search(q, status).select_related("risk"), 20).get_page(request.GET.get("page"))
+    page = page_of(request, services.search(q, status).select_related("risk"), 20)
     return render(request, "entities/list.html", {"page": page, "q": q, "status": status,
                                                   "statuses": ["存续", "在业", "吊销", "注销"]})
 
@@ -38,7 +38,7 @@ def entity_detail(request, uscc: str):
 @page_permission("entities.review")
 def review(request):
     q = request.GET.get("q", "").strip()
-    page = Paginator(services.review_queue(q), 20).get_page(request.GET.get("page"))
+    page = page_of(request, services.review_queue(q), 20)
     return render(request, "entities/review.html", {"page": page, "q": q})
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from regshare.catalog.models import Resource, ShareType, Status
+from regshare.core.pages import page_of
 from regshare.core.permissions import has_perm, page_permission, principal_of
 
 from . import services
@@ -28,10 +28,6 @@ from .forms import (
 from .models import ApplicationStatus, GrantStatus, OfflinePackage, Stage
 
 
-def _page(request, items, per_page: int = 20):
-    return Paginator(items, per_page).get_page(request.GET.get("page"))
-
-
 def _errors(request, exc: ValidationError) -> None:
     messages.error(request, ";".join(exc.messages))
 
@@ -46,7 +42,7 @@ def applications(request):
     if status:
         items = items.filter(status=status)
     return render(request, "exchange/applications.html", {
-        "page": _page(request, items), "q": q, "status": status, "statuses": ApplicationStatus.choices,
+        "page": page_of(request, items, 20), "q": q, "status": status, "statuses": ApplicationStatus.choices,
         "can_apply": has_perm(principal, "exchange.apply")})
 
 
@@ -134,7 +130,7 @@ def queue(request):
         steps = [s for s in steps if s.stage == stage]
     if q:
         steps = [s for s in steps if q in s.application.number or q in s.application.resource.name]
-    return render(request, "exchange/queue.html", {"page": _page(request, steps), "today": services.today(),
+    return render(request, "exchange/queue.html", {"page": page_of(request, steps, 20), "today": services.today(),
                                                    "stage": stage, "q": q, "stages": Stage.choices})
 
 
@@ -147,7 +143,7 @@ def grants(request):
                              | Q(consumer__name__icontains=q))
     if status:
         items = items.filter(status=status)
-    return render(request, "exchange/grants.html", {"page": _page(request, items), "q": q, "status": status,
+    return render(request, "exchange/grants.html", {"page": page_of(request, items, 20), "q": q, "status": status,
                                                     "statuses": GrantStatus.choices})
 
 
@@ -231,7 +227,7 @@ def subscriptions(request):
     q = request.GET.get("q", "").strip()
     if q:
         items = items.filter(Q(url__icontains=q) | Q(grant__resource__name__icontains=q))
-    return render(request, "exchange/subscriptions.html", {"page": _page(request, items), "q": q})
+    return render(request, "exchange/subscriptions.html", {"page": page_of(request, items, 20), "q": q})
 
 
 @require_POST
@@ -276,7 +272,7 @@ def corrections(request):
             return redirect("exchange:correction", correction.pk)
         except ValidationError as exc:
             form.add_error(None, exc)
-    return render(request, "exchange/corrections.html", {"page": _page(request, items), "q": q, "status": status,
+    return render(request, "exchange/corrections.html", {"page": page_of(request, items, 20), "q": q, "status": status,
                                                          "form": form, "can_report": has_perm(principal, "exchange.correct")})
 
 
@@ -307,7 +303,7 @@ def access_logs(request):
     q = request.GET.get("q", "").strip()
     if q:
         resources = resources.filter(Q(code__icontains=q) | Q(name__icontains=q))
-    return render(request, "exchange/access_logs.html", {"page": _page(request, resources.order_by("code")), "q": q})
+    return render(request, "exchange/access_logs.html", {"page": page_of(request, resources.order_by("code"), 20), "q": q})
 
 
 @page_permission("exchange.access_log")
@@ -318,7 +314,7 @@ def access_log(request, code: str):
     actor = request.GET.get("actor", "").strip()
     if actor:
         records = records.filter(actor__icontains=actor)
-    return render(request, "exchange/access_log.html", {"resource": resource, "page": _page(request, records, 50),
+    return render(request, "exchange/access_log.html", {"resource": resource, "page": page_of(request, records, 50),
                                                         "actor": actor})
 
 
@@ -347,4 +343,4 @@ def delegates(request):
         except ValidationError as exc:
             _errors(request, exc)
     items = ReviewDelegate.objects.filter(provider=principal.department).select_related("delegate", "resource")
-    return render(request, "exchange/delegates.html", {"page": _page(request, items)})
+    return render(request, "exchange/delegates.html", {"page": page_of(request, items, 20)})

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from regshare.catalog.models import Resource
+from regshare.core.pages import page_of
 from regshare.core.permissions import has_perm, page_permission, principal_of
 from regshare.lake import tables
 
@@ -22,16 +22,12 @@ from .forms import UploadForm
 from .models import Load, LoadAttachment, LoadStatus
 
 
-def _page(request, items, per_page: int = 30):
-    return Paginator(items, per_page).get_page(request.GET.get("page"))
-
-
 @page_permission("ingest.view")
 def load_list(request):
     principal = principal_of(request)
     q, status = request.GET.get("q", ""), request.GET.get("status", "")
     loads = services.search_loads(services.loads_visible_to(principal), q, status)
-    return render(request, "ingest/list.html", {"page": _page(request, loads), "q": q, "status": status,
+    return render(request, "ingest/list.html", {"page": page_of(request, loads, 30), "q": q, "status": status,
                                                 "statuses": LoadStatus.choices,
                                                 "can_upload": has_perm(principal, "ingest.upload")})
 
@@ -122,7 +118,7 @@ def resource_quality(request, code: str):
     source = getattr(resource, "pull_source", None) if hasattr(resource, "pull_source") else None
     return render(request, "ingest/resource.html", {
         "resource": resource, "series_json": json.dumps(series, ensure_ascii=False), "series": series,
-        "current": services.resource_quality(resource), "page": _page(request, loads, 20), "history": history,
+        "current": services.resource_quality(resource), "page": page_of(request, loads, 20), "history": history,
         "can_provide": can_provide, "source": source,
         "source_url": services.sources.redact(source.url) if source else "",
     })
@@ -163,7 +159,7 @@ def duty(request):
     for _ in range(11):
         months.append(services.previous_month(months[-1]))
     return render(request, "ingest/duty.html", {
-        "page": _page(request, rows, 50), "period": period, "months": months, "status": status, "q": q,
+        "page": page_of(request, rows, 50), "period": period, "months": months, "status": status, "q": q,
         "labels": services.DUTY_LABELS, "is_bureau": services.is_bureau(principal),
         "can_report": has_perm(principal, "ingest.upload"),
         "own_department_id": principal.department.pk if principal.department else None,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from regshare.core.pages import page_of
 from regshare.core.permissions import PUBLIC, page_permission
 from regshare.credit import services as credit
 from regshare.entities import services as entities
@@ -23,8 +23,7 @@ def credit_search(request):
     q = request.GET.get("q", "").strip()
     page = None
     if q:
-        page = Paginator(entities.search(q).only("uscc", "name", "status", "established"), 20).get_page(
-            request.GET.get("page"))
+        page = page_of(request, entities.search(q).only("uscc", "name", "status", "established"), 20)
     return render(request, "portal/credit_search.html", {"q": q, "page": page})
 
 
