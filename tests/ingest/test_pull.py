@@ -91,6 +91,10 @@ def test_table_docking_postgresql_schema(make_resource):
             conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
             conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     except sa.exc.OperationalError:
+        # A developer's `make test` without a PostgreSQL server may skip; CI (.ci/run starts the
+        # server) must run it.
+        if os.environ.get("CI"):
+            raise
         pytest.skip("PostgreSQL is not reachable")
     try:
         table = create_source_table(engine, schema)
