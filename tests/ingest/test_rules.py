@@ -31,7 +31,7 @@ def check(spec: FieldSpec, values: list) -> tuple[list, list]:
     written = {}
 
     def write(data, _rows):
-        table = data.read_all() if hasattr(data, "read_all") else data
+        table = data.to_arrow_table() if isinstance(data, pipeline.AcceptedRows) else data
         written.update({r["seq"]: r[spec.code_name] for r in table.to_pylist()})
         return 0
 

@@ -32,6 +32,11 @@ def test_upload_page_runs_the_load_and_shows_its_report(make_resource, client_as
     detail = client.get(response["Location"]).content.decode()
     assert "已入库 29 行" in detail and "日期无法识别" in detail and "报送说明.pdf" in detail
     assert "hx-trigger" not in detail  # finished: no more polling
+    from django.urls import reverse
+
+    from regshare.ingest.services import load_link
+
+    assert load_link(load) == reverse("ingest:load", args=[load.pk])  # the link notifications carry
     rejects = client.get(f"/ingest/loads/{load.pk}/rejects/?format=csv")
     assert rejects.status_code == 200 and "成立日期" in rejects.content.decode("utf-8-sig")
     listing = client.get("/ingest/?q=" + resource.code).content.decode()

@@ -17,10 +17,10 @@ import duckdb
 import pyarrow as pa
 
 from .readers import Source
-from .rules import FieldSpec, check_chars, clean_expr, field_sql, id_check_sql, ident, lit, uscc_check_sql
+from .rules import FieldSpec, clean_expr, field_sql, ident, lit, register_check_functions
 
 Progress = Callable[[str, float], None]
-WriteFn = Callable[[pa.Table | pa.RecordBatchReader, int], int]  # (data, rows) -> version
+WriteFn = Callable[["pa.Table | AcceptedRows", int], int]  # (data, rows) -> version
 REQUIRED_EMPTY = "必填项为空"
 ERRORS_SHOWN = 20
 
@@ -48,12 +48,31 @@ class PipelineResult:
                 "uniqueness": round(self.uniqueness, 6)}
 
 
+class AcceptedRows:
+    """The rows a load writes, still inside DuckDB: the lake has them copied to a Parquet file in
+    parallel (``copy_parquet``) instead of pulling them through Arrow into a writer of its own."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, query: str) -> None:
+        self.con, self.query = con, query
+        self.schema = con.sql(f"SELECT * FROM ({query}) LIMIT 0").to_arrow_table().schema
+
+    def copy_parquet(self, path: str) -> tuple[int, dict[str, dict]]:
+        files = self.con.execute(f"COPY ({self.query}) TO {lit(path)} "
+                                 "(FORMAT parquet, COMPRESSION snappy, RETURN_STATS true)").fetchall()
+        _name, rows, _size, _footer, columns = files[0][:5]
+        return int(rows), {name.strip('"'): stats for name, stats in (columns or {}).items()}
+
+    def to_arrow_table(self) -> pa.Table:
+        return self.con.sql(self.query).to_arrow_table()
+
+
 def _connect() -> duckdb.DuckDBPyConnection:
     spill = Path(tempfile.gettempdir()) / "regshare-duckdb"
     spill.mkdir(parents=True, exist_ok=True)
     limit = os.environ.get("REGSHARE_INGEST_MEMORY", "1500MB")
     con = duckdb.connect(config={"memory_limit": limit, "temp_directory": str(spill),
                                  "preserve_insertion_order": True})
+    register_check_functions(con)
     return con
 
 
@@ -65,31 +84,26 @@ def _layer(columns: list[str], replace: dict[str, str], add: dict[str, str] | No
 
 
 def clean_sql(relation: str, columns: list[str], fields: list[FieldSpec], sqls: list) -> str:
-    """SELECT ``_row``, ``_r{i}`` (raw), ``_c{i}`` (cleaned), ``_p{i}`` (typed), ``_kk{i}`` (check
-    character) and aux columns from ``relation`` (``_row``, raw columns by code name, ``_k{i}``)."""
+    """SELECT ``_row``, ``_blank``, ``_r{i}`` (raw), ``_c{i}`` (cleaned), ``_p{i}`` (typed) and ``_kk{i}``
+    (expected check character) from ``relation`` (``_row``, ``_blank`` and the raw columns by code name)."""
     present = set(columns)
     raw = [f"{ident(s.code_name)} AS _r{i}" if s.code_name in present else f"CAST(NULL AS VARCHAR) AS _r{i}"
            for i, s in enumerate(fields)]
-    checks = [f"_k{i}" for i, x in enumerate(sqls) if x.check]
-    sql = f"SELECT _row, {', '.join(raw + checks)} FROM {relation}"
-    names = ["_row"] + [f"_r{i}" for i in range(len(fields))] + checks
+    sql = f"SELECT _row, _blank, {', '.join(raw)} FROM {relation}"
+    names = ["_row", "_blank"] + [f"_r{i}" for i in range(len(fields))]
     cleaned = {f"_c{i}": clean_expr(x, f"_r{i}") for i, x in enumerate(sqls)}
     sql = f"SELECT {_layer(names, {}, cleaned)} FROM ({sql})"
     names += list(cleaned)
     add = {}
     for i, x in enumerate(sqls):
         add[f"_p{i}"] = x.typed
-        add.update(x.aux)
         if x.check:
-            # numpy computed the check character on the raw text; the few values that cleaning
-            # changed get theirs in SQL.
-            fallback = uscc_check_sql(f"_c{i}") if x.check == "uscc" else id_check_sql(f"_c{i}")
-            add[f"_kk{i}"] = f"CASE WHEN _c{i} = _r{i} THEN _k{i} ELSE {fallback} END"
+            add[f"_kk{i}"] = f"{'uscc_check' if x.check == 'uscc' else 'id_check'}(_c{i})"
     return f"SELECT {_layer(names, {}, add)} FROM ({sql})"
 
 
 def checked_sql(fields: list[FieldSpec], sqls: list, relation: str, columns: list[str]) -> str:
-    """SELECT ``_row``, the typed values by code name, ``_bad`` and ``_err``: for rejected rows only,
+    """SELECT ``_row``, ``_blank``, the typed values by code name, ``_bad`` and ``_err``: for rejected rows only,
     the list of ``{i: field position, reason, value: raw text, typed: whether a typed value exists}``."""
     reasons = []
     for i, (spec, x) in enumerate(zip(fields, sqls, strict=True)):
@@ -99,39 +113,31 @@ def checked_sql(fields: list[FieldSpec], sqls: list, relation: str, columns: lis
             reasons.append(f"CASE WHEN _c{i} IS NOT NULL THEN {x.reason} END AS _e{i}")
     inner = f"SELECT *, {', '.join(reasons)} FROM ({clean_sql(relation, columns, fields, sqls)})"
     n = len(fields)
-    bad = " OR ".join(f"_e{i} IS NOT NULL" for i in range(n)) or "false"
+    bad = "NOT _blank AND (" + (" OR ".join(f"_e{i} IS NOT NULL" for i in range(n)) or "false") + ")"
     items = ", ".join(f"{{'i': {i}, 'reason': _e{i}, 'value': _r{i}, 'typed': _p{i} IS NOT NULL}}" for i in range(n))
     err = f"CASE WHEN _bad THEN list_filter([{items}], lambda e: e.reason IS NOT NULL) END AS _err"
     typed = ", ".join(f"_p{i} AS {ident(s.code_name)}" for i, s in enumerate(fields))
-    return f"SELECT _row, {typed}, _bad, {err} FROM (SELECT *, ({bad}) AS _bad FROM ({inner}))"
+    return f"SELECT _row, _blank, {typed}, _bad, {err} FROM (SELECT *, ({bad}) AS _bad FROM ({inner}))"
 
 
 def _field_sqls(fields: list[FieldSpec]) -> list:
-    return [field_sql(s, c=f"_c{i}", p=f"_p{i}", k=f"_kk{i}", aux_prefix=f"_a{i}") for i, s in enumerate(fields)]
+    return [field_sql(s, c=f"_c{i}", p=f"_p{i}", k=f"_kk{i}") for i, s in enumerate(fields)]
 
 
-def check(con, source: Source, fields: list[FieldSpec], progress: Progress | None = None) -> None:
-    """Create the table ``checked`` from the source in one parallel pass.
+def check(con, source: Source, fields: list[FieldSpec]) -> None:
+    """Make ``checked`` (the checked non-blank rows) from the source in one parallel pass.
 
-    The check characters of USCC and ID-card columns come from numpy over a narrow read of those
-    columns (seventeen ``substr`` calls a row cost DuckDB far more) and join the main pass by position."""
+    A source without its own ``_row`` is numbered by position: the table keeps the file's order, so
+    a row's number is its ``rowid`` plus the first data row's. (A ``row_number()`` window in the
+    pass itself would make DuckDB run all of it on one thread.)"""
     sqls = _field_sqls(fields)
     present = [f.code_name for f in fields if f.code_name in source.columns]
     filled = " OR ".join(f"{ident(c)} IS NOT NULL" for c in present) or "false"
-    rows = f"(SELECT * FROM ({source.sql}) WHERE {filled})"
-    needs = [(i, fields[i].code_name, x.check) for i, x in enumerate(sqls) if x.check]
-    relation = rows
-    if needs:
-        cols = ", ".join(ident(c) if c in source.columns else "CAST(NULL AS VARCHAR)" for _i, c, _k in needs)
-        codes = con.sql(f"SELECT {cols} FROM {rows}").to_arrow_table()
-        checks = pa.table({f"_k{i}": check_chars(codes.column(j), kind) for j, (i, _c, kind) in enumerate(needs)})
-        con.register("checks", checks)
-        relation = f"{rows} POSITIONAL JOIN checks"
-        if progress is not None:
-            progress("清洗与校验", 0.2)
-    con.execute(f"CREATE TABLE checked AS {checked_sql(fields, sqls, relation, source.columns)}")
-    if needs:
-        con.unregister("checks")
+    row = "CAST(NULL AS BIGINT) AS _row, " if source.first_row is not None else ""
+    rows = f"(SELECT {row}*, NOT ({filled}) AS _blank FROM ({source.sql}))"
+    con.execute(f"CREATE TABLE checked_all AS {checked_sql(fields, sqls, rows, source.columns)}")
+    number = f"rowid + {source.first_row} AS _row, * EXCLUDE (_row)" if source.first_row is not None else "*"
+    con.execute(f"CREATE VIEW checked AS SELECT {number} FROM checked_all WHERE NOT _blank")
 
 
 def run(source: Source, fields: list[FieldSpec], *, max_invalid_fraction: float = 0.05,
@@ -146,7 +152,7 @@ def run(source: Source, fields: list[FieldSpec], *, max_invalid_fraction: float 
         if source.arrow is not None:
             con.register("src_arrow", source.arrow)
         step("读取、清洗与校验", 0.05)
-        check(con, source, fields, step)
+        check(con, source, fields)
         step("统计质量", 0.55)
         n = len(fields)
         counts = ", ".join(f"count({ident(f.code_name)})" for f in fields)
@@ -197,9 +203,8 @@ def run(source: Source, fields: list[FieldSpec], *, max_invalid_fraction: float 
             query = f"SELECT {cols} FROM checked WHERE NOT _bad"
             if result.duplicates:
                 query += " AND _row NOT IN (SELECT _row FROM dropped)"
-            relation = con.sql(query)
-            data = relation.to_arrow_table() if merge else relation.to_arrow_reader(500_000)
-            result.version = write(data, result.rows_loaded)
+            accepted = AcceptedRows(con, query)
+            result.version = write(accepted.to_arrow_table() if merge else accepted, result.rows_loaded)
         step("完成", 1.0)
         return result
     finally:

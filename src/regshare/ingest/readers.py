@@ -36,7 +36,9 @@ SAMPLE_BYTES = 1 << 20
 
 @dataclass
 class Source:
-    """A readable source: ``sql`` selects ``_row`` and one raw VARCHAR column per matched code name."""
+    """A readable source: ``sql`` selects one raw VARCHAR column per matched code name and ``_row``,
+    the row's number in the file, unless ``first_row`` is set: then rows are numbered by position
+    from it (the reader keeps the file's order)."""
 
     sql: str
     file_format: str
@@ -45,6 +47,7 @@ class Source:
     columns: list[str] = field(default_factory=list)          # matched code names
     ignored_columns: list[str] = field(default_factory=list)  # titles that match no field
     arrow: pa.Table | None = None                            # registered as ``src_arrow`` when set
+    first_row: int | None = None
     temp_files: list[str] = field(default_factory=list)
 
     def cleanup(self) -> None:
@@ -151,13 +154,13 @@ def open_csv(path: Path, fields: list[FieldSpec]) -> Source:
     width = len(titles)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     select = ", ".join(f"c{i} AS {ident(code)}" for i, code in sorted(mapping.items()))
-    sql = (f"SELECT CAST(row_number() OVER () + {header_at + 1} AS BIGINT) AS _row, {select} "
+    sql = (f"SELECT {select} "
            f"FROM read_csv({lit(read_path)}, header = false, skip = {header_at + 1}, delim = {lit(delim)}, "
            f"quote = '\"', escape = '\"', columns = {columns}, auto_detect = false, null_padding = true, "
            f"strict_mode = false, max_line_size = 4194304)")
     ignored = [str(t) for i, t in enumerate(titles) if i not in mapping and str(t).strip()]
     name = {"utf-8-sig": "UTF-8(BOM)", "utf-8": "UTF-8", "ascii": "UTF-8"}.get(encoding, encoding.upper())
-    return Source(sql=sql, file_format="csv", encoding=name, header_row=header_at + 1,
+    return Source(sql=sql, file_format="csv", encoding=name, header_row=header_at + 1, first_row=header_at + 2,
                   columns=[mapping[i] for i in sorted(mapping)], ignored_columns=ignored, temp_files=temp)
 
 

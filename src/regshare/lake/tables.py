@@ -12,13 +12,18 @@ row as inserted, while subscribers only want rows that are new or different.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+import uuid
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
 import pyarrow.dataset as pads
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
+from deltalake.schema import Schema as DeltaSchema
+from deltalake.transaction import AddAction, create_table_with_add_actions
 from django.conf import settings
 
 from . import hooks
@@ -32,6 +37,29 @@ CHANGE_TYPE = "_change_type"
 
 class LakeError(Exception):
     """A lake operation that cannot be done (unknown table, version, bad key)."""
+
+
+@runtime_checkable
+class ParquetExport(Protocol):
+    """Rows that can write themselves as one Parquet file (the ingest pipeline's accepted rows).
+
+    ``copy_parquet`` writes the file and returns its row count and, per column, a dict with
+    ``null_count`` and, where exact, ``min``/``max`` as text. The lake commits that file as the new
+    version without reading it back, so the rows are encoded once, by the engine that holds them."""
+
+    @property
+    def schema(self) -> pa.Schema: ...
+
+    def copy_parquet(self, path: str) -> tuple[int, dict[str, dict]]: ...
+
+    def to_arrow_table(self) -> pa.Table: ...
+
+
+# Column types whose Parquet encoding every Delta reader takes without a table feature (timestamps
+# without a zone need ``timestampNtz``, which only ``write_deltalake`` knows how to add).
+def _file_type_ok(t: pa.DataType) -> bool:
+    return (pa.types.is_string(t) or pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+            or pa.types.is_date32(t) or pa.types.is_decimal(t))
 
 
 def table_path(code: str) -> Path:
@@ -76,7 +104,7 @@ def _plain_types(table: pa.Table) -> pa.Table:
     return table.cast(pa.schema(fields)) if changed else table
 
 
-def write(code: str, table: pa.Table | pa.RecordBatchReader, *, mode: str = "replace",
+def write(code: str, table: pa.Table | pa.RecordBatchReader | ParquetExport, *, mode: str = "replace",
           key: list[str] | None = None, notify: bool = True, rows: int | None = None) -> int:
     """Write a new version of the resource's table and return its version number.
 
@@ -85,7 +113,8 @@ def write(code: str, table: pa.Table | pa.RecordBatchReader, *, mode: str = "rep
     The key is remembered in the commit so that ``changes`` can tell inserts from updates.
     ``notify=False`` is for callers (the ingest service) that fire ``hooks`` themselves after
     recording the load in the relational database. ``rows`` records the row count of a streamed
-    ``RecordBatchReader`` in the history (a ``pa.Table`` counts itself).
+    ``RecordBatchReader`` in the history (a ``pa.Table`` counts itself). A ``ParquetExport`` written
+    with ``mode="replace"`` becomes one Parquet file committed as it is (see ``_commit_file``).
     """
     if mode not in ("replace", "merge"):
         raise LakeError(f"未知的写入方式: {mode}")
@@ -101,6 +130,13 @@ def write(code: str, table: pa.Table | pa.RecordBatchReader, *, mode: str = "rep
     if rows is not None:
         meta[ROWS_META] = str(rows)
     commit = CommitProperties(custom_metadata=meta)
+    if isinstance(table, ParquetExport) and not isinstance(table, pa.Table | pa.RecordBatchReader):
+        if mode == "replace" and all(_file_type_ok(f.type) for f in table.schema):
+            version = _commit_file(path, table, commit)
+            if notify:
+                hooks.fire(code, version, mode)
+            return version
+        table = table.to_arrow_table()
     if mode == "merge" and not isinstance(table, pa.Table):
         table = table.read_all()
     if isinstance(table, pa.Table):
@@ -134,6 +170,48 @@ def _commit(path: Path, table, mode: str, key: list[str], commit: CommitProperti
     else:
         write_deltalake(str(path), table, mode="overwrite", schema_mode="overwrite" if is_table else None,
                         commit_properties=commit)
+
+
+def _file_stats(rows: int, columns: dict[str, dict], schema: pa.Schema) -> str:
+    """Delta ``stats`` for one file: row and null counts, and exact min/max of text, date and integer columns."""
+    stats: dict = {"numRecords": rows, "minValues": {}, "maxValues": {}, "nullCount": {}}
+    for f in schema:
+        column = columns.get(f.name, {})
+        if "null_count" in column:
+            stats["nullCount"][f.name] = int(column["null_count"])
+        for bound, key in (("min", "minValues"), ("max", "maxValues")):
+            value = column.get(bound)
+            if value is None or str(column.get(f"{bound}_is_exact", "false")).lower() != "true":
+                continue
+            if pa.types.is_string(f.type) or pa.types.is_date32(f.type):
+                stats[key][f.name] = str(value)
+            elif pa.types.is_integer(f.type):
+                stats[key][f.name] = int(value)
+    return json.dumps(stats, ensure_ascii=False)
+
+
+def _commit_file(path: Path, export: ParquetExport, commit: CommitProperties) -> int:
+    """Replace the table's content by one Parquet file that ``export`` writes straight into the table's
+    folder. Until the commit names it, no reader sees the file, so a failure leaves the previous
+    version as it was (and an unreferenced file, as any interrupted Delta write does)."""
+    path.mkdir(parents=True, exist_ok=True)
+    name = f"part-00000-{uuid.uuid4()}-c000.snappy.parquet"
+    rows, columns = export.copy_parquet(str(path / name))
+    info = (path / name).stat()
+    add = AddAction(name, info.st_size, {}, int(info.st_mtime * 1000), True, _file_stats(rows, columns, export.schema))
+    for attempt in range(3):
+        try:
+            if DeltaTable.is_deltatable(str(path)):
+                DeltaTable(str(path)).create_write_transaction([add], mode="overwrite", schema=export.schema,
+                                                               commit_properties=commit)
+            else:
+                create_table_with_add_actions(str(path), DeltaSchema.from_arrow(export.schema), [add], mode="error",
+                                              commit_properties=commit)
+            break
+        except CommitFailedError:
+            if attempt == 2:
+                raise
+    return DeltaTable(str(path)).version()
 
 
 def current_version(code: str) -> int | None:
