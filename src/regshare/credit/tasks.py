@@ -1,9 +1,15 @@
 import datetime as dt
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
-from . import scorecard, services
+from . import lists, scorecard, services
+
+
+@db_task()
+def convert_list_version(resource_code: str, version: int) -> dict:
+    """A new version of SCJG-0003/0004 becomes list entries, off the load's path; returns the counts."""
+    return lists.convert_version(resource_code, version).as_dict()
 
 
 @db_periodic_task(crontab(hour="1", minute="10"))

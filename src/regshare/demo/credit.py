@@ -34,6 +34,7 @@ from . import DemoContext
 from .entities import TODAY, entity_rows, planted_risk
 
 START = dt.date(2019, 1, 1)
+REMOVAL_REASON = "已补报年度报告并公示,申请移出"
 # events per year by planted risk
 RATES = {
     "clean": {"penalty": 0.01, "complaint": 0.04, "inspection": 0.25, "fail": 0.03, "licence": 0.3},
@@ -184,6 +185,38 @@ def share_to_lake(ctx: DemoContext, entity_rows_: list[dict], records: list[dict
         entities.link_resource(code)
 
 
+def list_decision_no(list_type: str, entity_index: int, n: int, listed: dt.date, dep: str) -> str:
+    return f"柴{dep}名〔{listed.year}〕{list_type}-{entity_index:05d}-{n}"
+
+
+def share_abnormal_list(ctx: DemoContext, entity_rows_: list[dict], lists: list[tuple]) -> int:
+    """The abnormal list as the market regulator publishes it (SCJG-0003), loaded through the ingest pipeline
+    and converted into list entries the way every load of the resource is; returns the entries created."""
+    from regshare.catalog.models import Resource
+    from regshare.core.models import User
+    from regshare.credit import lists as list_resources
+
+    try:
+        from regshare.ingest.services import ingest_file
+    except ImportError:
+        return 0
+    reasons = {cause: text for text, cause in list_resources.ABNORMAL_REASONS.items()}
+    rows = [{"decision_no": list_decision_no(list_type, i, n, listed, dep), "uscc": entity_rows_[i]["uscc"],
+             "company_name": entity_rows_[i]["name"], "reason": reasons[cause], "decision_date": listed.isoformat(),
+             "authority": "九江市柴桑区市场监督管理局", "removed_on": removed.isoformat() if removed else "",
+             "removal_reason": REMOVAL_REASON if removed else ""}
+            for n, (list_type, i, cause, listed, removed, dep) in enumerate(lists) if list_type == ListType.ABNORMAL]
+    resource = Resource.objects.filter(code="SCJG-0003").first()
+    actor = User.objects.filter(username="scjg_liaison").first()
+    if resource is None or actor is None or not rows:
+        return 0
+    folder = Path(settings.REGSHARE_LAKE_DIR).parent / "demo"
+    ingest_file(actor, _csv(folder / "scjg-0003.csv", rows), resource, mode="replace")
+    # The load's hook queues the same conversion for the worker; running it here makes the demo complete
+    # without one, and the worker's run then changes nothing.
+    return list_resources.convert_version("SCJG-0003", actor="demo").created
+
+
 def run(ctx: DemoContext) -> None:
     if ctx.entities <= 0:
         return
@@ -278,21 +311,24 @@ def run(ctx: DemoContext) -> None:
 
     credit.bulk_create_records("demo", records)
     share_to_lake(ctx, rows, records)
+    converted = share_abnormal_list(ctx, rows, lists)
     entity_ids = dict(Entity.objects.values_list("uscc", "id"))
+    # Entries already there (from SCJG-0003 or an earlier run) keep their decision number and are not made again.
     existing = set(ListEntry.objects.values_list("decision_no", flat=True))
     entries = []
     for n, (list_type, i, cause, listed, removed, dep) in enumerate(lists):
-        decision = f"柴{dep}名〔{listed.year}〕{list_type}-{i:05d}-{n}"
+        decision = list_decision_no(list_type, i, n, listed, dep)
         entity_id = entity_ids.get(rows[i]["uscc"])
         if decision in existing or entity_id is None:
             continue
         entries.append(ListEntry(list_type=list_type, entity_id=entity_id, cause=cause, decision_no=decision,
                                  department=deps[dep], listed_on=listed, removed_on=removed,
-                                 removal_reason="已补报年度报告并公示,申请移出" if removed else "",
+                                 removal_reason=REMOVAL_REASON if removed else "",
                                  cause_text=ListCause(cause).label))
     ListEntry.objects.bulk_create(entries, batch_size=2000)
     rules = credit.apply_list_rules(TODAY)
     credit.expire_publicity(TODAY)
     counts = scorecard.recompute(TODAY, actor="demo")
-    ctx.echo(f"  信用记录 {len(records)} 条,名单 {len(entries)} 条,转入严重违法失信名单 {rules['promoted']} 条;"
+    ctx.echo(f"  信用记录 {len(records)} 条,名单 {len(entries) + converted} 条(经营异常名录 {converted} 条经"
+             f"SCJG-0003 转换),转入严重违法失信名单 {rules['promoted']} 条;"
              f"风险分类 {counts}")
