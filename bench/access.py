@@ -6,10 +6,16 @@ bounded concurrent clients (processes × threads, keep-alive connections, fixed 
 
 - secured: ``GET /api/v1/resources/SCJG-0001/rows?uscc=…`` with the grant's bearer token: token
   authentication, access scope, key index, masking by tag, one audit-chain record per request;
-- bare: ``GET /api/v1/bench/bare/SCJG-0001/uscc/…``: the same key index, no authentication,
-  masking or audit. This route exists only when ``REGSHARE_BENCH_BARE=1`` is set for the server.
+- bare: ``GET /api/v1/bench/bare/resources/SCJG-0001/rows?uscc=…``: the same query code (filters,
+  key index, cursor, version, response schema) with authentication, grant scope, masking and audit
+  switched off. This route exists only when ``REGSHARE_BENCH_BARE=1`` is set for the server.
 
-    .venv/bin/python bench/access.py [--small] [--rows N] [--seconds S] [--workers W]
+The clients are wrk (``make bench-tools`` installs it from Debian's packages), one wrk process per
+server port with a Lua script cycling through 5,000 keys: a load generator written in C leaves the two
+cores to the server. Without wrk the bench falls back to Python clients (``"client": "python"`` in the
+output), which take a good share of the CPU themselves.
+
+    .venv/bin/python bench/access.py [--small] [--rows N] [--seconds S] [--workers W] [--connections C]
 Prints one JSON line: requests/s, p50/p99 (ms) of both paths and the ratio secured/bare.
 """
 
@@ -22,6 +28,7 @@ import json
 import multiprocessing as mp
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -221,6 +228,55 @@ def drive(ports: list[int], paths: list[str], token: str | None, processes: int,
     }
 
 
+WRK_SCRIPT = """
+local paths = {}
+for line in io.lines(os.getenv("REGSHARE_BENCH_PATHS")) do paths[#paths + 1] = line end
+local token = os.getenv("REGSHARE_BENCH_TOKEN")
+if token ~= nil and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
+local i = tonumber(os.getenv("REGSHARE_BENCH_OFFSET") or "0")
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i % #paths) + 1])
+end
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
+  io.write(string.format('RESULT {"requests": %d, "non2xx": %d, "errors": %d, "seconds": %.3f, ' ..
+    '"p50_ms": %.2f, "p99_ms": %.2f}\\n', summary.requests, summary.errors.status, errors,
+    summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def drive_wrk(ports: list[int], paths: list[str], token: str | None, connections: int, seconds: float,
+              workdir: Path) -> dict:
+    """One wrk per port, all at once; requests/s is the sum, p99 the worst of the ports' p99s."""
+    script = workdir / "lookups.lua"
+    script.write_text(WRK_SCRIPT)
+    procs = []
+    for k, port in enumerate(ports):
+        listing = workdir / f"paths-{k}.txt"
+        listing.write_text("\n".join(paths[k::len(ports)]) + "\n")
+        env = dict(os.environ, REGSHARE_BENCH_PATHS=str(listing), REGSHARE_BENCH_TOKEN=token or "",
+                   REGSHARE_BENCH_OFFSET=str(k * 997))
+        per_port = max(1, connections // len(ports))
+        procs.append(subprocess.Popen(
+            ["wrk", "-t1", f"-c{per_port}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(script),
+             f"http://127.0.0.1:{port}"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    results = []
+    for proc in procs:
+        out, _ = proc.communicate()
+        line = next((x for x in out.splitlines() if x.startswith("RESULT ")), None)
+        if line is None:
+            raise RuntimeError(f"wrk failed: {out}")
+        results.append(json.loads(line[len("RESULT "):]))
+    ok = sum(r["requests"] - r["non2xx"] for r in results)
+    elapsed = max(r["seconds"] for r in results)
+    return {
+        "requests": ok, "errors": sum(r["non2xx"] + r["errors"] for r in results), "rps": round(ok / elapsed, 1),
+        "p50_ms": round(max(r["p50_ms"] for r in results), 2), "p99_ms": round(max(r["p99_ms"] for r in results), 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--small", action="store_true", help="100k rows, 3 s per path")
@@ -228,7 +284,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn processes (one port each)")
     parser.add_argument("--clients", type=int, default=2, help="client processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per client process")
+    parser.add_argument("--threads", type=int, default=4, help="threads per client process (Python clients)")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent keep-alive connections (wrk)")
+    parser.add_argument("--python-clients", action="store_true", help="use the Python clients even if wrk exists")
     parser.add_argument("--database-url", default="",
                         help="e.g. postgres://postgres@127.0.0.1:5432/regshare_bench_access (default: SQLite "
                              "in the bench's own data dir)")
@@ -247,6 +305,7 @@ def main() -> None:
         env.pop("DATABASE_URL", None)  # the bench's own SQLite file in its own data dir
     os.environ.update(env)
     sys.path.insert(0, str(ROOT / "src"))
+    use_wrk = shutil.which("wrk") is not None and not args.python_clients
     load_started = time.perf_counter()
     token, keys = prepare(args.rows)
     load_seconds = time.perf_counter() - load_started
@@ -262,12 +321,18 @@ def main() -> None:
         for port in ports:
             wait_ready(port)
         secured_paths = [f"/api/v1/resources/SCJG-0001/rows?uscc={k}" for k in keys]
-        bare_paths = [f"/api/v1/bench/bare/SCJG-0001/uscc/{k}" for k in keys]
+        # The granted fields, so that both paths return the same columns.
+        granted = "uscc,name,legal_rep,legal_rep_id,phone,address,status"
+        bare_paths = [f"/api/v1/bench/bare/resources/SCJG-0001/rows?uscc={k}&fields={granted}" for k in keys]
         # Warm every worker: the first look-up of a version builds that worker's key index.
         drive(ports, bare_paths[:200], None, 1, args.workers * 2, 8.0 if not args.small else 3.0)
         drive(ports, secured_paths[:200], token, 1, args.workers * 2, 2.0)
-        bare = drive(ports, bare_paths, None, args.clients, args.threads, args.seconds)
-        secured = drive(ports, secured_paths, token, args.clients, args.threads, args.seconds)
+        if use_wrk:
+            bare = drive_wrk(ports, bare_paths, None, args.connections, args.seconds, data_dir)
+            secured = drive_wrk(ports, secured_paths, token, args.connections, args.seconds, data_dir)
+        else:
+            bare = drive(ports, bare_paths, None, args.clients, args.threads, args.seconds)
+            secured = drive(ports, secured_paths, token, args.clients, args.threads, args.seconds)
     finally:
         for server in servers:
             server.terminate()
@@ -276,7 +341,8 @@ def main() -> None:
 
     print(json.dumps({
         "bench": "access", "rows": args.rows, "load_s": round(load_seconds, 1), "workers": args.workers,
-        "concurrency": args.clients * args.threads, "seconds": args.seconds,
+        "client": "wrk" if use_wrk else "python",
+        "concurrency": args.connections if use_wrk else args.clients * args.threads, "seconds": args.seconds,
         "secured": secured, "bare": bare,
         "ratio_secured_vs_bare": round(secured.get("rps", 0) / bare["rps"], 3) if bare.get("rps") else None,
     }, ensure_ascii=False))

@@ -26,12 +26,14 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 
+# Django tries URL patterns in order, so the routers that serve data to other systems on every call
+# (data access, credit checks) come first.
+api.add_router("", exchange_router)
+api.add_router("/credit", credit_router)
 api.add_router("", core_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/ingest", ingest_router)
-api.add_router("", exchange_router)
 api.add_router("/entities", entities_router)
-api.add_router("/credit", credit_router)
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str, **extra):

@@ -1,6 +1,65 @@
+"""The ASGI application that ``regshare serve`` and uvicorn run.
+
+Django's own ASGI handler costs an API call more than the call itself: it opens a new thread for
+every request's synchronous code (asgiref's ``ThreadSensitiveContext``), so every request also
+opened a new database connection, and with synchronous middleware it hops between that thread and
+the event loop three times. Here the whole middleware chain and the view run synchronously, in one
+hop, on one long-lived thread per process, as under a WSGI worker with one thread, and keep their
+database connection (``CONN_MAX_AGE``). Requests of one process take turns on that thread; several
+processes (``regshare serve --workers``) serve in parallel. Streamed responses are still sent
+chunk by chunk between turns.
+"""
+
+import asyncio
+import gc
+import logging
 import os
 
-from django.core.asgi import get_asgi_application
+import django
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.base import BaseHandler
+from django.http import JsonResponse
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "regshare.settings")
-application = get_asgi_application()
+
+
+class SharedThreadASGIHandler(ASGIHandler):
+    def __init__(self) -> None:
+        BaseHandler.__init__(self)
+        self.load_middleware(is_async=False)
+        self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        await self.handle(scope, receive, send)
+
+    async def run_get_response(self, request):
+        """Data reads append their audit records through the group writer (``audit.record_deferred``);
+        the response leaves only once those records are committed, and not at all if they fail."""
+        from regshare.core import audit
+
+        pending: list = []
+        token = audit.DEFERRED.set(pending)
+        try:
+            response = await super().run_get_response(request)
+        finally:
+            audit.DEFERRED.reset(token)
+        if pending:
+            try:
+                await asyncio.gather(*(asyncio.wrap_future(future) for future in pending))
+            except Exception:
+                logging.getLogger(__name__).exception("audit records of a request were not written")
+                await sync_to_async(response.close)()
+                response = JsonResponse({"code": "audit_unavailable",
+                                         "message": "审计记录写入失败,本次数据未发送,请稍后重试"}, status=503)
+        return response
+
+
+django.setup(set_prefix=False)
+application = SharedThreadASGIHandler()
+# The objects that exist now (Django, the apps, the URL patterns) live as long as the process: keep
+# them out of the garbage collector's full passes, which otherwise walk all of them every so often
+# and stall every request in flight for tens of milliseconds.
+gc.freeze()

@@ -6,8 +6,8 @@ from .api import api
 admin.site.site_header = "市场准入数据共享平台 · 后台管理"
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
     path("catalog/", include("regshare.catalog.urls")),
     path("ingest/", include("regshare.ingest.urls")),
     path("exchange/", include("regshare.exchange.urls")),

@@ -1,4 +1,4 @@
-"""THE masking function: each tag's rule, never-masked tags, and mask_value == mask_table element-wise
+"""THE masking function: each tag's rule, never-masked tags, and mask_rows, mask_value == mask_table element-wise
 (small and large tables take different code paths, so both are compared)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from regshare.exchange.masking import SMALL, mask_array, mask_table, mask_value
+from regshare.exchange.masking import SMALL, mask_array, mask_rows, mask_table, mask_value
 
 
 @pytest.mark.parametrize("tag, value, masked", [
@@ -48,4 +48,6 @@ def test_mask_value_equals_mask_table_on_both_paths(tag, values):
     padded = values * (SMALL // len(values) + 2)
     large = mask_array(tag, pa.array(padded, pa.string())).to_pylist()[:len(values)]
     one_by_one = [mask_value(tag, v) for v in values]
-    assert small == large == one_by_one
+    as_rows = [row["v"] for row in mask_rows([{"v": v} for v in values], {"v": tag})]
+    as_long_rows = [row["v"] for row in mask_rows([{"v": v} for v in padded], {"v": tag})][:len(values)]
+    assert small == large == one_by_one == as_rows == as_long_rows

@@ -10,7 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
+import os
+import queue
+import threading
 from collections.abc import Iterator
+from concurrent.futures import Future
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +28,7 @@ from .models import AuditHead, AuditRecord
 
 GENESIS = "0" * 64
 SYSTEM_ACTOR = "system"
+logger = logging.getLogger(__name__)
 
 
 def _hasher():
@@ -65,35 +72,142 @@ def _payload(seq: int, created_at: str, actor: str, action: str, target: str, de
 
 def record(actor: Any, action: str, target: Any = None, detail: dict | None = None) -> AuditRecord:
     """Append one record. Call it inside the service's transaction so change and record commit together."""
-    digest = _hasher()
-    detail_text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
-    actor_text, target_text = _actor_name(actor)[:150], _target_name(target)
-    action = action[:80]
+    entry = _entry(actor, action, target, detail)
     # Plain SQL rather than the ORM: appending is on the path of every audited request, and the
     # three statements below are all it needs.
-    head_table, record_table = AuditHead._meta.db_table, AuditRecord._meta.db_table
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SELECT seq, hash FROM {head_table} WHERE id = 1{lock}")
-        row = cursor.fetchone()
-        if row is None:
-            AuditHead.objects.get_or_create(pk=1)
-            cursor.execute(f"SELECT seq, hash FROM {head_table} WHERE id = 1{lock}")
-            row = cursor.fetchone()
-        prev_seq, prev_hash = row
-        seq = prev_seq + 1
+        prev_seq, prev_hash = _lock_head(cursor)
         created_at = timezone.now()
-        hash_ = digest(_payload(seq, created_at.isoformat(), actor_text, action, target_text, detail_text, prev_hash))
-        cursor.execute(
-            f"INSERT INTO {record_table} (seq, created_at, actor, action, target, detail, prev_hash, hash) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-            [seq, connection.ops.adapt_datetimefield_value(created_at), actor_text, action, target_text,
-             detail_text, prev_hash, hash_],
-        )
+        row = _chain_row(prev_seq + 1, entry, prev_hash, created_at)
+        cursor.execute(f"{_INSERT} RETURNING id", list(row))
         pk = cursor.fetchone()[0]
-        cursor.execute(f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1", [seq, hash_])
-    return AuditRecord(pk=pk, seq=seq, created_at=created_at, actor=actor_text, action=action, target=target_text,
-                       detail=detail_text, prev_hash=prev_hash, hash=hash_)
+        cursor.execute(f"UPDATE {AuditHead._meta.db_table} SET seq = %s, hash = %s WHERE id = 1", [row[0], row[-1]])
+    return AuditRecord(pk=pk, seq=row[0], created_at=created_at, actor=entry.actor, action=entry.action,
+                       target=entry.target, detail=entry.detail, prev_hash=prev_hash, hash=row[-1])
+
+
+_INSERT = (f"INSERT INTO {AuditRecord._meta.db_table} (seq, created_at, actor, action, target, detail, prev_hash, "
+           "hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)")
+
+
+@dataclass(frozen=True)
+class _Entry:
+    actor: str
+    action: str
+    target: str
+    detail: str
+
+
+def _entry(actor: Any, action: str, target: Any, detail: dict | None) -> _Entry:
+    return _Entry(_actor_name(actor)[:150], action[:80], _target_name(target),
+                  json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str))
+
+
+def _lock_head(cursor) -> tuple[int, str]:
+    """The chain head, locked until the transaction ends (PostgreSQL: FOR UPDATE; SQLite: the
+    IMMEDIATE transaction already holds the write lock)."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = f"SELECT seq, hash FROM {AuditHead._meta.db_table} WHERE id = 1{lock}"
+    cursor.execute(sql)
+    row = cursor.fetchone()
+    if row is None:
+        AuditHead.objects.get_or_create(pk=1)
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    return row
+
+
+def _chain_row(seq: int, entry: _Entry, prev_hash: str, created_at: dt.datetime) -> tuple:
+    hash_ = _hasher()(_payload(seq, created_at.isoformat(), entry.actor, entry.action, entry.target, entry.detail,
+                               prev_hash))
+    return (seq, connection.ops.adapt_datetimefield_value(created_at), entry.actor, entry.action, entry.target,
+            entry.detail, prev_hash, hash_)
+
+
+# ----------------------------------------------------------------------------- group commit
+
+# Set by the platform's ASGI handler (regshare.asgi) around each request: the futures of records
+# written by the group writer, which the handler awaits before it sends the response.
+DEFERRED: ContextVar[list[Future] | None] = ContextVar("regshare_audit_deferred", default=None)
+MAX_BATCH = 500
+
+
+def record_deferred(actor: Any, action: str, target: Any = None, detail: dict | None = None) -> None:
+    """Append a record that no data change has to commit with (a read of data, for instance).
+
+    Under the platform's ASGI handler the record goes to this process's group writer, which appends
+    whatever records are waiting in one transaction, and the handler holds the response until that
+    commit: nothing leaves unrecorded, and concurrent requests share one chain-lock and commit instead
+    of taking turns for one each. Anywhere else (tests, commands, inside a transaction) it is written
+    at once by ``record``."""
+    pending = DEFERRED.get()
+    if pending is None or connection.in_atomic_block:
+        record(actor, action, target, detail)
+        return
+    pending.append(_group_writer().submit(_entry(actor, action, target, detail)))
+
+
+class _GroupWriter:
+    """One thread per process with its own database connection, appending queued records in batches."""
+
+    def __init__(self) -> None:
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="regshare-audit-writer", daemon=True)
+        self.thread.start()
+
+    def submit(self, entry: _Entry) -> Future:
+        future: Future = Future()
+        self.queue.put((entry, future))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            batch = [self.queue.get()]
+            while len(batch) < MAX_BATCH:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            # A request whose client went away cancels its future; its record is written all the same
+            # (the data was read), and a future that is running can no longer be cancelled under us.
+            waiting = [future for _entry, future in batch if future.set_running_or_notify_cancel()]
+            try:
+                append_many([entry for entry, _future in batch])
+            except Exception as exc:  # the waiting requests answer with an error instead of their data
+                logger.exception("审计记录批量写入失败")
+                connection.close()
+                for future in waiting:
+                    future.set_exception(exc)
+            else:
+                for future in waiting:
+                    future.set_result(None)
+
+
+_writer: _GroupWriter | None = None
+_writer_pid = 0
+_writer_lock = threading.Lock()
+
+
+def _group_writer() -> _GroupWriter:
+    global _writer, _writer_pid
+    with _writer_lock:
+        if _writer is None or _writer_pid != os.getpid():  # a forked child needs a thread of its own
+            _writer, _writer_pid = _GroupWriter(), os.getpid()
+        return _writer
+
+
+def append_many(entries: list[_Entry]) -> int:
+    """Append ``entries`` in order in one transaction holding the chain lock once; returns the last seq."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        seq, prev_hash = _lock_head(cursor)
+        rows = []
+        for entry in entries:
+            seq += 1
+            rows.append(_chain_row(seq, entry, prev_hash, timezone.now()))
+            prev_hash = rows[-1][-1]
+        cursor.executemany(_INSERT, rows)
+        cursor.execute(f"UPDATE {AuditHead._meta.db_table} SET seq = %s, hash = %s WHERE id = 1", [seq, prev_hash])
+    return seq
 
 
 @dataclass

@@ -38,7 +38,7 @@ from regshare.lake import hooks
 from regshare.lake import tables as lake
 
 from . import receipts
-from .masking import mask_table
+from .masking import SMALL, mask_rows, mask_table
 from .models import Receipt
 
 RESERVED = {"sort", "cursor", "limit", "as_of", "version", "receipt", "format", "fields", "page"}
@@ -148,6 +148,12 @@ class _KeyIndex:
             return self.duplicates[value]
         position = self.positions.get(value)
         return [] if position is None else [position]
+
+    def rows(self, value) -> pa.Table:
+        positions = self.lookup(value)
+        if len(positions) == 1:  # the usual case: a zero-copy slice costs far less than a take
+            return self.table.slice(positions[0], 1)
+        return self.table.take(pa.array(positions, type=pa.int64()))
 
 
 _indexes: OrderedDict[tuple[str, int, str], _KeyIndex] = OrderedDict()
@@ -313,7 +319,7 @@ def _record_access(principal: Principal, scope, version: int | None, query: dict
     detail = {"grant": scope.grant.pk if scope.grant else None, "basis": scope.basis, "version": version,
               "query": query, "rows": rows, "sha256": digest, "channel": channel}
     if not want_receipt:
-        audit.record(principal, f"exchange.access.{channel}", f"resource:{scope.resource.code}", detail)
+        audit.record_deferred(principal, f"exchange.access.{channel}", f"resource:{scope.resource.code}", detail)
         return None
     with transaction.atomic():
         audit.record(principal, f"exchange.access.{channel}", f"resource:{scope.resource.code}", detail)
@@ -364,7 +370,41 @@ def _jsonable(table: pa.Table) -> list[dict]:
 def query_rows(principal: Principal, resource: Resource, params: dict, *, want_receipt: bool = False) -> QueryResult:
     """GET /resources/{code}/rows: filter on any visible field, sort, cursor pages, as_of / version."""
     scope = _scope(principal, resource)
-    visible = scope.fields
+    page = _select_page(resource, params, scope.fields, scope.row_filter)
+    # A page of a few rows is masked as Python values (Arrow's per-call cost would dominate); a long
+    # page in columns. Both apply the same rules (masking.mask_text / mask_array).
+    if page.table.num_rows <= SMALL:
+        rows = mask_rows(_jsonable(page.table), scope.tags, scope.clear)
+    else:
+        rows = _jsonable(mask_table(page.table, scope.tags, scope.clear))
+    signed = _record_access(principal, scope, page.version, page.query, len(rows), rows_digest(rows), "query",
+                            want_receipt)
+    return QueryResult(resource.code, page.version, page.fields, rows, page.next_cursor, signed)
+
+
+def query_rows_unsecured(resource: Resource, params: dict) -> QueryResult:
+    """The same query with no caller, grant, masking or audit: the access benchmark's baseline only."""
+    page = _select_page(resource, params, tuple(_field_names(resource)), {})
+    return QueryResult(resource.code, page.version, page.fields, _jsonable(page.table), page.next_cursor)
+
+
+def _field_names(resource: Resource) -> list[str]:
+    from .services import _cached
+
+    return _cached(("fields", resource.pk), lambda: list(
+        resource.fields.order_by("position", "id").values_list("code_name", flat=True)))
+
+
+@dataclass
+class _Page:
+    version: int
+    fields: list[str]
+    table: pa.Table
+    next_cursor: str | None
+    query: dict
+
+
+def _select_page(resource: Resource, params: dict, visible: tuple[str, ...], row_filter: dict) -> _Page:
     fields = list(visible)
     if params.get("fields"):
         fields = [f for f in params["fields"].split(",") if f]
@@ -394,21 +434,18 @@ def query_rows(principal: Principal, resource: Resource, params: dict, *, want_r
     keys = key_fields(resource)
     query = {k: v for k, v in params.items() if k not in ("receipt", "cursor")}
     query["offset"] = offset
-    table = _key_lookup(resource.code, version, keys, conditions, scope.row_filter)
+    table = _key_lookup(resource.code, version, keys, conditions, row_filter)
     if table is not None:
         table = table.select(fields).slice(offset, limit + 1)
     else:
-        where, args = _where(conditions, scope.row_filter)
+        where, args = _where(conditions, row_filter)
         tiebreak = keys or list(visible)
         select = ", ".join(f'"{f}"' for f in fields)
         sql = f"SELECT {select} FROM t{where}{_order_by(sort, tiebreak)} LIMIT {limit + 1} OFFSET {offset}"
         table = _fetch_table(resource.code, version, sql, args)
     has_more = table.num_rows > limit
-    table = mask_table(table.slice(0, limit), scope.tags, scope.clear)
-    rows = _jsonable(table)
     next_cursor = _encode_cursor({"v": version, "o": offset + limit, "q": fingerprint}) if has_more else None
-    signed = _record_access(principal, scope, version, query, len(rows), rows_digest(rows), "query", want_receipt)
-    return QueryResult(resource.code, version, fields, rows, next_cursor, signed)
+    return _Page(version, fields, table.slice(0, limit), next_cursor, query)
 
 
 def _key_lookup(code: str, version: int, keys: list[str], conditions: list[Condition], row_filter: dict) -> pa.Table | None:
@@ -418,18 +455,10 @@ def _key_lookup(code: str, version: int, keys: list[str], conditions: list[Condi
     condition = conditions[0]
     if condition.field != keys[0] or condition.op != "eq":
         return None
-    index = key_index(code, version, keys[0])
-    table = index.table.take(pa.array(index.lookup(condition.value), type=pa.int64()))
+    table = key_index(code, version, keys[0]).rows(condition.value)
     for name, allowed in row_filter.items():
         table = table.filter(pc.is_in(pc.cast(table.column(name), pa.string()), pa.array(allowed, pa.string())))
     return table
-
-
-def bare_lookup(code: str, key: str, value: str) -> list[dict]:
-    """The look-up path without authentication, masking or audit: a benchmark baseline only."""
-    version = current_version(code)
-    index = key_index(code, version, key)
-    return _jsonable(index.table.take(pa.array(index.lookup(value), type=pa.int64())))
 
 
 # ----------------------------------------------------------------------------- downloads

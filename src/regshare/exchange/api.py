@@ -446,8 +446,9 @@ def offline_package(request, grant_id: int):
 # only in a process started with REGSHARE_BENCH_BARE=1 (bench/access.py); production never sets it.
 if os.environ.get("REGSHARE_BENCH_BARE") == "1":
 
-    @router.get("/bench/bare/{code}/{key}/{value}", summary="基准测试专用", auth=allow(PUBLIC), include_in_schema=False)
-    def bench_bare(request, code: str, key: str, value: str):
-        from .access import bare_lookup
+    @router.get("/bench/bare/resources/{code}/rows", response=RowsOut, summary="基准测试专用",
+                auth=allow(PUBLIC), include_in_schema=False)
+    def bench_bare(request, code: str):
+        from .access import query_rows_unsecured
 
-        return {"rows": bare_lookup(code, key, value)}
+        return query_rows_unsecured(_resource(code), dict(request.GET.items())).__dict__

@@ -38,10 +38,6 @@ SMALL = 32  # below this many values, plain string slicing is cheaper than Arrow
 
 
 def _keep_ends(values: pa.Array, head: int, tail: int) -> pa.Array:
-    if len(values) <= SMALL:
-        return pa.array([None if v is None else _keep_ends_text(v, head, tail) for v in values.to_pylist()],
-                        type=pa.string())
-
     """First ``head`` and last ``tail`` characters, stars between; too-short values become all stars."""
     length = pc.utf8_length(values)
     middle = pc.subtract(length, head + tail)
@@ -152,10 +148,21 @@ def _parsed_district_end(address: str) -> int:
     return 0
 
 
+def mask_text(tag: str, text: str) -> str:
+    """One text value of a masked tag, by the rules above (``mask_array`` gives the same, in columns)."""
+    if tag == "id_card":
+        return _keep_ends_text(text, 6, 4)
+    if tag == "mobile":
+        return _keep_ends_text(text, 3, 4)
+    if tag == "bank_card":
+        return _keep_ends_text(text, 0, 4)
+    if tag == "person_name":
+        return _mask_name(text)
+    return _mask_address(text)
+
+
 def _by_distinct(values: pa.Array, fn) -> pa.Array:
     """Apply a Python function once per DISTINCT value, then spread the result back by index."""
-    if len(values) <= SMALL:
-        return pa.array([None if v is None else fn(v) for v in values.to_pylist()], type=pa.string())
     encoded = pc.dictionary_encode(values)
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
@@ -171,15 +178,15 @@ def mask_array(tag: str, values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.Ch
         return pa.chunked_array([mask_array(tag, chunk) for chunk in values.chunks], type=pa.string())
     if not pa.types.is_string(values.type):
         values = pc.cast(values, pa.string())
+    if len(values) <= SMALL:
+        return pa.array([None if v is None else mask_text(tag, v) for v in values.to_pylist()], type=pa.string())
     if tag == "id_card":
         return _keep_ends(values, 6, 4)
     if tag == "mobile":
         return _keep_ends(values, 3, 4)
     if tag == "bank_card":
         return _keep_ends(values, 0, 4)
-    if tag == "person_name":
-        return _by_distinct(values, _mask_name)
-    return _by_distinct(values, _mask_address)
+    return _by_distinct(values, lambda text: mask_text(tag, text))
 
 
 def mask_value(tag: str, value: object) -> str | None:
@@ -202,7 +209,7 @@ def mask_table(table: pa.Table, tags: dict[str, str], clear: set[str] | frozense
 
 
 def mask_rows(rows: list[dict], tags: dict[str, str], clear: set[str] | frozenset[str] = frozenset()) -> list[dict]:
-    """Rows as dictionaries (e.g. a proxied service's JSON), masked by the same rules."""
+    """Rows as dictionaries (e.g. a page of the query API, a proxied service's JSON), masked by the same rules."""
     if not rows:
         return rows
     columns = {name for row in rows for name in row}
@@ -211,9 +218,15 @@ def mask_rows(rows: list[dict], tags: dict[str, str], clear: set[str] | frozense
         return rows
     out = [dict(row) for row in rows]
     for column in masked_columns:
+        tag = tags[column]
+        if len(rows) <= SMALL:
+            for row in out:
+                if row.get(column) is not None:
+                    row[column] = mask_text(tag, str(row[column]))
+            continue
         values = pa.array([None if row.get(column) is None else str(row.get(column)) for row in rows],
                           type=pa.string())
-        for row, value in zip(out, mask_array(tags[column], values).to_pylist(), strict=True):
+        for row, value in zip(out, mask_array(tag, values).to_pylist(), strict=True):
             if column in row:
                 row[column] = value
     return out
