@@ -10,7 +10,6 @@ processes (``regshare serve --workers``) serve in parallel. Streamed responses a
 chunk by chunk between turns.
 """
 
-import asyncio
 import gc
 import logging
 import os
@@ -48,7 +47,7 @@ class SharedThreadASGIHandler(ASGIHandler):
             audit.DEFERRED.reset(token)
         if pending:
             try:
-                await asyncio.gather(*(asyncio.wrap_future(future) for future in pending))
+                await audit.commit_deferred(pending)
             except Exception:
                 logging.getLogger(__name__).exception("audit records of a request were not written")
                 await sync_to_async(response.close)()

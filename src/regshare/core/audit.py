@@ -7,15 +7,18 @@ already holds the write lock), so concurrent processes queue instead of forking 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Iterator
-from concurrent.futures import Future
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -126,10 +129,11 @@ def _chain_row(seq: int, entry: _Entry, prev_hash: str, created_at: dt.datetime)
 
 # ----------------------------------------------------------------------------- group commit
 
-# Set by the platform's ASGI handler (regshare.asgi) around each request: the futures of records
-# written by the group writer, which the handler awaits before it sends the response.
-DEFERRED: ContextVar[list[Future] | None] = ContextVar("regshare_audit_deferred", default=None)
+# Set by the platform's ASGI handler (regshare.asgi) around each request: the records the request's
+# data reads produced, which the handler hands to the group writer and waits for before it answers.
+DEFERRED: ContextVar[list[_Entry] | None] = ContextVar("regshare_audit_deferred", default=None)
 MAX_BATCH = 500
+LINGER_SECONDS = float(os.environ.get("REGSHARE_AUDIT_LINGER_MS", "2")) / 1000
 
 
 def record_deferred(actor: Any, action: str, target: Any = None, detail: dict | None = None) -> None:
@@ -144,7 +148,25 @@ def record_deferred(actor: Any, action: str, target: Any = None, detail: dict | 
     if pending is None or connection.in_atomic_block:
         record(actor, action, target, detail)
         return
-    pending.append(_group_writer().submit(_entry(actor, action, target, detail)))
+    pending.append(_entry(actor, action, target, detail))
+
+
+def commit_deferred(entries: list[_Entry]) -> asyncio.Future:
+    """Hand a request's records to the group writer; the future is done once they are committed."""
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    _group_writer().queue.put((entries, loop, done))
+    return done
+
+
+def _settle(futures: list[asyncio.Future], error: BaseException | None) -> None:
+    for future in futures:
+        if future.done():  # the request was cancelled (its client left); its records are written anyway
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 class _GroupWriter:
@@ -155,32 +177,33 @@ class _GroupWriter:
         self.thread = threading.Thread(target=self._run, name="regshare-audit-writer", daemon=True)
         self.thread.start()
 
-    def submit(self, entry: _Entry) -> Future:
-        future: Future = Future()
-        self.queue.put((entry, future))
-        return future
-
     def _run(self) -> None:
         while True:
             batch = [self.queue.get()]
-            while len(batch) < MAX_BATCH:
+            size = len(batch[0][0])
+            # Under load, waiting a moment for the next requests' records turns several commits into one.
+            deadline = time.monotonic() + LINGER_SECONDS
+            while size < MAX_BATCH:
                 try:
-                    batch.append(self.queue.get_nowait())
+                    batch.append(self.queue.get(timeout=max(0.0, deadline - time.monotonic())))
                 except queue.Empty:
                     break
-            # A request whose client went away cancels its future; its record is written all the same
-            # (the data was read), and a future that is running can no longer be cancelled under us.
-            waiting = [future for _entry, future in batch if future.set_running_or_notify_cancel()]
+                size += len(batch[-1][0])
+            error: BaseException | None = None
             try:
-                append_many([entry for entry, _future in batch])
+                append_many([entry for entries, _loop, _future in batch for entry in entries])
             except Exception as exc:  # the waiting requests answer with an error instead of their data
                 logger.exception("审计记录批量写入失败")
                 connection.close()
-                for future in waiting:
-                    future.set_exception(exc)
-            else:
-                for future in waiting:
-                    future.set_result(None)
+                error = exc
+            by_loop: dict = {}
+            for _entries, loop, future in batch:
+                by_loop.setdefault(loop, []).append(future)
+            for loop, futures in by_loop.items():
+                try:
+                    loop.call_soon_threadsafe(_settle, futures, error)
+                except RuntimeError:  # that event loop has closed: nobody is waiting any more
+                    pass
 
 
 _writer: _GroupWriter | None = None
@@ -197,17 +220,66 @@ def _group_writer() -> _GroupWriter:
 
 
 def append_many(entries: list[_Entry]) -> int:
-    """Append ``entries`` in order in one transaction holding the chain lock once; returns the last seq."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        seq, prev_hash = _lock_head(cursor)
-        rows = []
-        for entry in entries:
-            seq += 1
-            rows.append(_chain_row(seq, entry, prev_hash, timezone.now()))
-            prev_hash = rows[-1][-1]
-        cursor.executemany(_INSERT, rows)
-        cursor.execute(f"UPDATE {AuditHead._meta.db_table} SET seq = %s, hash = %s WHERE id = 1", [seq, prev_hash])
+    """Append ``entries`` in order in one transaction holding the chain lock once; returns the last seq.
+
+    The group writer's own thread calls this, on the database driver's connection directly: Django's
+    transaction and cursor wrappers cost more than the three statements of a small batch. On SQLite
+    the writers of several processes first take turns on a file lock, which wakes the next one the
+    moment it is free, where SQLite's own busy handler would poll with growing sleeps."""
+    connection.ensure_connection()
+    raw = connection.connection
+    sqlite = connection.vendor == "sqlite"
+    mark = "?" if sqlite else "%s"
+    head = AuditHead._meta.db_table
+    with _writers_take_turns():
+        cursor = raw.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE" if sqlite else "BEGIN")
+            lock = "" if sqlite else " FOR UPDATE"
+            cursor.execute(f"SELECT seq, hash FROM {head} WHERE id = 1{lock}")
+            row = cursor.fetchone()
+            if row is None:
+                cursor.execute(f"INSERT INTO {head} (id, seq, hash) VALUES (1, 0, {mark})", [GENESIS])
+                row = (0, GENESIS)
+            seq, prev_hash = row
+            rows = []
+            for entry in entries:
+                seq += 1
+                rows.append(_chain_row(seq, entry, prev_hash, timezone.now()))
+                prev_hash = rows[-1][-1]
+            cursor.executemany(_INSERT.replace("%s", mark), rows)
+            cursor.execute(f"UPDATE {head} SET seq = {mark}, hash = {mark} WHERE id = 1", [seq, prev_hash])
+            cursor.execute("COMMIT")
+        except BaseException:
+            try:
+                cursor.execute("ROLLBACK")
+            except Exception:  # noqa: BLE001 - the connection itself failed; the caller closes it
+                pass
+            raise
+        finally:
+            cursor.close()
     return seq
+
+
+_turns_lock = threading.Lock()
+_turns_file: dict[tuple[str, int], int] = {}  # by process too: a forked child must not share the lock
+
+
+@contextlib.contextmanager
+def _writers_take_turns() -> Iterator[None]:
+    if connection.vendor != "sqlite":  # PostgreSQL queues waiters on the row lock itself
+        yield
+        return
+    path = f"{connection.settings_dict['NAME']}.audit-lock"
+    with _turns_lock:
+        fd = _turns_file.get((path, os.getpid()))
+        if fd is None:
+            fd = _turns_file[(path, os.getpid())] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 @dataclass

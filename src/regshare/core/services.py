@@ -156,13 +156,17 @@ def authenticate_token(secret: str, context: dict | None = None) -> ApiToken | N
 
 
 def _token_by_hash(secret_hash: str) -> ApiToken | None:
-    # Plain SQL through the connection's cursor: this runs on every API call made with a token, and
-    # compiling the equivalent ORM query (or a raw queryset) cost more than running it. The values go
-    # through the same converters the ORM applies, so the token is exactly what the ORM would load.
+    # Plain SQL: this runs on every API call made with a token, and compiling the equivalent ORM
+    # query (or a raw queryset) cost more than running it. The values go through the same converters
+    # the ORM applies, so the token is exactly what the ORM would load.
     sql, names, columns, converters = _token_query(connection.vendor)
-    with connection.cursor() as cursor:
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()  # the driver's own cursor: Django's wrappers cost more than the query
+    try:
         cursor.execute(sql, [secret_hash])
         row = cursor.fetchone()
+    finally:
+        cursor.close()
     if row is None:
         return None
     values = []
@@ -182,7 +186,7 @@ def _token_query(vendor: str) -> tuple[str, list[str], list, list[list]]:
     columns = [field.get_col(table) for field in fields]
     converters = [connection.ops.get_db_converters(col) + col.get_db_converters(connection) for col in columns]
     sql = (f"SELECT {', '.join(connection.ops.quote_name(f.column) for f in fields)} FROM {table} "
-           "WHERE secret_hash = %s")
+           f"WHERE secret_hash = {'?' if vendor == 'sqlite' else '%s'}")
     return sql, [f.attname for f in fields], columns, converters
 
 
