@@ -13,6 +13,9 @@ chunk by chunk between turns.
 import gc
 import logging
 import os
+import sys
+import threading
+import time
 
 import django
 from asgiref.sync import sync_to_async
@@ -56,9 +59,44 @@ class SharedThreadASGIHandler(ASGIHandler):
         return response
 
 
+def _checkpoint_in_background() -> None:
+    """On SQLite, the commit that fills the write-ahead log past its limit copies it back into the
+    database file, and that request waits for the copy and its fsync. In the server, a background
+    thread does this every second instead (passive checkpoints never block readers or writers)."""
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+
+    if connection.vendor != "sqlite":
+        return
+
+    def no_auto_checkpoint(sender, connection, **kwargs) -> None:
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA wal_autocheckpoint=0")
+
+    def run() -> None:
+        while True:
+            time.sleep(CHECKPOINT_SECONDS)
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:  # noqa: BLE001 - next second's attempt reconnects
+                logging.getLogger(__name__).exception("WAL checkpoint failed")
+                connection.close()
+
+    connection_created.connect(no_auto_checkpoint, weak=False)
+    threading.Thread(target=run, name="regshare-wal-checkpoint", daemon=True).start()
+
+
+CHECKPOINT_SECONDS = 1.0
+
 django.setup(set_prefix=False)
+_checkpoint_in_background()
 application = SharedThreadASGIHandler()
 # The objects that exist now (Django, the apps, the URL patterns) live as long as the process: keep
 # them out of the garbage collector's full passes, which otherwise walk all of them every so often
 # and stall every request in flight for tens of milliseconds.
 gc.freeze()
+# The event loop (reading requests, sending responses) and the request thread share the interpreter
+# lock; the default 5 ms turn lets a busy request thread hold back a finished response that long.
+sys.setswitchinterval(0.001)

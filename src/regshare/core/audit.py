@@ -231,7 +231,7 @@ def append_many(entries: list[_Entry]) -> int:
     sqlite = connection.vendor == "sqlite"
     mark = "?" if sqlite else "%s"
     head = AuditHead._meta.db_table
-    with _writers_take_turns():
+    with write_turn():
         cursor = raw.cursor()
         try:
             cursor.execute("BEGIN IMMEDIATE" if sqlite else "BEGIN")
@@ -266,8 +266,12 @@ _turns_file: dict[tuple[str, int], int] = {}  # by process too: a forked child m
 
 
 @contextlib.contextmanager
-def _writers_take_turns() -> Iterator[None]:
-    if connection.vendor != "sqlite":  # PostgreSQL queues waiters on the row lock itself
+def write_turn() -> Iterator[None]:
+    """Around a short write transaction that every request of a busy endpoint runs (the audit group
+    writer, credit checks): on SQLite, the processes take turns on a file lock, which wakes the next
+    one the moment it is free, where SQLite's own busy handler polls with sleeps of up to 100 ms.
+    Only for transactions opened inside it, never around one already open."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:  # PostgreSQL queues on row locks
         yield
         return
     path = f"{connection.settings_dict['NAME']}.audit-lock"

@@ -16,6 +16,7 @@ from django.db.models.functions import TruncMonth
 from regshare.core import audit
 from regshare.core.models import Department
 from regshare.core.permissions import Principal, has_perm
+from regshare.core.prepared import Prepared, insert
 from regshare.core.workdays import add_workdays
 from regshare.entities import services as entities
 from regshare.entities.codes import clean_uscc
@@ -336,6 +337,11 @@ def active_entries(entity: Entity) -> QuerySet[ListEntry]:
     return entity.list_entries.filter(removed_on__isnull=True)
 
 
+# What every credit check reads, compiled once (see core.prepared).
+_ACTIVE_ENTRIES = Prepared(lambda entity_id: ListEntry.objects.filter(entity_id=entity_id, removed_on__isnull=True)
+                           .select_related("department"), "int")
+
+
 # ---------------------------------------------------------------- joint measures and credit check
 
 def parse_scenario(value: str) -> str:
@@ -377,7 +383,7 @@ def check(principal: object, uscc: str, scenario: str, purpose: str = "") -> dic
     """信用核查: the measures that apply to an entity in a scenario; the check is recorded."""
     scenario = parse_scenario(scenario)
     entity = entities.get_entity(uscc, related=("risk",))
-    entries = list(active_entries(entity).select_related("department"))
+    entries = _ACTIVE_ENTRIES.all(entity.pk)
     risk = getattr(entity, "risk", None) if hasattr(entity, "risk") else None
     trusted = {e.list_type for e in entries}
     if risk is not None and risk.risk_class == "A":
@@ -400,11 +406,11 @@ def check(principal: object, uscc: str, scenario: str, purpose: str = "") -> dic
     reward = len(measures) - punish
     conclusion = "限制" if punish else ("绿色通道" if reward else "无限制")
     department = getattr(principal, "department", None)
-    with transaction.atomic():
-        record = CreditCheck.objects.create(
+    with audit.write_turn(), transaction.atomic():
+        record = insert(CreditCheck(
             entity=entity, scenario=scenario, actor=audit._actor_name(principal), department=department,
             purpose=(purpose or "")[:200], punish_count=punish, reward_count=reward, conclusion=conclusion,
-            risk_class=risk.risk_class if risk else "")
+            risk_class=risk.risk_class if risk else ""))
         audit.record(principal, "credit.checked", record, {"uscc": entity.uscc, "scenario": scenario,
                                                           "conclusion": conclusion})
     return {"check_id": record.pk, "entity": entity, "scenario": scenario,
