@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 VENDOR := src/regshare/static/vendor
 
-.PHONY: run test install install-test assets fonts browser lint clean
+.PHONY: run test install install-test assets fonts browser bench-tools lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ fonts:
 browser:
 	@command -v chromium >/dev/null || (command -v apt-get >/dev/null && apt-get update -qq && \
 	  apt-get install -y -qq chromium >/dev/null) || echo "提示: 未能安装 chromium,浏览器测试将无法运行"
+
+# wrk, the load generator of bench/access.py and bench/credit_check.py (C, so that it leaves the
+# cores to the server under test).
+bench-tools: install-test
+	@command -v wrk >/dev/null || (command -v apt-get >/dev/null && apt-get update -qq && \
+	  apt-get install -y -qq wrk >/dev/null) || echo "提示: 未能安装 wrk,基准测试将改用 Python 客户端"
 
 run: install fonts
 	$(BIN)/regshare migrate

@@ -304,8 +304,12 @@ def expected_check_chars(column: pa.Array | pa.ChunkedArray, kind: str) -> pa.Ar
     candidate = np.diff(offsets) == 18
     if column.null_count:
         candidate &= np.asarray(column.is_valid())
-    rows = np.flatnonzero(candidate)
-    matrix = data[offsets[rows].astype(np.int64)[:, None] + np.arange(17)]
+    if candidate.all():  # the usual chunk: every value has 18 bytes, so the buffer is the matrix
+        rows = np.arange(n)
+        matrix = data[offsets[0]:offsets[0] + 18 * n].reshape(n, 18)[:, :17]
+    else:
+        rows = np.flatnonzero(candidate)
+        matrix = data[offsets[rows].astype(np.int64)[:, None] + np.arange(17)]
     if kind == "uscc":
         values = _USCC_LUT[matrix]
         good = (values >= 0).all(axis=1)
