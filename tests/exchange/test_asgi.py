@@ -8,6 +8,7 @@ the data they read must be committed (transactional tests).
 from __future__ import annotations
 
 import asyncio
+import threading
 from unittest import mock
 
 import httpx
@@ -28,7 +29,12 @@ def _get_many(paths: list[str], token: str) -> list[httpx.Response]:
             headers = {"Authorization": f"Bearer {token}"}
             return await asyncio.gather(*(client.get(path, headers=headers) for path in paths))
 
-    return asyncio.run(run())
+    # Its own thread and event loop: other tests (the browser tests) may leave a loop running in this one.
+    out: list = []
+    worker = threading.Thread(target=lambda: out.append(asyncio.run(run())))
+    worker.start()
+    worker.join()
+    return out[0]
 
 
 def test_concurrent_reads_are_each_recorded_once_and_the_chain_holds(granted, token_for):
