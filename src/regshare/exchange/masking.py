@@ -148,14 +148,14 @@ def _parsed_district_end(address: str) -> int:
     return 0
 
 
+# Tags masked by keeping (head, tail) characters.
+KEEP_ENDS = {"id_card": (6, 4), "mobile": (3, 4), "bank_card": (0, 4)}
+
+
 def mask_text(tag: str, text: str) -> str:
     """One text value of a masked tag, by the rules above (``mask_array`` gives the same, in columns)."""
-    if tag == "id_card":
-        return _keep_ends_text(text, 6, 4)
-    if tag == "mobile":
-        return _keep_ends_text(text, 3, 4)
-    if tag == "bank_card":
-        return _keep_ends_text(text, 0, 4)
+    if tag in KEEP_ENDS:
+        return _keep_ends_text(text, *KEEP_ENDS[tag])
     if tag == "person_name":
         return _mask_name(text)
     return _mask_address(text)
@@ -180,12 +180,8 @@ def mask_array(tag: str, values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.Ch
         values = pc.cast(values, pa.string())
     if len(values) <= SMALL:
         return pa.array([None if v is None else mask_text(tag, v) for v in values.to_pylist()], type=pa.string())
-    if tag == "id_card":
-        return _keep_ends(values, 6, 4)
-    if tag == "mobile":
-        return _keep_ends(values, 3, 4)
-    if tag == "bank_card":
-        return _keep_ends(values, 0, 4)
+    if tag in KEEP_ENDS:
+        return _keep_ends(values, *KEEP_ENDS[tag])
     return _by_distinct(values, lambda text: mask_text(tag, text))
 
 
