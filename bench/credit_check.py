@@ -182,8 +182,7 @@ def main() -> None:
         services.check("bench", code, "gov_procurement")
         base.append(time.perf_counter() - t)
 
-    # One single-process uvicorn per port (uvicorn's own --workers mode stalls keep-alive responses here,
-    # see ## access); clients are spread over the ports.
+    # One single-process uvicorn per port, clients spread evenly over the ports (see bench/access.py).
     ports = [free_port() for _ in range(args.workers)]
     env = {**os.environ, "REGSHARE_DATA_DIR": str(data_dir), "REGSHARE_DEBUG": "0",
            "PYTHONPATH": str(ROOT / "src")}
