@@ -18,6 +18,11 @@ def test_pages_open_for_a_liaison(client_as, resource, url):
     assert client_as("xzsp_liaison").get(url).status_code == 200
 
 
+def test_section_roots_lead_to_a_page_for_the_role(client_as, resource):
+    assert client_as("xzsp_liaison").get("/exchange/")["Location"] == "/exchange/applications/"
+    assert client_as("fgj_analyst").get("/credit/").status_code == 302
+
+
 def test_nav_lists_the_exchange_pages(client_as, resource):
     page = client_as("scjg_reviewer").get("/").content.decode()
     for label in ("共享申请", "审核队列", "共享授权", "数据纠错"):

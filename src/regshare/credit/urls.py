@@ -5,6 +5,7 @@ from . import views
 app_name = "credit"
 
 urlpatterns = [
+    path("", views.index, name="index"),
     path("check/", views.check, name="check"),
     path("lists/", views.lists, name="lists"),
     path("publicity/", views.publicity, name="publicity"),

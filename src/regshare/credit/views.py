@@ -64,6 +64,12 @@ def check(request):
 
 
 @page_permission("credit.view")
+def index(request):
+    """/credit/: those who may run credit checks land there, everyone else on the lists."""
+    return redirect("credit:check" if has_perm(principal_of(request), "credit.check") else "credit:lists")
+
+
+@page_permission("credit.view")
 def lists(request):
     list_type = request.GET.get("list_type", "")
     active = {"1": True, "0": False}.get(request.GET.get("active", ""))

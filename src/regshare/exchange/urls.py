@@ -5,6 +5,7 @@ from . import views
 app_name = "exchange"
 
 urlpatterns = [
+    path("", views.index, name="index"),
     path("applications/", views.applications, name="applications"),
     path("applications/new/", views.apply, name="apply"),
     path("applications/<int:app_id>/", views.application, name="application"),

@@ -33,6 +33,12 @@ def _errors(request, exc: ValidationError) -> None:
 
 
 @page_permission("exchange.view")
+def index(request):
+    """/exchange/ is not a page of its own: the applications are."""
+    return redirect("exchange:applications")
+
+
+@page_permission("exchange.view")
 def applications(request):
     principal = principal_of(request)
     items = services.applications_for(principal)
