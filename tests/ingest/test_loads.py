@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 import time
 
 import pytest
@@ -57,6 +58,19 @@ def test_xlsx_real_dates_and_numbers(make_resource, tmp_path):
     assert result.accepted, result.message
     got = tables.read(resource.code).to_pylist()[0]
     assert got["established"] == dt.date(2021, 3, 4) and float(got["capital"]) == 250.5
+
+
+def test_legacy_xls_with_title_row_date_cells_and_numbers(make_resource):
+    """An Excel 97-2003 workbook (fixtures/market_entities.xls: a title row above the header, three
+    companies, 成立日期 as real date cells, 注册资本 as number cells)."""
+    resource = make_resource()
+    result = services.ingest_file("test", Path(__file__).parent / "fixtures" / "market_entities.xls", resource)
+    assert result.accepted, result.message
+    assert result.load.file_format == "excel" and result.rows_loaded == 3 and result.rows_rejected == 0
+    got = sorted(tables.read(resource.code).to_pylist(), key=lambda r: r["uscc"])
+    assert [r["uscc"] for r in got] == [company_row(i)[0] for i in (1, 2, 3)]
+    assert [r["established"] for r in got] == [dt.date(2020, 1, 4), dt.date(2020, 1, 5), dt.date(2020, 1, 6)]
+    assert [float(r["capital"]) for r in got] == [102.5, 103.5, 104.5]
 
 
 def test_word_and_pdf_are_attachments_not_data(make_resource, tmp_path):
