@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 import time
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
