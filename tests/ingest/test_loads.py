@@ -91,7 +91,8 @@ def test_a_replace_load_is_one_committed_file_whose_statistics_filter_correctly(
     everything = tables.read(resource.code)
     dataset = tables.dataset(resource.code)
     for expression in (ds.field("uscc") == rows[17][0], ds.field("established") >= dt.date(2020, 1, 25),
-                       ds.field("uscc") == "913604029999999999"):
+                       ds.field("uscc") == "913604029999999999", ds.field("name") == rows[5][1],
+                       ds.field("name") > "柴桑区测试2"):
         expected = everything.filter(expression).num_rows
         assert dataset.to_table(filter=expression).num_rows == expected
     assert everything.num_rows == 30 and pc.count(everything.column("established")).as_py() == 30
