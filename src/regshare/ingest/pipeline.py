@@ -57,8 +57,11 @@ class AcceptedRows:
         self.schema = con.sql(f"SELECT * FROM ({query}) LIMIT 0").to_arrow_table().schema
 
     def copy_parquet(self, path: str) -> tuple[int, dict[str, dict]]:
+        # No dictionary encoding: most columns of a register (codes, names, addresses, numbers) are all
+        # different values, and trying dictionaries first cost a third of the write (files ~20% larger).
         files = self.con.execute(f"COPY ({self.query}) TO {lit(path)} "
-                                 "(FORMAT parquet, COMPRESSION snappy, RETURN_STATS true)").fetchall()
+                                 "(FORMAT parquet, COMPRESSION snappy, DICTIONARY_SIZE_LIMIT 1, "
+                                 "RETURN_STATS true)").fetchall()
         _name, rows, _size, _footer, columns = files[0][:5]
         return int(rows), {name.strip('"'): stats for name, stats in (columns or {}).items()}
 
