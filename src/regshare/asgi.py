@@ -40,8 +40,6 @@ class SharedThreadASGIHandler(ASGIHandler):
     async def run_get_response(self, request):
         """Data reads append their audit records through the group writer (``audit.record_deferred``);
         the response leaves only once those records are committed, and not at all if they fail."""
-        from regshare.core import audit
-
         pending: list = []
         token = audit.DEFERRED.set(pending)
         try:
@@ -91,6 +89,8 @@ def _checkpoint_in_background() -> None:
 CHECKPOINT_SECONDS = 1.0
 
 django.setup(set_prefix=False)
+from regshare.core import audit  # noqa: E402 - models can be imported only once Django is set up
+
 _checkpoint_in_background()
 application = SharedThreadASGIHandler()
 # The objects that exist now (Django, the apps, the URL patterns) live as long as the process: keep

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import secrets
 import time
@@ -12,7 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -28,6 +27,7 @@ from .models import (
     WorkdayOverride,
 )
 from .permissions import TOKEN_SCOPES, Principal, require
+from .prepared import Prepared
 
 # ----------------------------------------------------------------------------- sign-in
 
@@ -155,39 +155,15 @@ def authenticate_token(secret: str, context: dict | None = None) -> ApiToken | N
     return token
 
 
+# Runs on every API call made with a token: compiled once (see core.prepared).
+_TOKEN_BY_HASH = Prepared(lambda secret_hash: ApiToken.objects.filter(secret_hash=secret_hash), "str")
+
+
 def _token_by_hash(secret_hash: str) -> ApiToken | None:
-    # Plain SQL: this runs on every API call made with a token, and compiling the equivalent ORM
-    # query (or a raw queryset) cost more than running it. The values go through the same converters
-    # the ORM applies, so the token is exactly what the ORM would load.
-    sql, names, columns, converters = _token_query(connection.vendor)
-    connection.ensure_connection()
-    cursor = connection.connection.cursor()  # the driver's own cursor: Django's wrappers cost more than the query
-    try:
-        cursor.execute(sql, [secret_hash])
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
-    if row is None:
-        return None
-    values = []
-    for value, col, convert in zip(row, columns, converters, strict=True):
-        for converter in convert:
-            value = converter(value, col, connection)
-        values.append(value)
-    token = ApiToken.from_db(connection.alias, names, values)
-    token.department = _department(token.department_id)
+    token = _TOKEN_BY_HASH.first(secret_hash)
+    if token is not None:
+        token.department = _department(token.department_id)
     return token
-
-
-@functools.cache
-def _token_query(vendor: str) -> tuple[str, list[str], list, list[list]]:
-    fields = ApiToken._meta.concrete_fields
-    table = ApiToken._meta.db_table
-    columns = [field.get_col(table) for field in fields]
-    converters = [connection.ops.get_db_converters(col) + col.get_db_converters(connection) for col in columns]
-    sql = (f"SELECT {', '.join(connection.ops.quote_name(f.column) for f in fields)} FROM {table} "
-           f"WHERE secret_hash = {'?' if vendor == 'sqlite' else '%s'}")
-    return sql, [f.attname for f in fields], columns, converters
 
 
 _DEPARTMENT_CACHE: dict[int, tuple[float, Department]] = {}

@@ -7,6 +7,7 @@ nothing of Django models: it gets field specs, a tolerance and a ``write`` funct
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Callable
@@ -54,7 +55,10 @@ class AcceptedRows:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, query: str) -> None:
         self.con, self.query = con, query
-        self.schema = con.sql(f"SELECT * FROM ({query}) LIMIT 0").to_arrow_table().schema
+
+    @functools.cached_property
+    def schema(self) -> pa.Schema:
+        return self.con.sql(f"SELECT * FROM ({self.query}) LIMIT 0").to_arrow_table().schema
 
     def copy_parquet(self, path: str) -> tuple[int, dict[str, dict]]:
         # No dictionary encoding: most columns of a register (codes, names, addresses, numbers) are all
