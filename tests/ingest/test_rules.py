@@ -14,6 +14,7 @@ from regshare.ingest.rules import (
     USCC_ALPHABET,
     USCC_AUTHORITIES,
     FieldSpec,
+    expected_check_chars,
     id_card_is_valid,
     match_columns,
     uscc_check_char,
@@ -94,6 +95,42 @@ def test_uscc_agrees_with_python_stdnum_on_check_character(prefix, region, body)
 
     code17 = prefix + region + body
     assert std.calc_check_digit(code17) == uscc_check_char(code17)
+
+
+def _vector_agrees(values: list, kind: str) -> None:
+    """``expected_check_chars`` (what the pipeline runs) against the single-value rules."""
+    is_valid = uscc_is_valid if kind == "uscc" else id_card_is_valid
+    got = expected_check_chars(pa.array(values, pa.string()), kind).to_pylist()
+    for value, char in zip(values, got, strict=True):
+        accepted = value is not None and len(value) == 18 and char == value[17]
+        assert accepted == (value is not None and value == value.strip().upper() and is_valid(value)), value
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=USCC_ALPHABET + "IOSVZa ", min_size=16, max_size=19),
+                          st.builds(uscc, st.integers(0, 10 ** 9),
+                                    st.sampled_from(["91", "92", "93", "11", "51", "N2", "Y1", "94", "A2"]))),
+                max_size=40))
+def test_vectorised_uscc_check_agrees_with_single_value_rule(values):
+    _vector_agrees(values, "uscc")
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="0123456789X", min_size=17, max_size=19),
+                          st.builds(id_card, st.integers(0, 999),
+                                    st.dates(dt.date(1890, 1, 1), dt.date.today() + dt.timedelta(days=400)))),
+                max_size=40))
+def test_vectorised_id_card_check_agrees_with_single_value_rule(values):
+    _vector_agrees(values, "id_card")
+
+
+def test_vectorised_checks_on_whole_chunks_of_one_kind():
+    good_codes = [uscc(i) for i in range(3000)]  # more than one DuckDB vector, all well formed
+    assert expected_check_chars(pa.array(good_codes), "uscc").to_pylist() == [c[17] for c in good_codes]
+    leap = id_card(7, dt.date(2000, 2, 29))
+    assert expected_check_chars(pa.array([leap] * 5), "id_card").to_pylist() == [leap[17]] * 5
+    assert expected_check_chars(pa.array([None, None], pa.string()), "id_card").to_pylist() == [None, None]
+    assert expected_check_chars(pa.array(["12345"]), "uscc").to_pylist() == [None]
 
 
 ID_FIELD = FieldSpec("身份证号", "id", "string", tag="id_card")

@@ -96,6 +96,9 @@ def _half(expr: str) -> str:
             f"THEN translate({expr}, {lit(FULL_WIDTH)}, {lit(HALF_WIDTH)}) ELSE {expr} END")
 
 
+_BRACKETS = f"replace(replace({X}, '(', '（'), ')', '）')"
+
+
 def _no_spaces(expr: str) -> str:
     return f"regexp_replace({expr}, '\\s+', '', 'g')"
 
@@ -184,7 +187,7 @@ def field_sql(spec: FieldSpec, c: str = "c", p: str = "p", k: str = "k") -> Fiel
         reason = f"CASE WHEN NOT regexp_full_match({c}, '[0-9]{{12,19}}') THEN '银行卡号应为12-19位数字' END"
     elif tag == "company_name":
         # Company names use full-width brackets (企业名称登记管理规定); runs of spaces collapse to one.
-        steps += [f"replace(replace({X}, '(', '（'), ')', '）')", f"regexp_replace({X}, '\\s+', ' ', 'g')"]
+        steps += [_BRACKETS, f"regexp_replace({X}, '\\s+', ' ', 'g')"]
     elif kind in ("integer", "decimal", "date", "datetime", "boolean"):
         steps += [_half(X), f"NULLIF(trim({X}), '')"]  # full-width digits and separators
 
@@ -232,14 +235,14 @@ def _fast_pattern(tag: str, kind: str) -> str:
     return ""
 
 
-# Plain text is clean unless it is empty or starts or ends with a space of some kind; prefix and
-# suffix tests are byte comparisons, far cheaper than a regular expression over Chinese text.
-_EDGES = (" ", "\u3000", "\u00a0", "\ufeff", "\t", "\r", "\n")
+# Plain text is clean unless it is empty or starts or ends with a space of some kind: two code-point
+# look-ups per value, far cheaper than a regular expression (or fourteen prefix tests) over Chinese text.
+_EDGE_CODES = ", ".join(str(ord(ch)) for ch in TRIM_CHARS)
 
 
 def _plain_is_clean(column: str) -> str:
-    tests = " OR ".join(f"prefix({column}, {lit(e)}) OR suffix({column}, {lit(e)})" for e in _EDGES)
-    return f"NOT ({column} = '' OR {tests})"
+    return (f"{column} <> '' AND ord({column}[1]) NOT IN ({_EDGE_CODES}) "
+            f"AND ord({column}[-1]) NOT IN ({_EDGE_CODES})")
 
 
 def clean_expr(x: FieldSQL, column: str) -> str:
@@ -255,29 +258,76 @@ def clean_expr(x: FieldSQL, column: str) -> str:
         test = f"{column} IN ({', '.join(lit(v) for v in x.spec.enumeration)})"  # an allowed value is clean
     else:
         test = _plain_is_clean(column)
+    kept = column
     if x.spec.tag == "company_name":
-        test += (f" AND NOT (contains({column}, '(') OR contains({column}, ')') OR contains({column}, '  ') "
-                 f"OR contains({column}, '\t'))")
-    return f"CASE WHEN {test} THEN {column} ELSE {slow} END"
+        # Half-width brackets are common and only need ``replace``; runs of spaces take the slow path.
+        test += "".join(f" AND NOT contains({column}, {lit(ws)})" for ws in ("  ", "\t", "\n", "\r"))
+        kept = (f"CASE WHEN contains({column}, '(') OR contains({column}, ')') "
+                f"THEN {_BRACKETS.replace(X, column)} ELSE {column} END")
+    return f"CASE WHEN {test} THEN {kept} ELSE {slow} END"
 
 
 # --------------------------------------------------------------------------- codes, in numpy
 
-_USCC_LUT = np.full(256, -1, dtype=np.int8)
+# Byte -> value of a code character (255: not allowed), and the allowed 登记管理部门/机构类别 pairs.
+_USCC_VALUE = np.full(256, 255, dtype=np.uint8)
 for _i, _ch in enumerate(USCC_ALPHABET):
-    _USCC_LUT[ord(_ch)] = _i
-_USCC_PREFIX_OK = np.zeros(1 << 16, dtype=bool)
+    _USCC_VALUE[ord(_ch)] = _i
+_USCC_PAIR_OK = np.zeros((256, 256), dtype=bool)
 for _prefix in USCC_PREFIXES:
-    _USCC_PREFIX_OK[ord(_prefix[0]) << 8 | ord(_prefix[1])] = True
-_ID_LUT = np.full(256, -1, dtype=np.int8)
+    _USCC_PAIR_OK[ord(_prefix[0]), ord(_prefix[1])] = True
+_DIGIT_VALUE = np.full(256, 255, dtype=np.uint8)
 for _i in range(10):
-    _ID_LUT[ord(str(_i))] = _i
-_USCC_CHARS = np.frombuffer(USCC_ALPHABET.encode(), dtype=np.uint8)
-_ID_CHARS = np.frombuffer(ID_CHECK.encode(), dtype=np.uint8)
-_USCC_W = np.array(USCC_WEIGHTS, dtype=np.float64)
-_ID_W = np.array(ID_WEIGHTS, dtype=np.float64)
-_MONTH_DAYS = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
-_PLACE = np.array([10 ** p for p in range(7, -1, -1)], dtype=np.int64)
+    _DIGIT_VALUE[ord(str(_i))] = _i
+_USCC_W = np.array(USCC_WEIGHTS, dtype=np.float32)
+_ID_W = np.array(ID_WEIGHTS, dtype=np.float32)
+# Weighted sum -> check character, so that no modulo is computed per value.
+_USCC_CHAR_OF_SUM = np.array([ord(USCC_ALPHABET[(31 - s % 31) % 31]) for s in range(30 * sum(USCC_WEIGHTS) + 1)],
+                             dtype=np.uint8)
+_ID_CHAR_OF_SUM = np.array([ord(ID_CHECK[s % 11]) for s in range(9 * sum(ID_WEIGHTS) + 1)], dtype=np.uint8)
+_PLACE = np.array([10 ** p for p in range(7, -1, -1)], dtype=np.float64)
+_FIRST_BIRTH = 19000000  # yyyymmdd of 1900-01-01 minus its month and day
+_BIRTHS: dict[dt.date, np.ndarray] = {}
+_OFFSETS: dict[int, pa.Buffer] = {}
+
+
+def _real_births(today: dt.date) -> np.ndarray:
+    """``ok[yyyymmdd - 19000000]``: whether that is a real date from 1900-01-01 to ``today``."""
+    ok = _BIRTHS.get(today)
+    if ok is None:
+        days = np.arange(np.datetime64("1900-01-01"), np.datetime64(today) + 1, dtype="datetime64[D]")
+        months = days.astype("datetime64[M]")
+        ymd = ((months.astype("datetime64[Y]").astype(np.int64) + 1970) * 10000
+               + (months.astype(np.int64) % 12 + 1) * 100 + (days - months).astype(np.int64) + 1)
+        ok = np.zeros((today.year + 1) * 10000 - _FIRST_BIRTH, dtype=bool)
+        ok[ymd - _FIRST_BIRTH] = True
+        _BIRTHS.clear()
+        _BIRTHS[today] = ok
+    return ok
+
+
+def _uscc_values(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    values = np.take(_USCC_VALUE, matrix)
+    pairs_ok = _USCC_PAIR_OK[matrix[:, 0], matrix[:, 1]]
+    # The usual chunk is all well-formed: three whole-chunk tests instead of per-row masks.
+    if values.max() < 31 and values[:, 2:8].max() < 10 and pairs_ok.all():
+        return values, None
+    good = (values < 31).all(axis=1) & (values[:, 2:8] < 10).all(axis=1) & pairs_ok
+    return np.where(good[:, None], values, 0), good
+
+
+def _id_values(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    values = np.take(_DIGIT_VALUE, matrix)
+    good = None
+    if not (values.max() < 10 and values[:, 0].min() > 0):
+        good = (values < 10).all(axis=1) & (values[:, 0] > 0)
+        values = np.where(good[:, None], values, 0)
+    ok = _real_births(dt.date.today())
+    birth = (values[:, 6:14] @ _PLACE).astype(np.int64) - _FIRST_BIRTH
+    if birth.min() >= 0 and birth.max() < len(ok) and ok[birth].all():
+        return values, good
+    born = ok[np.clip(birth, 0, len(ok) - 1)] & (birth >= 0) & (birth < len(ok))
+    return values, born if good is None else good & born
 
 
 def expected_check_chars(column: pa.Array | pa.ChunkedArray, kind: str) -> pa.Array:
@@ -287,56 +337,53 @@ def expected_check_chars(column: pa.Array | pa.ChunkedArray, kind: str) -> pa.Ar
     6-digit division code. ``kind="id_card"``: 17 digits (the first not 0) holding a real birth date
     between 1900-01-01 and today. A value is valid exactly when its 18th character equals the
     result; the rare others get their detailed reason in SQL. Registered as a vectorised DuckDB
-    function (``uscc_check``/``id_check``): seventeen ``substr`` calls per row cost DuckDB several
-    times more than a (rows x 17) byte matrix costs numpy.
+    function (``uscc_check``/``id_check``), called once per DuckDB vector: seventeen ``substr`` calls
+    per row cost DuckDB several times more than a (rows x 17) byte matrix costs numpy, and every
+    numpy call lets the other DuckDB thread take the GIL, so the usual chunk takes only a few calls.
     """
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+    if not pa.types.is_string(column.type):
         column = column.cast(pa.string())
     n = len(column)
     if n == 0:
         return pa.array([], pa.string())
-    offset_type = np.int64 if pa.types.is_large_string(column.type) else np.int32
     buffers = column.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=offset_type)[column.offset:column.offset + n + 1]
+    offsets = np.frombuffer(buffers[1], dtype=np.int32)[column.offset:column.offset + n + 1]
     data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(1, np.uint8)
-    candidate = np.diff(offsets) == 18
-    if column.null_count:
-        candidate &= np.asarray(column.is_valid())
-    if candidate.all():  # the usual chunk: every value has 18 bytes, so the buffer is the matrix
-        rows = np.arange(n)
+    has_18 = np.diff(offsets) == 18
+    if not column.null_count and has_18.all():  # the usual chunk: the buffer is the (rows x 18) matrix
+        rows = None
         matrix = data[offsets[0]:offsets[0] + 18 * n].reshape(n, 18)[:, :17]
     else:
-        rows = np.flatnonzero(candidate)
+        if column.null_count:
+            has_18 &= np.asarray(column.is_valid())
+        rows = np.flatnonzero(has_18)
+        if not len(rows):
+            return pa.nulls(n, pa.string())
         matrix = data[offsets[rows].astype(np.int64)[:, None] + np.arange(17)]
     if kind == "uscc":
-        values = _USCC_LUT[matrix]
-        good = (values >= 0).all(axis=1)
-        good &= _USCC_PREFIX_OK[matrix[:, 0].astype(np.int32) << 8 | matrix[:, 1]]
-        good &= (values[:, 2:8] <= 9).all(axis=1)
-        index = ((31 - (values @ _USCC_W).astype(np.int64) % 31) % 31)
-        chars = _USCC_CHARS
+        values, good = _uscc_values(matrix)
+        text = _USCC_CHAR_OF_SUM[(values @ _USCC_W).astype(np.int32)]
     else:
-        values = _ID_LUT[matrix]
-        good = (values >= 0).all(axis=1) & (values[:, 0] > 0)
-        birth = np.where(good[:, None], values[:, 6:14], 0).astype(np.int64) @ _PLACE
-        year, month, day = birth // 10000, birth // 100 % 100, birth % 100
-        leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-        last_day = _MONTH_DAYS[np.clip(month, 0, 12)] - ((month == 2) & ~leap)
-        today = dt.date.today()
-        good &= (month >= 1) & (month <= 12) & (day >= 1) & (day <= last_day)
-        good &= (birth >= 19000101) & (birth <= today.year * 10000 + today.month * 100 + today.day)
-        index = (values @ _ID_W).astype(np.int64) % 11
-        chars = _ID_CHARS
+        values, good = _id_values(matrix)
+        text = _ID_CHAR_OF_SUM[(values @ _ID_W).astype(np.int32)]
     # One ASCII byte per value, built straight into Arrow buffers (no Python strings).
-    text = np.full(n, ord("?"), dtype=np.uint8)
-    text[rows[good]] = chars[index[good]]
+    offsets_out = _OFFSETS.get(n)
+    if offsets_out is None:
+        offsets_out = _OFFSETS.setdefault(n, pa.py_buffer(np.arange(n + 1, dtype=np.int32)))
+    if rows is None and good is None:
+        return pa.StringArray.from_buffers(n, offsets_out, pa.py_buffer(text))
     valid = np.zeros(n, dtype=bool)
-    valid[rows[good]] = True
+    if rows is None:
+        valid[:] = good
+    else:
+        valid[rows] = True if good is None else good
+        full = np.full(n, ord("?"), dtype=np.uint8)
+        full[rows] = text
+        text = full
     bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pa.StringArray.from_buffers(n, pa.py_buffer(np.arange(n + 1, dtype=np.int32)), pa.py_buffer(text),
-                                       bitmap, n - int(valid.sum()))
+    return pa.StringArray.from_buffers(n, offsets_out, pa.py_buffer(text), bitmap, n - int(valid.sum()))
 
 
 def register_check_functions(con) -> None:
