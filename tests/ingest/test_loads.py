@@ -73,8 +73,8 @@ def test_legacy_xls_with_title_row_date_cells_and_numbers(make_resource):
     assert [float(r["capital"]) for r in got] == [102.5, 103.5, 104.5]
 
 
-def test_a_replace_load_is_one_committed_file_whose_statistics_filter_correctly(make_resource, tmp_path):
-    """A full replace is one Parquet file committed with Delta statistics; readers that skip files by
+def test_a_replace_load_is_committed_files_whose_statistics_filter_correctly(make_resource, tmp_path):
+    """A full replace is new Parquet files committed with Delta statistics; readers that skip files by
     those statistics (pyarrow, DuckDB) still find exactly the rows a plain scan finds."""
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
@@ -87,7 +87,7 @@ def test_a_replace_load_is_one_committed_file_whose_statistics_filter_correctly(
     services.ingest_file("test", write_csv(tmp_path / "a.csv", rows[:10]), resource)
     services.ingest_file("test", write_csv(tmp_path / "b.csv", rows), resource)
     table = DeltaTable(str(tables.table_path(resource.code)))
-    assert len(table.file_uris()) == 1 and table.version() == 1
+    assert len(table.file_uris()) == 1 and table.version() == 1  # a small load is one file
     everything = tables.read(resource.code)
     dataset = tables.dataset(resource.code)
     for expression in (ds.field("uscc") == rows[17][0], ds.field("established") >= dt.date(2020, 1, 25),
@@ -268,3 +268,24 @@ def test_timeliness_against_update_frequency(make_resource, tmp_path):
     second = services.ingest_file("test", write_csv(tmp_path / "a.csv", company_rows(2)), resource)
     assert second.quality["timeliness"] == pytest.approx(2 / 8, abs=0.01)
     assert services.resource_timeliness(resource) == 1.0
+
+
+def test_accepted_rows_are_copied_one_file_per_thread_beside_the_files_already_there(tmp_path):
+    from regshare.ingest import pipeline
+
+    con = pipeline._connect()
+    con.execute("SET threads = 2")
+    con.execute("CREATE TABLE t AS SELECT range AS n, 'v' || range AS s FROM range(400000)")
+    (tmp_path / "earlier.parquet").write_bytes(b"kept")
+    files = pipeline.AcceptedRows(con, "SELECT n, s FROM t WHERE n % 7 <> 0").copy_parquet(str(tmp_path))
+    assert (tmp_path / "earlier.parquet").read_bytes() == b"kept"
+    names = [name for name, _rows, _stats in files]
+    assert all(name.startswith("part-") and name.endswith("-c000.snappy.parquet") for name in names)
+    expected = 400000 - len(range(0, 400000, 7))
+    assert sum(rows for _name, rows, _stats in files) == expected
+    paths = [str(tmp_path / name) for name in names]
+    assert con.execute("SELECT count(*), count(DISTINCT n) FROM read_parquet(?)", [paths]).fetchone() == (
+        expected, expected)
+    assert min(int(stats["n"]["min"]) for *_, stats in files) == 1
+    assert max(int(stats["n"]["max"]) for *_, stats in files) == 399999
+    con.close()

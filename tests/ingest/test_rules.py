@@ -221,3 +221,15 @@ def test_too_many_invalid_rows_loads_nothing():
     assert not result.accepted and called == []
     assert "超过该资源可容忍的 25.00%" in result.reason
     assert pa.types.is_integer(pa.int64())
+
+
+def test_rejected_values_are_reported_exactly_as_sent():
+    key = FieldSpec("序号", "seq", "integer", True, True)
+    spec = FieldSpec("成立日期", "established", "date")
+    odd = ['他说"不对"\\', "第一行\n第二行", "{\"i\": 1}"]
+    source = readers.records_to_source([{"序号": str(i), "成立日期": v} for i, v in enumerate(odd)], [key, spec],
+                                       "json")
+    result = pipeline.run(source, [key, spec], max_invalid_fraction=1.0)
+    assert [(e["row"], e["field"], e["value"]) for e in result.errors] == [
+        (1, "成立日期", odd[0]), (2, "成立日期", odd[1]), (3, "成立日期", odd[2])]
+    assert all(e["reason"].startswith("日期无法识别") for e in result.errors)

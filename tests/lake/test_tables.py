@@ -114,3 +114,45 @@ def test_dataset_is_queryable_by_duckdb(code):
     con = duckdb.connect()
     con.register("t", tables.dataset(code))
     assert con.execute("select count(*) from t").fetchone()[0] == 3
+
+
+class _TwoFiles:
+    """A ``ParquetExport`` that writes its rows as two files, the way one DuckDB thread per file does."""
+
+    def __init__(self, table: pa.Table, fail: bool = False) -> None:
+        self.table, self.fail = table, fail
+        self.schema = table.schema
+
+    def copy_parquet(self, folder: str) -> list:
+        import uuid
+
+        import pyarrow.parquet as pq
+
+        out = []
+        half = self.table.num_rows // 2
+        for part in (self.table.slice(0, half), self.table.slice(half)):
+            name = f"part-{uuid.uuid4()}-c000.snappy.parquet"
+            pq.write_table(part, f"{folder}/{name}")
+            keys = part.column("k").to_pylist()
+            out.append((name, part.num_rows, {"k": {"null_count": "0", "min": min(keys), "max": max(keys),
+                                                    "min_is_exact": "true", "max_is_exact": "true"}}))
+            if self.fail:
+                raise OSError("写入中断")
+        return out
+
+    def to_arrow_table(self) -> pa.Table:
+        return self.table
+
+
+def test_export_of_several_files_is_one_version_that_replaces_the_last(code):
+    import pyarrow.dataset as ds
+
+    tables.write(code, rows(k=["old"], v=[0]))
+    version = tables.write(code, _TwoFiles(rows(k=[f"k{i:03d}" for i in range(100)], v=list(range(100)))))
+    assert version == 1 and tables.row_count(code) == 100
+    assert sorted(tables.read(code).column("v").to_pylist()) == list(range(100))
+    assert tables.dataset(code).to_table(filter=ds.field("k") == "k075").column("v").to_pylist() == [75]
+    assert tables.read(code, version=0).column("k").to_pylist() == ["old"]
+    with pytest.raises(OSError, match="写入中断"):
+        tables.write(code, _TwoFiles(rows(k=["a", "b"], v=[1, 2]), fail=True))
+    assert tables.current_version(code) == 1 and tables.row_count(code) == 100

@@ -23,6 +23,8 @@ from .rules import FieldSpec, clean_expr, field_sql, ident, lit, register_check_
 Progress = Callable[[str, float], None]
 WriteFn = Callable[["pa.Table | AcceptedRows", int], int]  # (data, rows) -> version
 REQUIRED_EMPTY = "必填项为空"
+ERR_TYPE = '[{"i": "INTEGER", "reason": "VARCHAR", "value": "VARCHAR", "typed": "BOOLEAN"}]'
+
 ERRORS_SHOWN = 20
 
 
@@ -50,7 +52,7 @@ class PipelineResult:
 
 
 class AcceptedRows:
-    """The rows a load writes, still inside DuckDB: the lake has them copied to a Parquet file in
+    """The rows a load writes, still inside DuckDB: the lake has them copied to Parquet files in
     parallel (``copy_parquet``) instead of pulling them through Arrow into a writer of its own."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, query: str) -> None:
@@ -60,14 +62,18 @@ class AcceptedRows:
     def schema(self) -> pa.Schema:
         return self.con.sql(f"SELECT * FROM ({self.query}) LIMIT 0").to_arrow_table().schema
 
-    def copy_parquet(self, path: str) -> tuple[int, dict[str, dict]]:
+    def copy_parquet(self, folder: str) -> list[tuple[str, int, dict[str, dict]]]:
+        """Write the rows as new Parquet files in ``folder`` (one per DuckDB thread, named
+        ``part-<uuid>-c000.snappy.parquet``; files already there are kept) and return, per file, its
+        name, row count and column statistics."""
         # No dictionary encoding: most columns of a register (codes, names, addresses, numbers) are all
         # different values, and trying dictionaries first cost a third of the write (files ~20% larger).
-        files = self.con.execute(f"COPY ({self.query}) TO {lit(path)} "
-                                 "(FORMAT parquet, COMPRESSION snappy, DICTIONARY_SIZE_LIMIT 1, "
-                                 "RETURN_STATS true)").fetchall()
-        _name, rows, _size, _footer, columns = files[0][:5]
-        return int(rows), {name.strip('"'): stats for name, stats in (columns or {}).items()}
+        # One file per thread: a single file has its row groups put in order by one writer.
+        files = self.con.execute(f"COPY ({self.query}) TO {lit(folder)} "
+                                 "(FORMAT parquet, COMPRESSION snappy, DICTIONARY_SIZE_LIMIT 1, PER_THREAD_OUTPUT true, "
+                                 "FILENAME_PATTERN 'part-{uuid}-c000.snappy', APPEND true, RETURN_STATS true)").fetchall()
+        return [(os.path.basename(name), int(rows), {column.strip('"'): stats for column, stats in (columns or {}).items()})
+                for name, rows, _size, _footer, columns, *_ in files]
 
     def to_arrow_table(self) -> pa.Table:
         return self.con.sql(self.query).to_arrow_table()
@@ -111,7 +117,8 @@ def clean_sql(relation: str, columns: list[str], fields: list[FieldSpec], sqls: 
 
 def checked_sql(fields: list[FieldSpec], sqls: list, relation: str, columns: list[str]) -> str:
     """SELECT ``_row``, ``_blank``, the typed values by code name, ``_bad`` and ``_err``: for rejected rows only,
-    the list of ``{i: field position, reason, value: raw text, typed: whether a typed value exists}``."""
+    the list of ``{i: field position, reason, value: raw text, typed: whether a typed value exists}`` as
+    JSON (the ``checked`` view decodes it)."""
     reasons = []
     for i, (spec, x) in enumerate(zip(fields, sqls, strict=True)):
         if spec.required or spec.is_key:
@@ -122,7 +129,8 @@ def checked_sql(fields: list[FieldSpec], sqls: list, relation: str, columns: lis
     n = len(fields)
     bad = "NOT _blank AND (" + (" OR ".join(f"_e{i} IS NOT NULL" for i in range(n)) or "false") + ")"
     items = ", ".join(f"{{'i': {i}, 'reason': _e{i}, 'value': _r{i}, 'typed': _p{i} IS NOT NULL}}" for i in range(n))
-    err = f"CASE WHEN _bad THEN list_filter([{items}], lambda e: e.reason IS NOT NULL) END AS _err"
+    # Stored as JSON text: a LIST column costs every row, even when nearly all are NULL (see ``ERR_TYPE``).
+    err = f"CASE WHEN _bad THEN to_json(list_filter([{items}], lambda e: e.reason IS NOT NULL)) END AS _err"
     typed = ", ".join(f"_p{i} AS {ident(s.code_name)}" for i, s in enumerate(fields))
     return f"SELECT _row, _blank, {typed}, _bad, {err} FROM (SELECT *, ({bad}) AS _bad FROM ({inner}))"
 
@@ -143,8 +151,9 @@ def check(con, source: Source, fields: list[FieldSpec]) -> None:
     row = "CAST(NULL AS BIGINT) AS _row, " if source.first_row is not None else ""
     rows = f"(SELECT {row}*, NOT ({filled}) AS _blank FROM ({source.sql}))"
     con.execute(f"CREATE TABLE checked_all AS {checked_sql(fields, sqls, rows, source.columns)}")
-    number = f"rowid + {source.first_row} AS _row, * EXCLUDE (_row)" if source.first_row is not None else "*"
-    con.execute(f"CREATE VIEW checked AS SELECT {number} FROM checked_all WHERE NOT _blank")
+    number = f"rowid + {source.first_row} AS _row, " if source.first_row is not None else "_row, "
+    con.execute(f"CREATE VIEW checked AS SELECT {number}* EXCLUDE (_row, _err), from_json(_err, {lit(ERR_TYPE)}) "
+                "AS _err FROM checked_all WHERE NOT _blank")
 
 
 def run(source: Source, fields: list[FieldSpec], *, max_invalid_fraction: float = 0.05,

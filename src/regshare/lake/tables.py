@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import uuid
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -41,16 +40,17 @@ class LakeError(Exception):
 
 @runtime_checkable
 class ParquetExport(Protocol):
-    """Rows that can write themselves as one Parquet file (the ingest pipeline's accepted rows).
+    """Rows that can write themselves as Parquet files (the ingest pipeline's accepted rows).
 
-    ``copy_parquet`` writes the file and returns its row count and, per column, a dict with
-    ``null_count`` and, where exact, ``min``/``max`` as text. The lake commits that file as the new
-    version without reading it back, so the rows are encoded once, by the engine that holds them."""
+    ``copy_parquet(folder)`` adds new files to ``folder`` (keeping the files there) and returns, per
+    file, its name, its row count and, per column, a dict with ``null_count`` and, where exact,
+    ``min``/``max`` as text. The lake commits those files as the new version without reading them
+    back, so the rows are encoded once, by the engine that holds them."""
 
     @property
     def schema(self) -> pa.Schema: ...
 
-    def copy_parquet(self, path: str) -> tuple[int, dict[str, dict]]: ...
+    def copy_parquet(self, folder: str) -> list[tuple[str, int, dict[str, dict]]]: ...
 
     def to_arrow_table(self) -> pa.Table: ...
 
@@ -114,7 +114,7 @@ def write(code: str, table: pa.Table | pa.RecordBatchReader | ParquetExport, *, 
     ``notify=False`` is for callers (the ingest service) that fire ``hooks`` themselves after
     recording the load in the relational database. ``rows`` records the row count of a streamed
     ``RecordBatchReader`` in the history (a ``pa.Table`` counts itself). A ``ParquetExport`` written
-    with ``mode="replace"`` becomes one Parquet file committed as it is (see ``_commit_file``).
+    with ``mode="replace"`` becomes Parquet files committed as they are (see ``_commit_file``).
     """
     if mode not in ("replace", "merge"):
         raise LakeError(f"未知的写入方式: {mode}")
@@ -191,21 +191,22 @@ def _file_stats(rows: int, columns: dict[str, dict], schema: pa.Schema) -> str:
 
 
 def _commit_file(path: Path, export: ParquetExport, commit: CommitProperties) -> int:
-    """Replace the table's content by one Parquet file that ``export`` writes straight into the table's
-    folder. Until the commit names it, no reader sees the file, so a failure leaves the previous
-    version as it was (and an unreferenced file, as any interrupted Delta write does)."""
+    """Replace the table's content by the Parquet files that ``export`` writes straight into the table's
+    folder. Until the commit names them, no reader sees the files, so a failure leaves the previous
+    version as it was (and unreferenced files, as any interrupted Delta write does)."""
     path.mkdir(parents=True, exist_ok=True)
-    name = f"part-00000-{uuid.uuid4()}-c000.snappy.parquet"
-    rows, columns = export.copy_parquet(str(path / name))
-    info = (path / name).stat()
-    add = AddAction(name, info.st_size, {}, int(info.st_mtime * 1000), True, _file_stats(rows, columns, export.schema))
+    adds = []
+    for name, rows, columns in export.copy_parquet(str(path)):
+        info = (path / name).stat()
+        adds.append(AddAction(name, info.st_size, {}, int(info.st_mtime * 1000), True,
+                              _file_stats(rows, columns, export.schema)))
     for attempt in range(3):
         try:
             if DeltaTable.is_deltatable(str(path)):
-                DeltaTable(str(path)).create_write_transaction([add], mode="overwrite", schema=export.schema,
+                DeltaTable(str(path)).create_write_transaction(adds, mode="overwrite", schema=export.schema,
                                                                commit_properties=commit)
             else:
-                create_table_with_add_actions(str(path), DeltaSchema.from_arrow(export.schema), [add], mode="error",
+                create_table_with_add_actions(str(path), DeltaSchema.from_arrow(export.schema), adds, mode="error",
                                               commit_properties=commit)
             break
         except CommitFailedError:
