@@ -129,6 +129,11 @@ def _date_sql(c: str) -> str:
             f"ELSE try_cast({ymd} AS DATE) END)")
 
 
+def _number_sql(c: str, sql_type: str) -> str:
+    # Thousands separators and inner spaces are dropped only where the plain cast fails (COALESCE is lazy).
+    return f"COALESCE(try_cast({c} AS {sql_type}), try_cast(replace(replace({c}, ',', ''), ' ', '') AS {sql_type}))"
+
+
 def _datetime_sql(c: str) -> str:
     norm = (f"regexp_replace(regexp_replace({c}, '^(\\d{{4}})\\s*[-/.年]\\s*(\\d{{1,2}})\\s*[-/.月]\\s*(\\d{{1,2}})"
             f"\\s*日?', '\\1-\\2-\\3'), '[时分]', ':', 'g')")
@@ -192,10 +197,10 @@ def field_sql(spec: FieldSpec, c: str = "c", p: str = "p", k: str = "k") -> Fiel
         steps += [_half(X), f"NULLIF(trim({X}), '')"]  # full-width digits and separators
 
     if kind == "integer":
-        typed = f"try_cast(replace(replace({c}, ',', ''), ' ', '') AS BIGINT)"
+        typed = _number_sql(c, "BIGINT")
         reason = f"CASE WHEN {p} IS NULL THEN '不是有效的整数' END"
     elif kind == "decimal":
-        typed = f"try_cast(replace(replace({c}, ',', ''), ' ', '') AS DECIMAL(20, 4))"
+        typed = _number_sql(c, "DECIMAL(20, 4)")
         reason = f"CASE WHEN {p} IS NULL THEN '不是有效的数字' END"
     elif kind == "date":
         typed = _date_sql(c)
