@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from .readers import Source
-from .rules import FieldSpec, clean_expr, field_sql, ident, lit, register_check_functions
+from .rules import FieldSpec, clean_expr, clean_test, field_sql, ident, lit, register_check_functions
 
 Progress = Callable[[str, float], None]
 WriteFn = Callable[["pa.Table | AcceptedRows", int], int]  # (data, rows) -> version
@@ -97,14 +97,20 @@ def _layer(columns: list[str], replace: dict[str, str], add: dict[str, str] | No
 
 
 def clean_sql(relation: str, columns: list[str], fields: list[FieldSpec], sqls: list) -> str:
-    """SELECT ``_row``, ``_blank``, ``_r{i}`` (raw), ``_c{i}`` (cleaned), ``_p{i}`` (typed) and ``_kk{i}``
-    (expected check character) from ``relation`` (``_row``, ``_blank`` and the raw columns by code name)."""
+    """SELECT ``_row``, ``_blank``, ``_r{i}`` (raw), ``_f{i}`` (passed the clean test, for fields where that
+    means valid), ``_c{i}`` (cleaned), ``_p{i}`` (typed) and ``_kk{i}`` (expected check character) from
+    ``relation`` (``_row``, ``_blank`` and the raw columns by code name)."""
     present = set(columns)
     raw = [f"{ident(s.code_name)} AS _r{i}" if s.code_name in present else f"CAST(NULL AS VARCHAR) AS _r{i}"
            for i, s in enumerate(fields)]
     sql = f"SELECT _row, _blank, {', '.join(raw)} FROM {relation}"
     names = ["_row", "_blank"] + [f"_r{i}" for i in range(len(fields))]
-    cleaned = {f"_c{i}": clean_expr(x, f"_r{i}") for i, x in enumerate(sqls)}
+    # Where passing the clean test also means valid, the test is kept as ``_f{i}`` for ``checked_sql``.
+    flags = {f"_f{i}": clean_test(x, f"_r{i}") for i, x in enumerate(sqls) if x.clean_is_valid}
+    if flags:
+        sql = f"SELECT {_layer(names, {}, flags)} FROM ({sql})"
+        names += list(flags)
+    cleaned = {f"_c{i}": clean_expr(x, f"_r{i}", f"_f{i}" if f"_f{i}" in flags else None) for i, x in enumerate(sqls)}
     sql = f"SELECT {_layer(names, {}, cleaned)} FROM ({sql})"
     names += list(cleaned)
     add = {}
@@ -121,10 +127,11 @@ def checked_sql(fields: list[FieldSpec], sqls: list, relation: str, columns: lis
     JSON (the ``checked`` view decodes it)."""
     reasons = []
     for i, (spec, x) in enumerate(zip(fields, sqls, strict=True)):
+        reason = f"CASE WHEN _f{i} THEN NULL ELSE {x.reason} END" if x.clean_is_valid else x.reason
         if spec.required or spec.is_key:
-            reasons.append(f"CASE WHEN _c{i} IS NULL THEN {lit(REQUIRED_EMPTY)} ELSE {x.reason} END AS _e{i}")
+            reasons.append(f"CASE WHEN _c{i} IS NULL THEN {lit(REQUIRED_EMPTY)} ELSE {reason} END AS _e{i}")
         else:
-            reasons.append(f"CASE WHEN _c{i} IS NOT NULL THEN {x.reason} END AS _e{i}")
+            reasons.append(f"CASE WHEN _c{i} IS NOT NULL THEN {reason} END AS _e{i}")
     inner = f"SELECT *, {', '.join(reasons)} FROM ({clean_sql(relation, columns, fields, sqls)})"
     n = len(fields)
     bad = "NOT _blank AND (" + (" OR ".join(f"_e{i} IS NOT NULL" for i in range(n)) or "false") + ")"

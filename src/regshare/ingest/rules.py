@@ -115,6 +115,7 @@ class FieldSQL:
     reason: str
     check: str = ""  # "uscc" | "id_card" when a check character column is needed
     fast: str = ""   # a regex for values already clean: they skip the steps
+    clean_is_valid: bool = False  # a value that passes the clean test needs no ``reason``
 
 
 def _date_sql(c: str) -> str:
@@ -147,13 +148,14 @@ USCC_PREFIXES = tuple(a + c for a, cats in USCC_AUTHORITIES.items() for c in cat
 
 
 def _uscc_reason(c: str, k: str) -> str:
-    prefixes = ", ".join(lit(p) for p in USCC_PREFIXES)
+    # A regular expression, not ``IN (...)``: DuckDB turns a long IN list into a join that runs on every row.
+    prefixes = lit("|".join(f"{a}[{cats}]" for a, cats in USCC_AUTHORITIES.items()))
     # ``k`` (``uscc_check``) settles the common, valid case; the detailed reasons only run on failures.
     return (f"CASE WHEN substr({c}, 18, 1) = {k} THEN NULL "
             f"WHEN length({c}) <> 18 THEN '统一社会信用代码应为18位(实际' || length({c}) || '位)' "
             f"WHEN NOT regexp_full_match({c}, '[0-9A-HJ-NPQRTUWXY]{{18}}') "
             f"THEN '统一社会信用代码含有标准不允许的字符(只能是数字和除 I、O、Z、S、V 以外的大写字母)' "
-            f"WHEN substr({c}, 1, 2) NOT IN ({prefixes}) THEN '统一社会信用代码的登记管理部门代码或机构类别代码无效' "
+            f"WHEN NOT regexp_full_match(substr({c}, 1, 2), {prefixes}) THEN '统一社会信用代码的登记管理部门代码或机构类别代码无效' "
             f"WHEN NOT regexp_full_match(substr({c}, 3, 6), '[0-9]{{6}}') "
             f"THEN '统一社会信用代码第3-8位应为行政区划码(6位数字)' "
             f"WHEN {k} IS NOT NULL THEN '统一社会信用代码校验码错误(应为 ' || {k} || ')' "
@@ -218,11 +220,12 @@ def field_sql(spec: FieldSpec, c: str = "c", p: str = "p", k: str = "k") -> Fiel
         shown = "、".join(spec.enumeration[:10])
         reason = f"CASE WHEN {c} NOT IN ({values}) THEN {lit('不在枚举值范围内(可选:' + shown + ')')} END"
     return FieldSQL(spec=spec, steps=steps, typed=typed, reason=reason, check=check,
-                    fast=_fast_pattern(tag, kind))
+                    fast=_fast_pattern(tag, kind),
+                    clean_is_valid=tag == "mobile" or (kind == "enum" and bool(spec.enumeration)))
 
 
 _FAST = {
-    "uscc": "[0-9A-Z]{18}", "id_card": "[0-9]{17}[0-9X]", "mobile": "1[0-9]{10}", "bank_card": "[0-9]{12,19}",
+    "uscc": "[0-9A-Z]{18}", "id_card": "[0-9]{17}[0-9X]", "mobile": "1[3-9][0-9]{9}", "bank_card": "[0-9]{12,19}",
 }
 _FAST_KIND = {
     "integer": "-?[0-9]+", "decimal": "-?[0-9]+(\\.[0-9]+)?",
@@ -250,26 +253,30 @@ def _plain_is_clean(column: str) -> str:
             f"AND ord({column}[-1]) NOT IN ({_EDGE_CODES})")
 
 
-def clean_expr(x: FieldSQL, column: str) -> str:
-    """The cleaned value of ``column``: itself when it already matches ``fast``, else all steps nested.
+def clean_test(x: FieldSQL, column: str) -> str:
+    """Whether the raw value in ``column`` is already clean (so the cleaning steps can be skipped)."""
+    if x.fast:
+        return f"regexp_full_match({column}, {lit(x.fast)})"
+    if x.spec.data_type == "enum" and x.spec.enumeration:
+        return f"{column} IN ({', '.join(lit(v) for v in x.spec.enumeration)})"  # an allowed value is clean
+    test = _plain_is_clean(column)
+    if x.spec.tag == "company_name":
+        # Half-width brackets are common and only need ``replace`` (see ``clean_expr``); runs of spaces do not.
+        test += "".join(f" AND NOT contains({column}, {lit(ws)})" for ws in ("  ", "\t", "\n", "\r"))
+    return test
 
-    The nested form repeats the column many times, which only costs on the few rows that need it."""
+
+def clean_expr(x: FieldSQL, column: str, test: str | None = None) -> str:
+    """The cleaned value of ``column``: itself when ``test`` (default: ``clean_test``) holds, else all steps
+    nested. The nested form repeats the column many times, which only costs on the few rows that need it."""
     slow = column
     for step in x.steps:
         slow = step.replace(X, f"({slow})")
-    if x.fast:
-        test = f"regexp_full_match({column}, {lit(x.fast)})"
-    elif x.spec.data_type == "enum" and x.spec.enumeration:
-        test = f"{column} IN ({', '.join(lit(v) for v in x.spec.enumeration)})"  # an allowed value is clean
-    else:
-        test = _plain_is_clean(column)
     kept = column
     if x.spec.tag == "company_name":
-        # Half-width brackets are common and only need ``replace``; runs of spaces take the slow path.
-        test += "".join(f" AND NOT contains({column}, {lit(ws)})" for ws in ("  ", "\t", "\n", "\r"))
         kept = (f"CASE WHEN contains({column}, '(') OR contains({column}, ')') "
                 f"THEN {_BRACKETS.replace(X, column)} ELSE {column} END")
-    return f"CASE WHEN {test} THEN {kept} ELSE {slow} END"
+    return f"CASE WHEN {test or clean_test(x, column)} THEN {kept} ELSE {slow} END"
 
 
 # --------------------------------------------------------------------------- codes, in numpy
