@@ -233,3 +233,13 @@ def test_rejected_values_are_reported_exactly_as_sent():
     assert [(e["row"], e["field"], e["value"]) for e in result.errors] == [
         (1, "成立日期", odd[0]), (2, "成立日期", odd[1]), (3, "成立日期", odd[2])]
     assert all(e["reason"].startswith("日期无法识别") for e in result.errors)
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    ("张三", "张三"), ("  张三", "张三"), ("张三\u3000", "张三"), ("\ufeff张三", "张三"), ("\u00a0张 三\t", "张 三"),
+    ("张三\r\n", "张三"), ("\x01张三", "\x01张三"), ("", None), ("\u3000 ", None)])
+def test_plain_text_loses_only_its_edge_spaces(raw, clean):
+    spec = FieldSpec("法定代表人", "rep", required=True)
+    values, reasons = check(spec, [raw])
+    assert values == [clean]
+    assert reasons == [None if clean is not None else "必填项为空"]

@@ -249,8 +249,8 @@ _EDGE_CODES = ", ".join(str(ord(ch)) for ch in TRIM_CHARS)
 
 
 def _plain_is_clean(column: str) -> str:
-    return (f"{column} <> '' AND ord({column}[1]) NOT IN ({_EDGE_CODES}) "
-            f"AND ord({column}[-1]) NOT IN ({_EDGE_CODES})")
+    # ``unicode`` is the first code point, -1 for the empty string (which is not clean: it becomes NULL).
+    return f"unicode({column}) NOT IN ({_EDGE_CODES}, -1) AND ord({column}[-1]) NOT IN ({_EDGE_CODES})"
 
 
 def clean_test(x: FieldSQL, column: str) -> str:
