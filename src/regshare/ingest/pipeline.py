@@ -24,7 +24,6 @@ Progress = Callable[[str, float], None]
 WriteFn = Callable[["pa.Table | AcceptedRows", int], int]  # (data, rows) -> version
 REQUIRED_EMPTY = "必填项为空"
 ERR_TYPE = '[{"i": "INTEGER", "reason": "VARCHAR", "value": "VARCHAR", "typed": "BOOLEAN"}]'
-
 ERRORS_SHOWN = 20
 
 
