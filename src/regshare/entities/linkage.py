@@ -216,18 +216,21 @@ def link(master: pa.Table, records: pa.Table, thresholds: LinkThresholds | None 
     predictions = linker.inference.predict(threshold_match_probability=0.01)
     name = predictions.physical_name
     _near_unique(con)
+    # Splink's pairs, oriented: which side is the record and which the registered entity.
+    con.execute(f"""
+        CREATE TEMP VIEW p AS
+        SELECT CASE WHEN source_dataset_l = 'master' THEN unique_id_r ELSE unique_id_l END AS record_id,
+               CASE WHEN source_dataset_l = 'master' THEN unique_id_l ELSE unique_id_r END AS uscc,
+               match_weight, match_probability
+        FROM {name}
+    """)
     # A record whose trade name (or whole name) equals exactly one registered entity's, with no disagreeing
     # legal representative, is accepted even when Splink's posterior stays low for lack of other fields:
     # among N entities the prior is 1/N, so a unique name alone cannot reach the accept threshold. Among
     # candidates of equal weight, the one whose whole name is equal comes first.
-    con.execute(f"""
+    con.execute("""
         CREATE TEMP TABLE best AS
-        WITH p AS (
-            SELECT CASE WHEN source_dataset_l = 'master' THEN unique_id_r ELSE unique_id_l END AS record_id,
-                   CASE WHEN source_dataset_l = 'master' THEN unique_id_l ELSE unique_id_r END AS uscc,
-                   match_weight, match_probability
-            FROM {name}
-        ), cores AS (
+        WITH cores AS (
             SELECT name_core, count(*) AS n FROM m_in WHERE name_core <> '' GROUP BY name_core
         ), fulls AS (
             SELECT name_norm, count(*) AS n FROM m_in WHERE name_norm <> '' GROUP BY name_norm
@@ -256,12 +259,7 @@ def link(master: pa.Table, records: pa.Table, thresholds: LinkThresholds | None 
     # name (and no registered name equals it), is linked to that entity: the typo is the likeliest story.
     # Its weight and probability are Splink's for that pair when Splink scored it.
     best = con.sql(f"""
-        WITH p AS (
-            SELECT CASE WHEN source_dataset_l = 'master' THEN unique_id_r ELSE unique_id_l END AS record_id,
-                   CASE WHEN source_dataset_l = 'master' THEN unique_id_l ELSE unique_id_r END AS uscc,
-                   match_weight, match_probability
-            FROM {name}
-        ), standing AS (
+        WITH standing AS (
             SELECT * FROM best
             WHERE runner_up < {limits.rival} AND (match_probability >= {limits.accept} OR unique_name)
         )
