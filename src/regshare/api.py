@@ -14,6 +14,7 @@ from regshare.core.auth import deny_by_default
 from regshare.credit.api import router as credit_router
 from regshare.entities.api import router as entities_router
 from regshare.exchange.api import router as exchange_router
+from regshare.incidents.api import router as incidents_router
 from regshare.ingest.api import router as ingest_router
 
 api = NinjaAPI(
@@ -34,6 +35,7 @@ api.add_router("", core_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/ingest", ingest_router)
 api.add_router("/entities", entities_router)
+api.add_router("/incidents", incidents_router)
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str, **extra):

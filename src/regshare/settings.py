@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "regshare.lake",
     "regshare.ingest",
     "regshare.exchange",
+    "regshare.incidents",
     "regshare.entities",
     "regshare.credit",
     "regshare.portal",

@@ -11,6 +11,7 @@ urlpatterns = [
     path("catalog/", include("regshare.catalog.urls")),
     path("ingest/", include("regshare.ingest.urls")),
     path("exchange/", include("regshare.exchange.urls")),
+    path("incidents/", include("regshare.incidents.urls")),
     path("entities/", include("regshare.entities.urls")),
     path("credit/", include("regshare.credit.urls")),
     path("portal/", include("regshare.portal.urls")),

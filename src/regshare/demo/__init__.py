@@ -23,6 +23,7 @@ STEPS = (
     "regshare.demo.entities",
     "regshare.demo.credit",
     "regshare.demo.exchange",
+    "regshare.demo.incidents",
 )
 
 

@@ -38,7 +38,7 @@ def sign_body(secret: str, body: bytes) -> str:
 
 
 def subscribe(actor: Principal, grant: Grant, url: str, *, from_version: int | None = None) -> Subscription:
-    from .services import grant_is_live
+    from .services import check_channel_open, grant_is_live
 
     require(actor, "exchange.subscribe")
     if actor.department is None or actor.department.pk != grant.consumer_id:
@@ -49,6 +49,7 @@ def subscribe(actor: Principal, grant: Grant, url: str, *, from_version: int | N
             raise PermissionDenied("令牌未绑定该授权")
     if not grant_is_live(grant):
         raise ValidationError("授权未生效或已终止", code="grant_not_active")
+    check_channel_open(grant)
     url = (url or "").strip()
     if not url.startswith(("http://", "https://")) or len(url) > 500:
         raise ValidationError("回调地址须为 http(s) 地址", code="bad_url")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -536,15 +537,66 @@ def open_dedicated_grant(actor: Principal, resource: Resource) -> Grant:
     return grant
 
 
+@dataclass(frozen=True)
+class ChannelCut:
+    tokens: int
+    subscriptions: int
+    deliveries: int
+
+
+def _close_channel(grant: Grant, now: dt.datetime) -> ChannelCut:
+    _meta_cache.clear()
+    tokens = ApiToken.objects.filter(grant_binding__grant=grant, revoked_at__isnull=True).update(revoked_at=now)
+    subscriptions = grant.subscriptions.filter(active=True).update(active=False)
+    deliveries = Delivery.objects.filter(subscription__grant=grant, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.STOPPED, next_attempt_at=None)
+    return ChannelCut(tokens, subscriptions, deliveries)
+
+
 def _end_grant(grant: Grant, status: str, actor_name: str, reason: str) -> None:
     now = timezone.now()
-    _meta_cache.clear()
     grant.status, grant.ended_at, grant.ended_by, grant.end_reason = status, now, actor_name, reason
     grant.save(update_fields=["status", "ended_at", "ended_by", "end_reason"])
-    ApiToken.objects.filter(grant_binding__grant=grant, revoked_at__isnull=True).update(revoked_at=now)
-    grant.subscriptions.update(active=False)
-    Delivery.objects.filter(subscription__grant=grant, status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.STOPPED, next_attempt_at=None)
+    _close_channel(grant, now)
+
+
+# Higher apps (the security-incident register) may hold a grant's channel shut while they handle it:
+# each guard answers the reason a new token or subscription is refused, or None.
+ChannelGuard = Callable[[Grant], "str | None"]
+_channel_guards: list[ChannelGuard] = []
+
+
+def register_channel_guard(guard: ChannelGuard) -> ChannelGuard:
+    if guard not in _channel_guards:
+        _channel_guards.append(guard)
+    return guard
+
+
+def check_channel_open(grant: Grant) -> None:
+    for guard in _channel_guards:
+        refusal = guard(grant)
+        if refusal:
+            raise ValidationError(refusal, code="channel_cut")
+
+
+def cut_channel(actor: Principal, grant: Grant, reason: str) -> ChannelCut:
+    """切断共享通道 (002 第二十二条) without ending the grant: its tokens are revoked, its subscriptions
+    stop and pending pushes are dropped at once; the right of use stays until it is revoked."""
+    require(actor, "exchange.revoke")
+    department = _department_of(actor)
+    if not (is_data_bureau(actor) or department.pk == grant.resource.provider_id):
+        raise PermissionDenied("只有提供部门或数据管理部门可以切断共享通道")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("切断共享通道必须说明理由", code="reason_required")
+    with transaction.atomic():
+        cut = _close_channel(grant, timezone.now())
+        audit.record(actor, "exchange.grant.cut", grant, {"reason": reason, "tokens": cut.tokens,
+                                                          "subscriptions": cut.subscriptions,
+                                                          "deliveries": cut.deliveries})
+        core.notify_department(grant.consumer, "exchange.cut", f"共享通道已切断:{grant.resource.name}",
+                               f"理由:{reason}。接口令牌已吊销,增量订阅已停止。", f"/exchange/grants/{grant.pk}/")
+    return cut
 
 
 def revoke_grant(actor: Principal, grant: Grant, reason: str) -> Grant:
@@ -607,6 +659,7 @@ def issue_grant_token(actor: Principal, grant: Grant, name: str, days_valid: int
         raise PermissionDenied("只有使用部门可以为授权签发令牌")
     if not grant_is_live(grant):
         raise ValidationError("授权未生效或已终止,不能签发令牌", code="grant_not_active")
+    check_channel_open(grant)
     days_left = (grant.expires_on - today()).days + 1
     scopes = scopes or ["exchange.access", "exchange.subscribe", "exchange.correct", "exchange.receipt"]
     with transaction.atomic():
@@ -752,11 +805,11 @@ from .proxy import proxy_call, register_proxy  # noqa: E402
 from .push import deliver, replay, retry_due_deliveries, subscribe, unsubscribe  # noqa: E402
 
 __all__ = [
-    "AccessScope", "ApplicationInput", "QueryResult", "access_log", "access_scope", "answer_correction",
+    "AccessScope", "ApplicationInput", "ChannelCut", "QueryResult", "access_log", "access_scope", "answer_correction",
     "applications_for", "build_offline_package", "conclude_negotiation", "consumers_of", "coordinate",
-    "corrections_for", "delegate_review", "deliver", "download", "end_delegation", "expire_grants",
+    "check_channel_open", "corrections_for", "cut_channel", "delegate_review", "deliver", "download", "end_delegation", "expire_grants",
     "flag_overdue", "get_receipt", "grants_for", "issue_grant_token", "open_dedicated_grant",
     "open_offline_package", "proxy_call", "query_rows", "record_destruction", "record_handover",
-    "register_proxy", "replay", "report_correction", "retry_due_deliveries", "review", "review_queue",
+    "register_channel_guard", "register_proxy", "replay", "report_correction", "retry_due_deliveries", "review", "review_queue",
     "revoke_grant", "start_negotiation", "submit_application", "subscribe", "unsubscribe", "withdraw",
 ]

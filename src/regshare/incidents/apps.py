@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+
+
+class IncidentsConfig(AppConfig):
+    name = "regshare.incidents"
+    label = "incidents"
+    verbose_name = "安全事件"
+
+    def ready(self) -> None:
+        from regshare.core.dashboard import register_pending
+        from regshare.core.navigation import MenuItem, register_menu
+        from regshare.exchange.services import register_channel_guard
+
+        from . import (  # noqa: F401  (huey discovers the tasks on import)
+            policy,  # noqa: F401  (registers the permissions)
+            tasks,
+        )
+        from .services import channel_refusal, pending_items
+
+        register_menu(MenuItem("安全事件", "incidents:list", "incidents.view", "安全管理"))
+        register_pending(pending_items)
+        register_channel_guard(channel_refusal)
