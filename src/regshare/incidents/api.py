@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from ninja import Field, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -13,7 +14,7 @@ from regshare.core.auth import allow
 from regshare.core.permissions import principal_of
 
 from . import services
-from .models import Incident
+from .models import Grade, Incident, IncidentStatus
 
 router = Router(tags=["incidents"])
 
@@ -73,7 +74,7 @@ class IncidentOut(Schema):
 
     @staticmethod
     def resolve_report_overdue(obj: Incident) -> bool:
-        return obj.report_overdue(dt.datetime.now(dt.UTC))
+        return obj.report_overdue(timezone.now())
 
     @staticmethod
     def resolve_resources(obj: Incident) -> list[str]:
@@ -144,10 +145,11 @@ def _incident(request, incident_id: int) -> Incident:
 @paginate(PageNumberPagination, page_size=20)
 def list_incidents(request, grade: str = "", status: str = ""):
     items = services.incidents_for(principal_of(request))
+    # An unknown grade or status matches nothing and never reaches the database (NUL breaks PostgreSQL).
     if grade:
-        items = items.filter(grade=grade)
+        items = items.filter(grade=grade) if grade in Grade.values else items.none()
     if status:
-        items = items.filter(status=status)
+        items = items.filter(status=status) if status in IncidentStatus.values else items.none()
     return items
 
 

@@ -33,6 +33,8 @@ from .models import Grade, Incident, IncidentReport, IncidentStatus, IncidentSte
 # Hours from discovery within which the incident must be reported to the data bureau and upward.
 DEFAULT_REPORT_HOURS = {Grade.ESPECIALLY_MAJOR: 1, Grade.MAJOR: 1, Grade.LARGE: 2, Grade.GENERAL: 24}
 MAX_TEXT = 5000
+# Dates near year 1 cannot be converted between time zones by every database; no real incident is that old.
+EARLIEST_DISCOVERY = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 def report_hours(grade: str) -> int:
@@ -48,8 +50,19 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
+def _encodable(value: str, label: str) -> str:
+    # Lone surrogates (possible in JSON) and NUL cannot be stored or compared by every database.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(f"{label}含有无效字符", code="bad_text") from exc
+    if "\x00" in value:
+        raise ValidationError(f"{label}含有无效字符", code="bad_text")
+    return value
+
+
 def _text(value: str | None, label: str, code: str, *, limit: int = MAX_TEXT) -> str:
-    value = (value or "").strip()
+    value = _encodable((value or "").strip(), label)
     if not value:
         raise ValidationError(f"请填写{label}", code=code)
     if len(value) > limit:
@@ -137,7 +150,7 @@ def _next_number(moment: dt.datetime) -> str:
 def _resources(actor: Principal, codes: Iterable[str]) -> list[Resource]:
     from regshare.catalog.services import visible_resources
 
-    codes = sorted({c.strip() for c in codes if c and c.strip()})
+    codes = sorted({_encodable(c.strip(), "数据资源代码") for c in codes if c and c.strip()})
     found = {r.code: r for r in visible_resources(actor).filter(code__in=codes)}
     missing = [c for c in codes if c not in found]
     if missing:
@@ -155,7 +168,7 @@ def _grants(actor: Principal, ids: Iterable[int]) -> list[Grant]:
 
 
 def _departments(codes: Iterable[str]) -> list[Department]:
-    codes = sorted({c.strip() for c in codes if c and c.strip()})
+    codes = sorted({_encodable(c.strip(), "部门编码") for c in codes if c and c.strip()})
     found = {d.code: d for d in Department.objects.filter(code__in=codes, active=True)}
     missing = [c for c in codes if c not in found]
     if missing:
@@ -172,12 +185,14 @@ def register_incident(actor: Principal, data: IncidentInput, *, now: dt.datetime
         raise ValidationError(f"事件等级须为 {'、'.join(Grade.labels)} 之一", code="bad_grade")
     title = _text(data.title, "事件名称", "missing_title", limit=200)
     description = _text(data.description, "事件经过", "missing_description")
-    discoverer = (data.discoverer or "").strip()[:100] or str(actor.user)
+    discoverer = _encodable((data.discoverer or "").strip(), "发现人")[:100] or str(actor.user)
     if data.discovered_at is None:
         raise ValidationError("请填写发现时间", code="bad_discovered_at")
     discovered_at = _aware(data.discovered_at)
     if discovered_at > now:
         raise ValidationError("发现时间不能晚于当前时间", code="bad_discovered_at")
+    if discovered_at < EARLIEST_DISCOVERY:
+        raise ValidationError("发现时间不能早于 2000 年", code="bad_discovered_at")
     resources = _resources(actor, data.resource_codes)
     grants = _grants(actor, data.grant_ids)
     named = _departments(data.department_codes)

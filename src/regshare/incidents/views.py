@@ -20,13 +20,15 @@ from .models import Grade, IncidentStatus, ReportLevel
 def incident_list(request):
     principal = principal_of(request)
     items = services.incidents_for(principal)
-    q, grade, status = request.GET.get("q", "").strip(), request.GET.get("grade", ""), request.GET.get("status", "")
+    q = request.GET.get("q", "").replace("\x00", "").strip()
+    grade, status = request.GET.get("grade", ""), request.GET.get("status", "")
     if q:
         items = items.filter(Q(number__icontains=q) | Q(title__icontains=q))
+    # An unknown grade or status matches nothing and never reaches the database (NUL breaks PostgreSQL).
     if grade:
-        items = items.filter(grade=grade)
+        items = items.filter(grade=grade) if grade in Grade.values else items.none()
     if status:
-        items = items.filter(status=status)
+        items = items.filter(status=status) if status in IncidentStatus.values else items.none()
     return render(request, "incidents/list.html", {
         "page": page_of(request, items, 20), "q": q, "grade": grade, "status": status, "now": timezone.now(),
         "grades": Grade.choices, "statuses": IncidentStatus.choices,
