@@ -130,14 +130,15 @@ def test_proxy_forwards_and_masks_like_the_api(granted, token_for, api, receiver
                    data={"uscc": raw["uscc"], "receipt": "1"})
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["data"] == {"total": 1, "rows": [masked(3, ["uscc", "legal_rep", "phone", "address"])]}
+    assert body["data"] == {"rows": [masked(3, ["uscc", "legal_rep", "phone", "address"])]}
     assert receiver.received[-1]["path"] == f"/svc/company?uscc={raw['uscc']}"
     assert body["receipt"]["receipt"]["channel"] == "proxy"
     refused = api("get", "/api/v1/resources/SCJG-0001/proxy/company", token, data={"capital": "1"})
     assert refused.status_code == 400 and refused.json()["code"] == "field_not_granted"
 
 
-def test_proxy_endpoint_is_registered_by_the_provider_only(client_as, resource):
+def test_proxy_endpoint_is_registered_by_the_provider_only(client_as, resource, allow_egress):
+    allow_egress("127.0.0.1:8999")
     body = json.dumps({"base_url": "http://127.0.0.1:8999/svc"})
     refused = client_as("fgj_liaison").put("/api/v1/resources/SCJG-0001/proxy-endpoint", body,
                                            content_type="application/json")
@@ -147,7 +148,8 @@ def test_proxy_endpoint_is_registered_by_the_provider_only(client_as, resource):
     assert ok.status_code == 200 and ok.json()["base_url"] == "http://127.0.0.1:8999/svc"
 
 
-def test_proxy_with_upstream_down_is_a_502(granted, token_for, api, principal_of_user, resource):
+def test_proxy_with_upstream_down_is_a_502(granted, token_for, api, principal_of_user, resource, allow_egress):
+    allow_egress("127.0.0.1:9")
     services.register_proxy(principal_of_user("scjg_liaison"), resource, "http://127.0.0.1:9/none", timeout=1)
     token = token_for(granted(fields=("uscc",)))
     assert api("get", "/api/v1/resources/SCJG-0001/proxy/x", token).status_code == 502

@@ -69,7 +69,8 @@ def exercise_docking(resource, url: str, engine, table: sa.Table, schema: str = 
     assert tables.current_version(resource.code) == 1
 
 
-def test_table_docking_sqlite_file(make_resource, tmp_path):
+def test_table_docking_sqlite_file(make_resource, tmp_path, allow_egress):
+    allow_egress(tmp_path)
     resource = make_resource(provision=Provision.TABLE)
     path = tmp_path / "dept.sqlite3"
     url = f"sqlite:///{path}"
@@ -81,8 +82,11 @@ def test_table_docking_sqlite_file(make_resource, tmp_path):
         engine.dispose()
 
 
-def test_table_docking_postgresql_schema(make_resource):
+def test_table_docking_postgresql_schema(make_resource, allow_egress):
     from regshare.ingest.sources import sqlalchemy_url
+
+    server = sa.engine.make_url(PG_URL)
+    allow_egress(f"{server.host}:{server.port or 5432}")
 
     schema = f"regshare_ingest_test_{os.getpid()}"
     engine = sa.create_engine(sqlalchemy_url(PG_URL))
@@ -106,7 +110,8 @@ def test_table_docking_postgresql_schema(make_resource):
         engine.dispose()
 
 
-def test_table_docking_query_and_bad_config(make_resource, tmp_path):
+def test_table_docking_query_and_bad_config(make_resource, tmp_path, allow_egress):
+    allow_egress(tmp_path)
     resource = make_resource(provision=Provision.TABLE)
     url = f"sqlite:///{tmp_path / 'q.sqlite3'}"
     engine = sa.create_engine(url)
@@ -150,8 +155,9 @@ class _Api(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def api_server():
+def api_server(allow_egress):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Api)
+    allow_egress(f"127.0.0.1:{server.server_address[1]}")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     _Api.calls = []
@@ -179,7 +185,8 @@ def test_interface_pull_paginates_and_is_incremental(make_resource, api_server):
     assert len(rows) == 23 and rows[uscc(2)] == "注销"
 
 
-def test_interface_pull_error_is_reported(make_resource):
+def test_interface_pull_error_is_reported(make_resource, allow_egress):
+    allow_egress("127.0.0.1:9")
     resource = make_resource(provision=Provision.API)
     services.save_source("test", resource, kind="api", url="http://127.0.0.1:9/none")
     result = services.pull("test", resource)

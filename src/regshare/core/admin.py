@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from . import audit
-from .models import ApiToken, AuditRecord, CalendarYear, Department, User, WorkdayOverride
+from .models import ApiToken, AuditRecord, CalendarYear, Department, EgressAllow, User, WorkdayOverride
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -46,6 +46,12 @@ class WorkdayOverrideAdmin(AuditedAdmin):
 @admin.register(CalendarYear)
 class CalendarYearAdmin(AuditedAdmin):
     list_display = ("year", "note")
+
+
+@admin.register(EgressAllow)
+class EgressAllowAdmin(AuditedAdmin):
+    list_display = ("entry", "note", "active", "created_at")
+    search_fields = ("entry", "note")
 
 
 @admin.register(AuditRecord)
