@@ -83,7 +83,9 @@ def parse_entry(text: str) -> AllowEntry:
         return AllowEntry(raw, path=Path(os.path.normpath(raw)))
     host, port = raw, None
     if raw.startswith("["):
-        host, _, rest = raw[1:].partition("]")
+        host, closed, rest = raw[1:].partition("]")
+        if not closed:
+            raise bad
         if rest:
             if not rest.startswith(":"):
                 raise bad
