@@ -101,6 +101,12 @@ def test_platform_admin_manages_the_allow_list_on_the_admin_page_and_each_change
     client.post(f"/admin/core/egressallow/{entry.pk}/delete/", {"post": "yes"})
     assert not EgressAllow.objects.exists()
     assert AuditRecord.objects.filter(action="admin.delete", target=f"core.egressallow:{entry.pk}").exists()
+    bulk = [EgressAllow.objects.create(entry=f"10.9.{i}.0/24") for i in range(2)]
+    client.post("/admin/core/egressallow/", {"action": "delete_selected", "_selected_action": [e.pk for e in bulk],
+                                             "post": "yes"})
+    assert not EgressAllow.objects.exists()
+    for e in bulk:
+        assert AuditRecord.objects.filter(action="admin.delete", target=f"core.egressallow:{e.pk}").exists()
 
 
 # ----------------------------------------------------------------------------- files and the platform's databases

@@ -17,6 +17,12 @@ class AuditedAdmin(admin.ModelAdmin):
         audit.record(request.user, "admin.delete", obj)
         super().delete_model(request, obj)
 
+    def delete_queryset(self, request, queryset):
+        # The list page's "delete selected" action bypasses delete_model.
+        for obj in queryset:
+            audit.record(request.user, "admin.delete", obj)
+        super().delete_queryset(request, queryset)
+
 
 @admin.register(Department)
 class DepartmentAdmin(AuditedAdmin):

@@ -323,7 +323,10 @@ def pinned_database_url(url: str, target: Target):
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
-    if target.path is not None or not target.addresses:
+    if target.path is not None:
+        # The resolved path: a symlink put in place after the check is not followed again.
+        return parsed.set(database=str(target.path))
+    if not target.addresses:
         return parsed
     if parsed.get_backend_name() == "postgresql":
         # libpq connects to hostaddr and keeps host for TLS verification and .pgpass.
