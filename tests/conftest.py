@@ -54,6 +54,18 @@ def demo(db):
 
 
 @pytest.fixture
+def allow_egress(settings):
+    """``allow_egress("127.0.0.1:8080", tmp_path)``: local test servers and SQLite files are internal
+    addresses the platform refuses (core.egress) unless allow-listed, for this one test."""
+    settings.REGSHARE_EGRESS_ALLOW = []
+
+    def allow(*entries) -> None:
+        settings.REGSHARE_EGRESS_ALLOW = [*settings.REGSHARE_EGRESS_ALLOW, *(str(e) for e in entries)]
+
+    return allow
+
+
+@pytest.fixture
 def user_named(demo):
     from regshare.core.models import User
 

@@ -145,3 +145,7 @@ REGSHARE_LOCKOUT_MINUTES = 15
 REGSHARE_AUDIT_HASH = os.environ.get("REGSHARE_AUDIT_HASH", "sha256")
 # Where the shared datasets live (Delta Lake tables).
 REGSHARE_LAKE_DIR = Path(os.environ.get("REGSHARE_LAKE_DIR", DATA_DIR / "lake"))
+# Outbound connections (core.egress): internal hosts, address ranges or SQLite directories that table
+# sources, interface pulls, webhooks and the API proxy may reach, comma-separated; the admin adds more
+# on the 出网白名单 admin page.
+REGSHARE_EGRESS_ALLOW = [e.strip() for e in os.environ.get("REGSHARE_EGRESS_ALLOW", "").split(",") if e.strip()]

@@ -140,7 +140,8 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(allow_egress):
     server = Receiver()
+    allow_egress(server.url.removeprefix("http://"))
     yield server
     server.close()

@@ -17,7 +17,7 @@ from regshare.cli import main as cli
 from regshare.core.models import AuditRecord
 from regshare.exchange import packages, services
 from regshare.exchange.masking import mask_value
-from regshare.exchange.models import CorrectionStatus, DeliveryStatus
+from regshare.exchange.models import CorrectionStatus, DeliveryStatus, ProxyEndpoint
 from regshare.lake import tables as lake
 
 from .conftest import registry_table
@@ -130,14 +130,15 @@ def test_proxy_forwards_and_masks_like_the_api(granted, token_for, api, receiver
                    data={"uscc": raw["uscc"], "receipt": "1"})
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["data"] == {"total": 1, "rows": [masked(3, ["uscc", "legal_rep", "phone", "address"])]}
+    assert body["data"] == {"rows": [masked(3, ["uscc", "legal_rep", "phone", "address"])]}
     assert receiver.received[-1]["path"] == f"/svc/company?uscc={raw['uscc']}"
     assert body["receipt"]["receipt"]["channel"] == "proxy"
     refused = api("get", "/api/v1/resources/SCJG-0001/proxy/company", token, data={"capital": "1"})
     assert refused.status_code == 400 and refused.json()["code"] == "field_not_granted"
 
 
-def test_proxy_endpoint_is_registered_by_the_provider_only(client_as, resource):
+def test_proxy_endpoint_is_registered_by_the_provider_only(client_as, resource, allow_egress):
+    allow_egress("127.0.0.1:8999")
     body = json.dumps({"base_url": "http://127.0.0.1:8999/svc"})
     refused = client_as("fgj_liaison").put("/api/v1/resources/SCJG-0001/proxy-endpoint", body,
                                            content_type="application/json")
@@ -147,10 +148,72 @@ def test_proxy_endpoint_is_registered_by_the_provider_only(client_as, resource):
     assert ok.status_code == 200 and ok.json()["base_url"] == "http://127.0.0.1:8999/svc"
 
 
-def test_proxy_with_upstream_down_is_a_502(granted, token_for, api, principal_of_user, resource):
+def test_proxy_with_upstream_down_is_a_502(granted, token_for, api, principal_of_user, resource, allow_egress):
+    allow_egress("127.0.0.1:9")
     services.register_proxy(principal_of_user("scjg_liaison"), resource, "http://127.0.0.1:9/none", timeout=1)
     token = token_for(granted(fields=("uscc",)))
     assert api("get", "/api/v1/resources/SCJG-0001/proxy/x", token).status_code == 502
+
+
+def test_proxy_passes_only_granted_fields_of_rows_in_the_row_filter_masked(granted, token_for, api, receiver,
+                                                                           principal_of_user, resource):
+    services.register_proxy(principal_of_user("scjg_liaison"), resource, receiver.url + "/svc")
+    raw = [registry_table().slice(i, 1).to_pylist()[0] for i in (1, 2)]  # industry C13 and F52
+    receiver.payload_for_get = {
+        "total": 2, "sql": "SELECT * FROM entity", "operator": {"name": "王五", "id_card": "360404198001011234"},
+        "rows": [{"uscc": r["uscc"], "legal_rep_id": r["legal_rep_id"], "industry": r["industry"],
+                  "phone": r["phone"], "name": {"registered": r["name"]}, "internal_note": "内部备注"} for r in raw],
+    }
+    grant = granted(fields=("uscc", "name", "legal_rep_id", "industry"), row_filter={"industry": ["C13"]})
+    response = api("get", "/api/v1/resources/SCJG-0001/proxy/company", token_for(grant), data={"industry": "C13"})
+    assert response.status_code == 200, response.content
+    assert response.json()["data"] == {"rows": [{
+        "uscc": raw[0]["uscc"], "legal_rep_id": mask_value("id_card", raw[0]["legal_rep_id"]), "industry": "C13"}]}
+    text = response.content.decode()
+    for leaked in ("SELECT", "王五", "360404198001011234", "内部备注", raw[0]["phone"], raw[1]["uscc"],
+                   raw[0]["legal_rep_id"]):
+        assert leaked not in text
+
+
+# ----------------------------------------------------------------------------- egress
+
+
+def test_webhook_to_an_internal_address_is_refused_and_nothing_subscribed(granted, token_for, api, settings):
+    grant = granted(fields=("uscc",))
+    settings.REGSHARE_EGRESS_ALLOW = []
+    for url in ("http://127.0.0.1:8000/hook", "http://169.254.169.254/", "http://[::ffff:10.0.0.1]/"):
+        response = api("post", "/api/v1/subscriptions", token_for(grant),
+                       data=json.dumps({"grant": grant.pk, "url": url}), content_type="application/json")
+        assert response.status_code == 400 and response.json()["code"] == "egress_forbidden"
+    assert not grant.subscriptions.exists()
+
+
+def test_delivery_rechecks_the_address_and_sends_nothing_once_refused(granted, receiver, principal_of_user,
+                                                                      settings):
+    grant = granted(fields=("uscc", "name"))
+    subscription = services.subscribe(principal_of_user("xzsp_liaison"), grant, receiver.url)
+    settings.REGSHARE_EGRESS_ALLOW = []  # the admin takes the receiver off the allow-list
+    lake.write("SCJG-0001", registry_table(name_suffix="E").slice(0, 1), mode="merge", key=["uscc"])
+    delivery = subscription.deliveries.get()
+    assert delivery.status == DeliveryStatus.PENDING and "回调地址" in delivery.last_error
+    assert "白名单" in delivery.last_error and receiver.received == []
+    failed = AuditRecord.objects.filter(action="exchange.push.failed").latest("seq")
+    assert "回调地址" in failed.detail
+
+
+def test_proxy_address_is_checked_at_registration_and_at_every_call(granted, token_for, api, receiver, client_as,
+                                                                     principal_of_user, resource, settings):
+    services.register_proxy(principal_of_user("scjg_liaison"), resource, receiver.url + "/svc")
+    token = token_for(granted(fields=("uscc",)))
+    settings.REGSHARE_EGRESS_ALLOW = []
+    response = api("get", "/api/v1/resources/SCJG-0001/proxy/company", token)
+    assert response.status_code == 400 and response.json()["code"] == "egress_forbidden"
+    assert receiver.received == []
+    refused = client_as("scjg_liaison").put("/api/v1/resources/SCJG-0001/proxy-endpoint",
+                                            json.dumps({"base_url": "http://10.0.0.8/svc"}),
+                                            content_type="application/json")
+    assert refused.status_code == 400 and refused.json()["code"] == "egress_forbidden"
+    assert ProxyEndpoint.objects.get(resource=resource).base_url == receiver.url + "/svc"
 
 
 # ----------------------------------------------------------------------------- offline

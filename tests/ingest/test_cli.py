@@ -82,12 +82,13 @@ def test_zero_report_command(make_resource, capsys):
     assert code == 0 and "2026-01" in out
 
 
-def test_pull_source_and_pull_commands(make_resource, tmp_path, capsys):
+def test_pull_source_and_pull_commands(make_resource, tmp_path, capsys, allow_egress):
     import sqlite3
 
     from .helpers import company_rows
 
     resource = make_resource(provision="table")
+    allow_egress(tmp_path)
     db = tmp_path / "d.sqlite3"
     with sqlite3.connect(db) as conn:
         conn.execute("CREATE TABLE ent (uscc TEXT, name TEXT)")

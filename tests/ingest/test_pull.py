@@ -69,7 +69,8 @@ def exercise_docking(resource, url: str, engine, table: sa.Table, schema: str = 
     assert tables.current_version(resource.code) == 1
 
 
-def test_table_docking_sqlite_file(make_resource, tmp_path):
+def test_table_docking_sqlite_file(make_resource, tmp_path, allow_egress):
+    allow_egress(tmp_path)
     resource = make_resource(provision=Provision.TABLE)
     path = tmp_path / "dept.sqlite3"
     url = f"sqlite:///{path}"
@@ -81,8 +82,11 @@ def test_table_docking_sqlite_file(make_resource, tmp_path):
         engine.dispose()
 
 
-def test_table_docking_postgresql_schema(make_resource):
+def test_table_docking_postgresql_schema(make_resource, allow_egress):
     from regshare.ingest.sources import sqlalchemy_url
+
+    server = sa.engine.make_url(PG_URL)
+    allow_egress(f"{server.host}:{server.port or 5432}")
 
     schema = f"regshare_ingest_test_{os.getpid()}"
     engine = sa.create_engine(sqlalchemy_url(PG_URL))
@@ -106,7 +110,8 @@ def test_table_docking_postgresql_schema(make_resource):
         engine.dispose()
 
 
-def test_table_docking_query_and_bad_config(make_resource, tmp_path):
+def test_table_docking_query_and_bad_config(make_resource, tmp_path, allow_egress):
+    allow_egress(tmp_path)
     resource = make_resource(provision=Provision.TABLE)
     url = f"sqlite:///{tmp_path / 'q.sqlite3'}"
     engine = sa.create_engine(url)
@@ -150,8 +155,9 @@ class _Api(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def api_server():
+def api_server(allow_egress):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Api)
+    allow_egress(f"127.0.0.1:{server.server_address[1]}")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     _Api.calls = []
@@ -179,7 +185,8 @@ def test_interface_pull_paginates_and_is_incremental(make_resource, api_server):
     assert len(rows) == 23 and rows[uscc(2)] == "注销"
 
 
-def test_interface_pull_error_is_reported(make_resource):
+def test_interface_pull_error_is_reported(make_resource, allow_egress):
+    allow_egress("127.0.0.1:9")
     resource = make_resource(provision=Provision.API)
     services.save_source("test", resource, kind="api", url="http://127.0.0.1:9/none")
     result = services.pull("test", resource)
@@ -187,3 +194,82 @@ def test_interface_pull_error_is_reported(make_resource):
     with pytest.raises(ValidationError) as err:
         services.save_source("test", resource, kind="api", url="ftp://x")
     assert err.value.code == "bad_url"
+
+
+# ----------------------------------------------------------------------------- egress (the platform reading itself)
+
+
+def test_a_table_source_on_the_platform_database_is_refused_and_nothing_saved(make_resource, client_as,
+                                                                               allow_egress):
+    from django.conf import settings
+
+    from regshare.core.models import AuditRecord
+    from regshare.ingest.models import DataSource
+
+    resource = make_resource(provision=Provision.TABLE)
+    allow_egress("/")  # even a careless allow-list of every directory leaves the platform's own files out
+    before = AuditRecord.objects.filter(action="ingest.source.save").count()
+    for path in (settings.DATA_DIR / "regshare.sqlite3", settings.HUEY.get("filename", settings.DATA_DIR / "huey")):
+        response = client_as("scjg_liaison").put(f"/api/v1/ingest/resources/{resource.code}/source",
+                                                 {"kind": "table", "url": f"sqlite:///{path}", "table": "core_user"},
+                                                 content_type="application/json")
+        assert response.status_code == 400, response.content
+        assert response.json()["code"] == "egress_forbidden" and "平台自身" in response.json()["message"]
+    assert not DataSource.objects.filter(resource=resource).exists()
+    assert AuditRecord.objects.filter(action="ingest.source.save").count() == before
+
+
+def test_a_source_swapped_for_the_platform_database_after_saving_is_refused_at_pull(make_resource, tmp_path,
+                                                                                    allow_egress, settings):
+    resource = make_resource(provision=Provision.TABLE)
+    allow_egress(tmp_path)
+    path = tmp_path / "dept.sqlite3"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    create_source_table(engine, None)
+    engine.dispose()
+    services.save_source("test", resource, kind="table", url=f"sqlite:///{path}", table="core_user")
+    from django.db import connection
+
+    path.unlink()
+    own = connection.settings_dict["NAME"] if connection.vendor == "sqlite" else settings.DATA_DIR / "regshare.sqlite3"
+    path.symlink_to(own)
+    result = services.pull("test", resource)
+    assert result.load.status == LoadStatus.FAILED and "平台自身" in result.message
+    assert result.version is None and tables.current_version(resource.code) is None
+
+
+def test_a_source_removed_from_the_allow_list_is_refused_at_pull(make_resource, tmp_path, allow_egress, settings):
+    resource = make_resource(provision=Provision.TABLE)
+    allow_egress(tmp_path)
+    url = f"sqlite:///{tmp_path / 'dept.sqlite3'}"
+    engine = sa.create_engine(url)
+    create_source_table(engine, None)
+    engine.dispose()
+    services.save_source("test", resource, kind="table", url=url, table="market_entity",
+                         watermark_column="updated_at")
+    settings.REGSHARE_EGRESS_ALLOW = []
+    result = services.pull("test", resource)
+    assert result.load.status == LoadStatus.FAILED and "本机文件" in result.message and "白名单" in result.message
+    assert tables.current_version(resource.code) is None
+    assert result.load.watermark_to == ""
+
+
+def test_an_interface_whose_name_later_resolves_to_loopback_is_refused_at_pull(make_resource, api_server,
+                                                                             monkeypatch, settings):
+    from regshare.core import egress
+
+    settings.REGSHARE_EGRESS_ALLOW = []  # the test server's port is not on the allow-list here
+    port = urlsplit(api_server).port
+    answers = {"dept.example": ["93.184.216.34"]}
+    real = egress.resolve
+    monkeypatch.setattr(egress, "resolve", lambda host, p: answers.get(host) or real(host, p))
+    resource = make_resource(provision=Provision.API)
+    services.save_source("test", resource, kind="api", url=f"http://dept.example:{port}/entities",
+                         records_key="data.rows")
+    answers["dept.example"] = ["127.0.0.1", "93.184.216.34"]
+    result = services.pull("test", resource)
+    assert result.load.status == LoadStatus.FAILED and "127.0.0.1" in result.message
+    assert _Api.calls == [] and tables.current_version(resource.code) is None
+    with pytest.raises(ValidationError) as err:
+        services.save_source("test", resource, kind="api", url="http://169.254.169.254/latest/meta-data/")
+    assert err.value.code == "egress_forbidden"

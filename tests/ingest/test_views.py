@@ -140,8 +140,10 @@ def test_api_duty_listing(make_resource, client_as):
     assert mine and mine[0]["status"] == "overdue" and mine[0]["due"] == "2026-02-05"
 
 
-def test_api_sets_a_table_source_and_pulls(make_resource, client_as, tmp_path):
+def test_api_sets_a_table_source_and_pulls(make_resource, client_as, tmp_path, allow_egress):
     import sqlite3
+
+    allow_egress(tmp_path)
 
     resource = make_resource(provision="table")
     db = tmp_path / "dept.sqlite3"

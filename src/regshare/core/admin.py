@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from . import audit
-from .models import ApiToken, AuditRecord, CalendarYear, Department, User, WorkdayOverride
+from .models import ApiToken, AuditRecord, CalendarYear, Department, EgressAllow, User, WorkdayOverride
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -16,6 +16,12 @@ class AuditedAdmin(admin.ModelAdmin):
     def delete_model(self, request, obj):
         audit.record(request.user, "admin.delete", obj)
         super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # The list page's "delete selected" action bypasses delete_model.
+        for obj in queryset:
+            audit.record(request.user, "admin.delete", obj)
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(Department)
@@ -46,6 +52,12 @@ class WorkdayOverrideAdmin(AuditedAdmin):
 @admin.register(CalendarYear)
 class CalendarYearAdmin(AuditedAdmin):
     list_display = ("year", "note")
+
+
+@admin.register(EgressAllow)
+class EgressAllowAdmin(AuditedAdmin):
+    list_display = ("entry", "note", "active", "created_at")
+    search_fields = ("entry", "note")
 
 
 @admin.register(AuditRecord)

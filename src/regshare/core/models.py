@@ -193,3 +193,31 @@ class NotificationRead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} read {self.notification_id}"
+
+
+class EgressAllow(models.Model):
+    """A host, address range or directory the platform admin lets sources, webhooks and the proxy reach
+    although it is internal (see core.egress)."""
+
+    entry = models.CharField("地址", max_length=200, unique=True,
+                             help_text="主机、主机:端口、IP、网段(如 10.8.0.0/16)或 SQLite 文件所在的绝对目录")
+    note = models.CharField("用途说明", max_length=200, blank=True)
+    active = models.BooleanField("启用", default=True)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "出网白名单"
+        ordering = ["entry"]
+
+    def __str__(self) -> str:
+        return self.entry
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .egress import parse_entry
+
+        try:
+            self.entry = parse_entry(self.entry).text
+        except ValidationError as exc:
+            raise ValidationError({"entry": exc.messages}) from exc

@@ -2,7 +2,10 @@
 platform with the same token, grant, field limits, masking, audit and receipts.
 
 The provider's service answers JSON: a list of objects, or an object with ``rows``/``data``/``items``
-holding that list (or a single object). Only granted fields pass; tagged fields are masked.
+holding that list (or a single object). The consumer receives the same shape rebuilt from the rows
+alone: rows outside the grant's row filter are dropped, each row keeps only its granted fields with
+plain (non-nested) values, tagged fields are masked, and every other key of the provider's envelope
+(totals, messages, debug data) is dropped, since nothing in it has passed the grant.
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ from django.db import transaction
 from ninja.errors import HttpError
 
 from regshare.catalog.models import Resource
-from regshare.core import audit
+from regshare.core import audit, egress
 from regshare.core.permissions import Principal, require
 
 from .masking import mask_rows
 from .models import ProxyEndpoint
 
 ROW_KEYS = ("rows", "data", "items")
+PURPOSE = "代理接口"
 
 
 def register_proxy(actor: Principal, resource: Resource, base_url: str, timeout: float = 10.0) -> ProxyEndpoint:
@@ -32,6 +36,7 @@ def register_proxy(actor: Principal, resource: Resource, base_url: str, timeout:
     base_url = (base_url or "").strip().rstrip("/")
     if not base_url.startswith(("http://", "https://")) or len(base_url) > 500:
         raise ValidationError("服务地址须为 http(s) 地址", code="bad_url")
+    egress.check_url(base_url, purpose=PURPOSE)
     if not 0.5 <= timeout <= 60:
         raise ValidationError("超时须在 0.5 到 60 秒之间", code="bad_timeout")
     with transaction.atomic():
@@ -50,6 +55,22 @@ def _rows_of(payload) -> tuple[list[dict], str | None]:
                 return [r for r in payload[key] if isinstance(r, dict)], key
         return [payload], ""
     raise HttpError(502, "提供部门接口返回的不是 JSON 对象或数组")
+
+
+SCALARS = (str, int, float, bool, type(None))
+
+
+def _granted_rows(rows: list[dict], scope) -> list[dict]:
+    """Rows inside the row filter, reduced to granted fields holding plain values.
+
+    The filter is applied before the fields are cut, so it also works on a field the grant limits
+    rows by but does not show. A nested object or list is dropped even under a granted name: masking
+    works on one value, and whatever the provider nests inside has not passed the grant."""
+    kept = [row for row in rows
+            if all(isinstance(row.get(name), SCALARS) and str(row.get(name)) in allowed
+                   for name, allowed in scope.row_filter.items())]
+    visible = set(scope.fields)
+    return [{k: v for k, v in row.items() if k in visible and isinstance(v, SCALARS)} for row in kept]
 
 
 def proxy_call(principal: Principal, resource: Resource, path: str, params: dict, *,
@@ -71,29 +92,28 @@ def proxy_call(principal: Principal, resource: Resource, path: str, params: dict
     for name, allowed in scope.row_filter.items():
         if name not in forwarded or forwarded[name] not in allowed:
             raise ValidationError(f"授权限定了 {name} 的取值,请在查询中指明允许的值", code="row_filter")
+    url = f"{endpoint.base_url}/{path}" if path else endpoint.base_url
+    # Checked again on every call: the allow-list or the name's DNS answer may have changed since registration.
+    egress.check_url(url, purpose=PURPOSE)
     try:
-        response = httpx.get(f"{endpoint.base_url}/{path}" if path else endpoint.base_url, params=forwarded,
-                             timeout=endpoint.timeout)
+        with egress.http_client(purpose=PURPOSE, timeout=endpoint.timeout) as client:
+            response = client.get(url, params=forwarded)
     except httpx.HTTPError as exc:
         raise HttpError(502, f"提供部门接口不可用: {type(exc).__name__}") from exc
-    if response.status_code >= 400:
-        raise HttpError(502, f"提供部门接口返回错误 HTTP {response.status_code}")
+    if response.status_code >= 300:
+        raise HttpError(502, f"提供部门接口返回 HTTP {response.status_code},未转发")
     try:
         payload = response.json()
     except ValueError as exc:
         raise HttpError(502, "提供部门接口返回的不是 JSON") from exc
     rows, key = _rows_of(payload)
-    visible = set(scope.fields)
-    rows = [{k: v for k, v in row.items() if k in visible} for row in rows]
-    for name, allowed in scope.row_filter.items():
-        rows = [r for r in rows if str(r.get(name)) in allowed]
-    rows = mask_rows(rows, scope.tags, scope.clear)
+    rows = mask_rows(_granted_rows(rows, scope), scope.tags, scope.clear)
     if key is None:
         result: object = rows
     elif key == "":
         result = rows[0] if rows else {}
     else:
-        result = {**{k: v for k, v in payload.items() if k not in ROW_KEYS}, key: rows}
+        result = {key: rows}
     digest = hashlib.sha256(json.dumps(result, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
     query = {"path": path, **forwarded}
     signed = _record_access(principal, scope, None, query, len(rows), digest, "proxy", want_receipt)

@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from regshare.core import audit
+from regshare.core import audit, egress
 from regshare.core.permissions import Principal, require
 from regshare.lake import tables as lake
 
@@ -31,6 +31,7 @@ from .models import Delivery, DeliveryStatus, Grant, Subscription
 MAX_ATTEMPTS = 8
 BACKOFF_SECONDS = 30
 TIMEOUT = 10.0
+PURPOSE = "回调地址"
 
 
 def sign_body(secret: str, body: bytes) -> str:
@@ -53,6 +54,7 @@ def subscribe(actor: Principal, grant: Grant, url: str, *, from_version: int | N
     url = (url or "").strip()
     if not url.startswith(("http://", "https://")) or len(url) > 500:
         raise ValidationError("回调地址须为 http(s) 地址", code="bad_url")
+    egress.check_url(url, purpose=PURPOSE)
     current = lake.current_version(grant.resource.code)
     start = current if from_version is None else from_version - 1
     if current is not None and from_version is not None and not 0 <= from_version <= current:
@@ -151,9 +153,14 @@ def deliver(subscription_id: int, *, now: dt.datetime | None = None) -> Delivery
     delivery.rows = len(rows)
     error = ""
     try:
-        response = httpx.post(subscription.url, content=body, headers=headers, timeout=TIMEOUT)
+        # Checked again at every delivery: the allow-list or the name's DNS answer may have changed.
+        egress.check_url(subscription.url, purpose=PURPOSE)
+        with egress.http_client(purpose=PURPOSE, timeout=TIMEOUT) as client:
+            response = client.post(subscription.url, content=body, headers=headers)
         if response.status_code >= 300:
             error = f"HTTP {response.status_code}"
+    except egress.EgressForbidden as exc:
+        error = ";".join(exc.messages)[:500]
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
     now = now or timezone.now()

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ValidationError
 
+from regshare.core import egress
+
 from .readers import extract_records
 
 MAX_PAGES = 10_000
@@ -47,14 +49,15 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
-def check_config(kind: str, values: dict) -> None:
+def check_config(kind: str, values: dict) -> egress.Target:
+    """Refuse a malformed source, or one the egress rule forbids; the latter is checked again on every pull."""
     url = (values.get("url") or "").strip()
     if not url:
         raise ValidationError("请填写连接地址", code="missing_url")
     if kind == "api":
         if not url.startswith(("http://", "https://")):
             raise ValidationError("接口地址须以 http:// 或 https:// 开头", code="bad_url")
-        return
+        return egress.check_url(url, purpose="接口拉取")
     if not re.match(r"^[a-z][a-z0-9+]*://", url):
         raise ValidationError("数据库连接串格式应为 方言://用户@主机/库名,如 postgresql://user@host/db 或 "
                               "sqlite:////path/file.db", code="bad_url")
@@ -70,6 +73,7 @@ def check_config(kind: str, values: dict) -> None:
         text = query.rstrip().rstrip(";")
         if ";" in text or not re.match(r"^\s*(select|with)\b", text, re.I):
             raise ValidationError("查询语句须为单条只读 SELECT", code="bad_query")
+    return egress.check_url(sqlalchemy_url(url), purpose="库表对接")
 
 
 def _typed(mark: str):
@@ -105,10 +109,10 @@ def _new_mark(records: list[dict], column: str, since: str) -> str:
 def fetch_table(config, since: str) -> tuple[list[dict], str]:
     import sqlalchemy as sa
 
-    check_config("table", {"url": config.url, "table": config.table, "query": config.query,
-                           "db_schema": config.db_schema, "watermark_column": config.watermark_column})
+    target = check_config("table", {"url": config.url, "table": config.table, "query": config.query,
+                                    "db_schema": config.db_schema, "watermark_column": config.watermark_column})
     try:
-        engine = sa.create_engine(sqlalchemy_url(config.url))
+        engine = sa.create_engine(egress.pinned_database_url(sqlalchemy_url(config.url), target))
     except Exception as exc:  # unknown dialect or driver
         raise ValidationError(f"无法识别数据库连接串:{exc}", code="bad_url") from exc
     try:
@@ -159,7 +163,7 @@ def fetch_api(config, since: str) -> tuple[list[dict], str]:
     records: list[dict] = []
     headers = {str(k): str(v) for k, v in (config.headers or {}).items()}
     try:
-        with httpx.Client(timeout=30, headers=headers, follow_redirects=False) as client:
+        with egress.http_client(purpose="接口拉取", timeout=30, headers=headers) as client:
             for page in range(1, MAX_PAGES + 1):
                 params = {config.page_param: page, config.size_param: config.page_size}
                 if since and config.since_param:
