@@ -99,3 +99,28 @@ def test_a_field_masked_by_one_of_the_grants_cannot_be_filtered(two_grants, clie
 def test_a_field_only_one_grant_shows_cannot_be_filtered(two_grants, client_as):
     response = client_as("xzsp_liaison").get(ROWS_URL, {"capital__gte": "110"})
     assert response.status_code == 400 and response.json()["code"] == "field_not_granted"
+
+
+def test_a_correction_shows_the_current_value_as_one_grant_allows(two_grants, resource, principal_of_user):
+    from regshare.exchange.services import report_correction
+
+    reporter = principal_of_user("xzsp_liaison")
+
+    def reported(i: int) -> str:
+        return report_correction(reporter, resource, {"uscc": f"91360404MA35{i:05d}X"}, "legal_rep_id",
+                                 "360404199001019999", "身份证号有误").reported_value
+
+    assert reported(C13_ROW) == "360404199001010017"
+    assert reported(F52_ROW) == "360404********0016"
+
+
+def test_a_correction_cannot_name_a_row_outside_every_grant(resource, principal_of_user):
+    from django.core.exceptions import ValidationError
+
+    from regshare.exchange.services import report_correction
+
+    grant(resource, fields=("uscc", "capital"), row_filter={"industry": ["C13"]})
+    with pytest.raises(ValidationError) as refused:
+        report_correction(principal_of_user("xzsp_liaison"), resource, {"uscc": "91360404MA3500016X"}, "capital",
+                          "1", "注册资本有误")
+    assert refused.value.code == "row_not_found"
