@@ -108,7 +108,8 @@ def field_visibility(scope, row: dict) -> dict[str, str]:
     grant that reaches the row shows the field but none of those in clear; hidden (absent from the
     answer) when no grant that reaches the row shows the field. Grants are never merged first: a
     clear field of a grant limited to other rows, plus another grant reaching this row with the
-    field masked, gives a masked value."""
+    field masked, gives a masked value. ``MASKED`` means "through the masking function", which leaves
+    a field whose tag calls for no masking (a code, an amount) as it is."""
     visibility: dict[str, str] = {}
     for terms in grant_terms(scope):
         if not terms.covers(row):
