@@ -15,13 +15,16 @@ def test_search_api_paginates(district, client_as):
     assert all("柴桑" in item["name"] for item in data["items"])
 
 
-def test_profile_api_masks_personal_data_and_lists_records(district, client_as):
+def test_profile_api_hides_personal_data_without_a_grant_and_lists_records(district, client_as):
+    """The analyst's department holds no grant on SCJG-0001: the public registration record shows, the
+    personal fields do not (not even masked)."""
     entity = an_entity_with_records()
-    data = client_as("fgj_analyst").get(f"/api/v1/entities/{entity.uscc}").json()
+    response = client_as("fgj_analyst").get(f"/api/v1/entities/{entity.uscc}")
+    data = response.json()
     assert data["identity"]["name"] == entity.name and data["identity"]["uscc"] == entity.uscc
-    assert data["identity"]["legal_rep"] != entity.legal_rep
-    assert data["identity"]["legal_rep"].startswith(entity.legal_rep[0])
-    assert entity.legal_rep_id[6:-4] not in data["identity"]["legal_rep_id"]
+    assert data["identity"]["status"] == entity.status
+    assert all(data["identity"][f] == "" for f in ("legal_rep", "legal_rep_id", "phone", "address"))
+    assert entity.legal_rep_id[6:-4] not in response.content.decode()
     doc_nos = {r["doc_no"] for r in data["credit_records"]}
     assert doc_nos == set(CreditRecord.objects.filter(entity=entity).values_list("doc_no", flat=True))
     kinds = {e["kind"] for e in data["timeline"]}
@@ -132,3 +135,95 @@ def test_a_grant_with_a_row_filter_shows_only_its_rows(district, client_as, row_
     assert bool(group["rows"]) is expect_rows
     if expect_rows:
         assert all(row[2].endswith("*") for row in group["rows"])  # complainant masked: not a clear field
+
+
+# ---------------------------------------------------------------- every grant on its own
+
+PERSONAL = ("uscc", "name", "legal_rep", "legal_rep_id", "phone", "address")
+
+
+def grant_to_fgj(code: str, *, fields=PERSONAL, clear=(), row_filter=None):
+    import datetime as dt
+
+    from regshare.catalog.models import Resource
+    from regshare.core.models import Department
+    from regshare.exchange.models import Grant
+
+    return Grant.objects.create(resource=Resource.objects.get(code=code),
+                                consumer=Department.objects.get(code__endswith="FGJ"), fields=list(fields),
+                                clear_fields=list(clear), row_filter=row_filter or {}, purpose="信用监管",
+                                starts_on=dt.date(2020, 1, 1), expires_on=dt.date(2099, 12, 31))
+
+
+def two_grants_on_the_master(entity, *, a_reaches_the_entity: bool):
+    """Grant A: legal representative and ID card in clear, one industry only (甲); grant B: both masked,
+    every row. The entity's industry is 乙 unless ``a_reaches_the_entity``."""
+    other = Entity.objects.exclude(industry=entity.industry).exclude(industry="").values_list("industry", flat=True)[0]
+    grant_to_fgj("SCJG-0001", clear=("legal_rep", "legal_rep_id"),
+                 row_filter={"industry": [entity.industry if a_reaches_the_entity else other]})
+    grant_to_fgj("SCJG-0001")
+
+
+def audit_details(action: str, code: str) -> list[dict]:
+    import json
+
+    from regshare.core.models import AuditRecord
+
+    return [json.loads(r.detail) for r in AuditRecord.objects.filter(action=action, target=f"resource:{code}")]
+
+
+@pytest.mark.parametrize("a_reaches_the_entity", [False, True])
+def test_two_grants_on_the_page_and_api_clear_only_where_one_grant_allows_field_and_row(
+        district, client_as, a_reaches_the_entity):
+    from regshare.exchange.masking import mask_value
+
+    entity = an_entity_with_records()
+    two_grants_on_the_master(entity, a_reaches_the_entity=a_reaches_the_entity)
+    client = client_as("fgj_liaison")
+    identity = client.get(f"/api/v1/entities/{entity.uscc}").json()["identity"]
+    page = client.get(f"/entities/{entity.uscc}/").content.decode()
+    if a_reaches_the_entity:
+        assert identity["legal_rep_id"] == entity.legal_rep_id and identity["legal_rep"] == entity.legal_rep
+        assert entity.legal_rep_id in page
+    else:
+        assert identity["legal_rep_id"] == mask_value("id_card", entity.legal_rep_id)
+        assert identity["legal_rep"] == mask_value("person_name", entity.legal_rep)
+        assert entity.legal_rep_id not in page and mask_value("id_card", entity.legal_rep_id) in page
+    assert identity["phone"] == mask_value("mobile", entity.phone)  # clear in neither grant
+    for action in ("exchange.access.entity_api", "exchange.access.entity_page"):
+        [read] = audit_details(action, "SCJG-0001")
+        assert read["entity"] == entity.uscc and read["rows"] == 1 and "legal_rep_id" in read["fields"]
+        assert len(read["grants"]) == 2
+
+
+def test_a_master_row_outside_every_grant_shows_no_personal_data(district, client_as):
+    entity = an_entity_with_records()
+    other = Entity.objects.exclude(industry=entity.industry).exclude(industry="").values_list("industry", flat=True)[0]
+    grant_to_fgj("SCJG-0001", clear=("legal_rep_id",), row_filter={"industry": [other]})
+    grant_to_fgj("SCJG-0001", row_filter={"status": ["不存在的状态"]})
+    response = client_as("fgj_liaison").get(f"/api/v1/entities/{entity.uscc}")
+    identity = response.json()["identity"]
+    assert all(identity[f] == "" for f in ("legal_rep", "legal_rep_id", "phone", "address"))
+    assert entity.legal_rep_id[6:-4] not in response.content.decode()
+    assert identity["name"] == entity.name  # the public registration record still shows
+    assert audit_details("exchange.access.entity_api", "SCJG-0001") == []  # nothing of it was read
+
+
+def test_shared_records_outside_every_grant_show_nothing_and_reads_are_audited(district, client_as):
+    link = EntityLink.objects.filter(source="CGJ-0001", status=LinkStatus.LINKED).select_related("entity").first()
+    fields = ("ticket_no", "company_name", "complainant", "satisfaction")
+    grant_to_fgj("CGJ-0001", fields=fields, clear=("complainant",), row_filter={"satisfaction": ["不存在的值"]})
+    grant_to_fgj("CGJ-0001", fields=fields, row_filter={"ticket_no": ["不存在的工单"]})
+    client = client_as("fgj_liaison")
+    group = next(g for g in client.get(f"/api/v1/entities/{link.entity.uscc}").json()["shared_records"]
+                 if g["resource_code"] == "CGJ-0001")
+    assert group["granted"] and group["total"] >= 1 and group["rows"] == []
+    assert audit_details("exchange.access.entity_api", "CGJ-0001") == []
+    # One grant that reaches every row: its rows show, masked, and the read names the entity.
+    grant_to_fgj("CGJ-0001", fields=fields)
+    group = next(g for g in client.get(f"/api/v1/entities/{link.entity.uscc}").json()["shared_records"]
+                 if g["resource_code"] == "CGJ-0001")
+    assert len(group["rows"]) == min(group["total"], 50)
+    assert all(row[2].endswith("*") for row in group["rows"] if row[2])
+    [read] = audit_details("exchange.access.entity_api", "CGJ-0001")
+    assert read["entity"] == link.entity.uscc and read["rows"] == len(group["rows"])

@@ -222,3 +222,91 @@ def test_row_filter_of_the_grant_limits_rows(api, granted, token_for):
     assert len(rows) == 10 and {r["status"] for r in rows} == {"在业"}
     assert api("get", ROWS_URL, token, data={"uscc": "91360404MA3500001X"}).json()["rows"] == []
     assert len(api("get", ROWS_URL, token, data={"uscc": "91360404MA3500003X"}).json()["rows"]) == 1
+
+
+# ----------------------------------------------------------------------------- masked fields are not a key to the data
+
+TARGET_ID = "360404199001010017"  # legal_rep_id of row 17 of the registry table, shown as 360404********0017
+
+
+def test_binary_search_for_a_masked_id_card_gets_only_400s(api, token):
+    """The attack that recovered an ID card in 28 requests: halve the range with ``__gte`` and watch
+    whether the row comes back. Every probe is refused, with nothing of the rows in the answer."""
+    low, high = 360404190000000000, 360404209912319999
+    probes = 0
+    while low < high and probes < 28:
+        middle = (low + high + 1) // 2
+        response = api("get", ROWS_URL, token, data={"uscc": "91360404MA3500017X", "legal_rep_id__gte": str(middle)})
+        probes += 1
+        assert response.status_code == 400
+        body = response.json()
+        assert body["code"] == "field_masked" and "rows" not in body
+        assert "身份证号" in body["message"] and "脱敏" in body["message"]
+        assert TARGET_ID not in response.content.decode()
+        # Whatever the answer, the attacker learns nothing: both branches of the search look the same.
+        high = middle - 1
+    assert probes == 28
+
+
+@pytest.mark.parametrize("params", [
+    {"legal_rep_id": TARGET_ID},
+    {"legal_rep_id__gte": "360404199001010000"},
+    {"legal_rep_id__lt": "4"},
+    {"legal_rep_id__ne": TARGET_ID},
+    {"legal_rep_id__in": f"{TARGET_ID},360404199001010018"},
+    {"legal_rep_id__contains": "19900101"},
+    {"phone__gte": "13800000017"},
+    {"legal_rep": "张三丰"},
+    {"address__contains": "民主路17号"},
+    {"sort": "legal_rep_id"},
+    {"sort": "uscc,-phone"},
+])
+def test_filter_or_sort_on_a_masked_field_is_refused(api, token, params):
+    response = api("get", ROWS_URL, token, data=params)
+    assert response.status_code == 400
+    assert response.json()["code"] == "field_masked"
+    download = api("get", "/api/v1/resources/SCJG-0001/download", token, data={"format": "csv", **params})
+    assert download.status_code == 400 and download.json()["code"] == "field_masked"
+    assert not AuditRecord.objects.filter(action__startswith="exchange.access").exists()
+
+
+def test_a_field_the_grant_shows_in_clear_can_be_filtered(api, granted, token_for):
+    token = token_for(granted(fields=("uscc", "legal_rep_id", "phone"), clear=("legal_rep_id",)))
+    rows = api("get", ROWS_URL, token, data={"legal_rep_id": TARGET_ID}).json()["rows"]
+    assert rows == [{"uscc": "91360404MA3500017X", "legal_rep_id": TARGET_ID, "phone": "138****0017"}]
+    refused = api("get", ROWS_URL, token, data={"phone": "13800000017"})
+    assert refused.status_code == 400 and "联系电话" in refused.json()["message"]
+
+
+@pytest.fixture
+def keyed_by_id_card(resource, monkeypatch):
+    """SCJG-0001 keyed by the masked ID card, so equality on it would go through the key index."""
+    from regshare.exchange import services
+
+    resource.fields.update(is_key=False)
+    resource.fields.filter(code_name="legal_rep_id").update(is_key=True)
+    monkeypatch.setattr(services, "_meta_cache", {})  # the key fields are cached per process
+    return resource
+
+
+def test_key_lookup_by_a_masked_key_is_refused(api, keyed_by_id_card, granted, token_for):
+    masked = token_for(granted())
+    response = api("get", ROWS_URL, masked, data={"legal_rep_id": TARGET_ID})
+    assert response.status_code == 400 and response.json()["code"] == "field_masked"
+    clear = token_for(granted(user="fgj_liaison", fields=("uscc", "legal_rep_id"), clear=("legal_rep_id",)))
+    rows = api("get", ROWS_URL, clear, data={"legal_rep_id": TARGET_ID}).json()["rows"]
+    assert rows == [{"uscc": "91360404MA3500017X", "legal_rep_id": TARGET_ID}]
+
+
+def test_pages_do_not_follow_the_order_of_a_masked_key(api, keyed_by_id_card, token):
+    """Without a sort, pages follow the key; a masked key must not put the rows in the order of its true values."""
+    seen, cursor = [], None
+    while True:
+        data = {"limit": 7} | ({"cursor": cursor} if cursor else {})
+        page = api("get", ROWS_URL, token, data=data).json()
+        seen += [r["uscc"] for r in page["rows"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 30  # the cursor still walks every row once
+    assert seen != sorted(seen)  # uscc and the ID card rise together in the registry table

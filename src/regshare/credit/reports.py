@@ -14,7 +14,7 @@ from regshare.entities.models import Entity
 
 
 def context(principal: object, entity: Entity) -> dict:
-    data = entities.profile(principal, entity)
+    data = entities.profile(principal, entity, channel="report", shared_records=False)
     return {**data, "generated": timezone.localtime().strftime("%Y年%m月%d日 %H:%M"),
             "today": dt.date.today()}
 

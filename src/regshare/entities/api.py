@@ -47,7 +47,7 @@ def reject(request: HttpRequest, link_id: int, body: DecisionIn):
 @router.get("/{uscc}", response=ProfileOut, auth=allow("entities.view"), summary="一企一档")
 def profile(request: HttpRequest, uscc: str):
     entity = services.get_entity(uscc)
-    data = services.profile(request.auth, entity)
+    data = services.profile(request.auth, entity, channel="entity_api")
     risk = data["risk"]
     return {
         "identity": {**data["identity"], "capital": float(entity.capital) if entity.capital is not None else None},

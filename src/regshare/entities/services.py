@@ -410,12 +410,28 @@ def _scope(principal: Principal, resource):
     return access_scope(principal, resource)
 
 
-def linked_records(principal: Principal, entity: Entity, limit: int = 50) -> list[dict]:
+@dataclass
+class _Reads:
+    """The shared resources one profile showed data of, for the audit record of the read."""
+
+    reads: list[dict] = field(default_factory=list)
+
+    def add(self, scope, rows: int, fields: set[str]) -> None:
+        self.reads.append({"resource": scope.resource.code, "basis": scope.basis, "rows": rows,
+                           "grants": [g.pk for g in scope.grants], "fields": sorted(fields)})
+
+
+def _display(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def linked_records(principal: Principal, entity: Entity, limit: int = 50, reads: _Reads | None = None) -> list[dict]:
     """Every record of a shared resource that names the entity, grouped by department and resource.
 
-    Rows are masked as the viewer's grant says; without a grant only the number of records shows.
+    Each row shows what one of the viewer's grants allows for that row (``exchange.access.secure_row``):
+    a row no grant reaches shows nothing; without a grant only the number of records shows.
     """
-    from regshare.exchange.masking import mask_table
+    from regshare.exchange.access import secure_row
     from regshare.lake import tables
 
     groups = []
@@ -448,17 +464,13 @@ def linked_records(principal: Principal, entity: Entity, limit: int = 50) -> lis
         group = {"department": resource.provider.name, "resource_code": resource.code,
                  "resource_name": resource.name, "total": total, "columns": [], "rows": [], "granted": False}
         if scope is not None:
-            # A grant limited to some rows ({field: [allowed values]}) shows only those rows.
-            for column, allowed in (scope.row_filter or {}).items():
-                if column not in rows.column_names:
-                    rows = rows.slice(0, 0)
-                    break
-                rows = rows.filter(pc.fill_null(pc.is_in(pc.cast(rows.column(column), pa.string()),
-                                                         pa.array([str(v) for v in allowed], pa.string())), False))
-            names = [c for c in rows.column_names if c in scope.fields]
-            rows = mask_table(rows.select(names), cols.tags, scope.clear)
+            names = [c for c in scope.fields if c in rows.column_names]
+            shown = [secure_row(scope, row, cols.tags) for row in rows.to_pylist()]
+            shown = [row for row in shown if row]
             group.update(granted=True, columns=[cols.labels.get(c, c) for c in names],
-                         rows=[[("" if v is None else str(v)) for v in r.values()] for r in rows.to_pylist()])
+                         rows=[[_display(row.get(c)) for c in names] for row in shown])
+            if shown and reads is not None:
+                reads.add(scope, len(shown), {c for row in shown for c in row})
         groups.append(group)
     groups.sort(key=lambda g: (g["department"], g["resource_code"]))
     return groups
@@ -471,17 +483,26 @@ def registration_event(entity: Entity) -> list[dict]:
              "title": f"{entity.name} 设立登记", "department": "区市场监管局", "detail": entity.status}]
 
 
-def profile(principal: Principal, entity: Entity) -> dict:
-    """一企一档: identity, linked records, timeline, lists and risk, for the page and the API."""
+def profile(principal: Principal, entity: Entity, channel: str = "entity_page", *, shared_records: bool = True) -> dict:
+    """一企一档: identity, linked records, timeline, lists and risk, for the page, the API and the report
+    (which leaves out the shared records: ``shared_records=False`` does not read them).
+
+    Like every read of shared data, the read is audited (``exchange.access.<channel>``), one record per
+    resource whose data it showed, naming the entity."""
     from regshare.credit import services as credit
 
-    masked = mask_identity(principal, entity)
+    reads = _Reads()
+    masked = mask_identity(principal, entity, reads)
+    records = linked_records(principal, entity, reads=reads) if shared_records else []
     timeline = sorted(registration_event(entity) + credit.timeline_events(entity),
                       key=lambda e: (e["date"], e["kind"]), reverse=True)
+    for read in reads.reads:
+        audit.record_deferred(principal, f"exchange.access.{channel}", f"resource:{read['resource']}",
+                              {"entity": entity.uscc, "entity_name": entity.name, "channel": channel, **read})
     return {
         "entity": entity,
         "identity": masked,
-        "records": linked_records(principal, entity),
+        "records": records,
         "credit_records": credit.records_by_department(entity),
         "lists": credit.list_entries(entity),
         "timeline": timeline,
@@ -490,18 +511,54 @@ def profile(principal: Principal, entity: Entity) -> dict:
     }
 
 
-def mask_identity(principal: Principal, entity: Entity) -> dict:
-    """The entity's own registration fields, masked as the viewer's grant on SCJG-0001 says."""
+def _master_row(entity: Entity) -> dict:
+    """The entity's row of SCJG-0001 as the lake holds it (a grant's row filter may name any of its
+    columns); the entity's own fields when the current version has no such row."""
+    from regshare.lake import tables
+
+    row = {column: getattr(entity, column) for column in MASTER_COLUMNS if column != "name"}
+    row["name"] = entity.name
+    if tables.exists(MASTER_RESOURCE):
+        con = duckdb.connect()
+        try:
+            con.register("t", tables.dataset(MASTER_RESOURCE))
+            found = con.sql("SELECT * FROM t WHERE CAST(uscc AS VARCHAR) = ? LIMIT 1",
+                            params=[entity.uscc]).to_arrow_table().to_pylist()
+        except duckdb.Error:  # a master table without a uscc column: the entity's own fields stand for it
+            found = []
+        finally:
+            con.close()
+        if found:
+            row = found[0]
+    return row
+
+
+def mask_identity(principal: Principal, entity: Entity, reads: _Reads | None = None) -> dict:
+    """The entity's own registration fields as the viewer's grants on SCJG-0001 allow for its row.
+
+    Personal fields (those whose tag calls for masking) are clear only where one grant allows both the
+    field in clear and the entity's row, masked where a grant reaching the row shows them, and empty
+    where none does. The other fields are the entity's public registration record (the same the
+    entity list shows) and always shown."""
     from regshare.catalog.models import Resource
+    from regshare.exchange.access import CLEAR, field_visibility
     from regshare.exchange.masking import mask_value
 
-    resource = Resource.objects.filter(code=MASTER_RESOURCE).first()
+    resource = Resource.objects.filter(code=MASTER_RESOURCE).prefetch_related("fields").first()
     scope = _scope(principal, resource) if (resource is not None and principal.is_authenticated) else None
-    clear = scope.clear if scope is not None else frozenset()
-    tags = {"legal_rep": "person_name", "legal_rep_id": "id_card", "phone": "mobile", "address": "address"}
+    tags = ({"legal_rep": "person_name", "legal_rep_id": "id_card", "phone": "mobile", "address": "address"}
+            if resource is None else {f.code_name: f.tag for f in resource.fields.all()})
+    visibility = field_visibility(scope, _master_row(entity)) if scope is not None else {}
     values = {"uscc": entity.uscc, "name": entity.name, "established": entity.established,
               "capital": entity.capital, "industry": entity.industry, "status": entity.status}
-    for column, tag in tags.items():
-        raw = getattr(entity, column)
-        values[column] = raw if column in clear else (mask_value(tag, raw) if raw else "")
+    shown = set()
+    for column in ("legal_rep", "legal_rep_id", "phone", "address"):
+        raw, seen = getattr(entity, column), visibility.get(column)
+        if seen is None or not raw:
+            values[column] = ""
+            continue
+        values[column] = raw if seen == CLEAR else mask_value(tags.get(column, ""), raw)
+        shown.add(column)
+    if shown and reads is not None:
+        reads.add(scope, 1, shown)
     return values

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -38,7 +39,7 @@ from regshare.lake import hooks
 from regshare.lake import tables as lake
 
 from . import receipts
-from .masking import SMALL, mask_rows, mask_table
+from .masking import MASKED_TAGS, SMALL, mask_array, mask_rows, mask_table, mask_value
 from .models import Receipt
 
 RESERVED = {"sort", "cursor", "limit", "as_of", "version", "receipt", "format", "fields", "page"}
@@ -57,6 +58,118 @@ def _scope(principal: Principal, resource: Resource):
     if scope is None:
         raise PermissionDenied("您没有该资源的使用授权(需经共享申请获批、列入专用部门,或为无条件共享资源)")
     return scope
+
+
+# ----------------------------------------------------------------------------- each grant on its own
+
+
+CLEAR, MASKED = "clear", "masked"  # a field absent from a visibility answer is hidden
+
+
+@dataclass(frozen=True)
+class GrantTerms:
+    """What one grant (or one other basis of access) lets its holder see: fields, clear fields, rows."""
+
+    fields: frozenset[str]
+    clear: frozenset[str]
+    row_filter: dict  # {field: [allowed values]}; empty: every row
+
+    def covers(self, row: dict) -> bool:
+        return all(name in row and row[name] is not None and str(row[name]) in {str(v) for v in allowed}
+                   for name, allowed in self.row_filter.items())
+
+    def covered_rows(self, table: pa.Table) -> pa.Array:
+        """One boolean per row: does this grant reach it (a filter on a column the table lacks reaches none)."""
+        reach = pa.array([True] * table.num_rows, pa.bool_())
+        for name, allowed in self.row_filter.items():
+            if name not in table.column_names:
+                return pa.array([False] * table.num_rows, pa.bool_())
+            column = table.column(name).combine_chunks()
+            hit = pc.is_in(pc.cast(column, pa.string()), pa.array([str(v) for v in allowed], pa.string()))
+            reach = pc.and_(reach, pc.fill_null(hit, False))
+        return reach
+
+
+def grant_terms(scope) -> list[GrantTerms]:
+    """The terms of every grant behind an access scope, one per grant; a scope with no grant behind it
+    (provider, dedicated, unconditional) is one set of terms."""
+    if scope is None:
+        return []
+    if scope.grants:
+        return [GrantTerms(frozenset(g.fields), frozenset(g.clear_fields), dict(g.row_filter or {}))
+                for g in scope.grants]
+    return [GrantTerms(frozenset(scope.fields), frozenset(scope.clear), dict(scope.row_filter or {}))]
+
+
+def field_visibility(scope, row: dict) -> dict[str, str]:
+    """For one row of the scope's resource: each field the viewer may see → ``CLEAR`` or ``MASKED``.
+
+    A value is clear only when ONE grant allows both the field in clear and the row; masked when some
+    grant that reaches the row shows the field but none of those in clear; hidden (absent from the
+    answer) when no grant that reaches the row shows the field. Grants are never merged first: a
+    clear field of a grant limited to other rows, plus another grant reaching this row with the
+    field masked, gives a masked value. ``MASKED`` means "through the masking function", which leaves
+    a field whose tag calls for no masking (a code, an amount) as it is."""
+    visibility: dict[str, str] = {}
+    for terms in grant_terms(scope):
+        if not terms.covers(row):
+            continue
+        for name in terms.fields:
+            if name in terms.clear:
+                visibility[name] = CLEAR
+            else:
+                visibility.setdefault(name, MASKED)
+    return visibility
+
+
+def secure_row(scope, row: dict, tags: dict[str, str]) -> dict:
+    """The row as the viewer may see it (``field_visibility``): clear values, masked values, hidden
+    fields left out. An empty answer means no grant reaches the row."""
+    out = {}
+    for name, seen in field_visibility(scope, row).items():
+        if name not in row:
+            continue
+        value = row[name]
+        out[name] = value if seen == CLEAR or value is None else mask_value(tags.get(name, ""), value)
+    return out
+
+
+def secure_table(table: pa.Table, scope, tags: dict[str, str], columns: list[str] | None = None) -> pa.Table:
+    """``field_visibility`` over a whole table: drops the rows no grant reaches and gives each value
+    as clear, masked or null (hidden) by the grants that reach its row, one grant at a time.
+
+    ``columns`` (default: the table's) that no grant shows are left out."""
+    terms = grant_terms(scope)
+    if columns is None:
+        columns = list(table.column_names)
+    shown = set().union(*(t.fields for t in terms)) if terms else set()
+    columns = [c for c in columns if c in shown and c in table.column_names]
+    if len(terms) == 1 and not terms[0].row_filter:  # the usual case: one grant, every row
+        return mask_table(table.select(columns), tags, terms[0].clear)
+    table = table.select(sorted({*columns, *(n for t in terms for n in t.row_filter if n in table.column_names)},
+                                key=table.column_names.index))
+    reach = [t.covered_rows(table) for t in terms]
+    anywhere = pa.array([False] * table.num_rows, pa.bool_())
+    for r in reach:
+        anywhere = pc.or_(anywhere, r)
+    table = table.filter(anywhere)
+    reach = [r.filter(anywhere) for r in reach]
+    none = pa.array([False] * table.num_rows, pa.bool_())
+    out = []
+    for name in columns:
+        column = table.column(name).combine_chunks()
+        visible, clear = none, none
+        for t, r in zip(terms, reach, strict=True):
+            if name in t.fields:
+                visible = pc.or_(visible, r)
+                if name in t.clear:
+                    clear = pc.or_(clear, r)
+        tag = tags.get(name, "")
+        if tag in MASKED_TAGS and not pc.all(clear).as_py():
+            text = pc.cast(column, pa.string())
+            column = pc.if_else(clear, text, mask_array(tag, text))
+        out.append(pc.if_else(visible, column, pa.nulls(table.num_rows, column.type)))
+    return pa.table(out, names=columns) if columns else pa.table({})
 
 
 # ----------------------------------------------------------------------------- versions
@@ -194,7 +307,38 @@ class Condition:
     value: str
 
 
-def parse_conditions(params: dict, visible: tuple[str, ...]) -> list[Condition]:
+def unusable_fields(scope) -> dict[str, str]:
+    """Fields the viewer sees but may not filter, sort or page by, each with its error code.
+
+    A filter, a sort, a key look-up or the order behind a cursor answers by the true value, so on a
+    masked field it gives away what the masking hides (``legal_rep_id__gte`` halving the range recovers
+    an ID card in a few dozen requests). A field is usable only when every grant behind the scope shows
+    it, and in clear wherever its tag calls for masking."""
+    terms = grant_terms(scope)
+    unusable = {}
+    for name in scope.fields:
+        if any(name not in t.fields for t in terms):
+            unusable[name] = "field_not_granted"
+        elif scope.tags.get(name, "") in MASKED_TAGS and any(name not in t.clear for t in terms):
+            unusable[name] = "field_masked"
+    return unusable
+
+
+def field_labels(resource: Resource) -> dict[str, str]:
+    from .services import _cached
+
+    return _cached(("labels", resource.pk), lambda: dict(resource.fields.values_list("code_name", "name")))
+
+
+def _refuse(name: str, code: str, labels: dict[str, str], use: str) -> ValidationError:
+    label = labels.get(name) or name
+    if code == "field_masked":
+        return ValidationError(f"数据项「{label}」在您的授权中为脱敏显示,不能用于{use}", code=code)
+    return ValidationError(f"数据项「{label}」并非在您的每一项授权中都可见,不能用于{use}", code=code)
+
+
+def parse_conditions(params: dict, visible: tuple[str, ...], unusable: dict[str, str] | None = None,
+                     labels: dict[str, str] | None = None) -> list[Condition]:
     conditions = []
     for name, raw in params.items():
         if name in RESERVED:
@@ -205,15 +349,27 @@ def parse_conditions(params: dict, visible: tuple[str, ...]) -> list[Condition]:
             raise ValidationError(f"不支持的筛选方式: {op}", code="bad_filter")
         if field not in visible:
             raise ValidationError(f"数据项 {field} 不存在或未获授权,不能用于筛选", code="field_not_granted")
+        if unusable and field in unusable:
+            raise _refuse(field, unusable[field], labels or {}, "筛选或查询")
         conditions.append(Condition(field, op, str(raw)))
     return conditions
 
 
-def _where(conditions: list[Condition], row_filter: dict) -> tuple[str, list]:
-    clauses, args = [], []
+def _row_clause(row_filter: dict, args: list) -> str:
+    parts = []
     for name, allowed in sorted(row_filter.items()):
-        clauses.append(f'CAST("{name}" AS VARCHAR) IN ({", ".join("?" for _ in allowed)})')
+        parts.append(f'CAST("{name}" AS VARCHAR) IN ({", ".join("?" for _ in allowed)})')
         args.extend(str(v) for v in allowed)
+    return " AND ".join(parts)
+
+
+def _where(conditions: list[Condition], row_filters: list[dict]) -> tuple[str, list]:
+    """``row_filters``: the row filters of the viewer's grants, any of which lets a row through."""
+    clauses, args = [], []
+    if row_filters and all(row_filters):
+        alternatives = [_row_clause(f, args) for f in row_filters]
+        clauses.append(alternatives[0] if len(alternatives) == 1 else
+                       "(" + " OR ".join(f"({a})" for a in alternatives) + ")")
     for c in conditions:
         column = f'"{c.field}"'
         if c.op == "in":
@@ -234,20 +390,33 @@ def _where(conditions: list[Condition], row_filter: dict) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
-def parse_sort(text: str, visible: tuple[str, ...]) -> list[tuple[str, bool]]:
+def parse_sort(text: str, visible: tuple[str, ...], unusable: dict[str, str] | None = None,
+               labels: dict[str, str] | None = None) -> list[tuple[str, bool]]:
     order = []
     for part in [p.strip() for p in (text or "").split(",") if p.strip()]:
         descending = part.startswith("-")
         name = part.lstrip("-+")
         if name not in visible:
             raise ValidationError(f"数据项 {name} 不存在或未获授权,不能用于排序", code="field_not_granted")
+        if unusable and name in unusable:
+            raise _refuse(name, unusable[name], labels or {}, "排序")
         order.append((name, descending))
     return order
 
 
-def _order_by(sort: list[tuple[str, bool]], tiebreak: list[str]) -> str:
+def _order_salt() -> str:
+    from django.conf import settings
+
+    return hashlib.sha256(f"regshare-page-order:{settings.SECRET_KEY}".encode()).hexdigest()[:32]
+
+
+def _order_by(sort: list[tuple[str, bool]], tiebreak: list[str], hidden: frozenset[str] | set[str] = frozenset()) -> str:
+    """``hidden``: tiebreak fields the viewer may not order by; pages follow a keyed digest of their
+    value instead, a stable order (cursors keep working) that says nothing about the values."""
     parts = [f'"{n}" {"DESC" if d else "ASC"} NULLS LAST' for n, d in sort]
-    parts += [f'"{n}" ASC NULLS LAST' for n in tiebreak if n not in {s[0] for s in sort}]
+    salt = _order_salt() if hidden else ""
+    parts += [(f"md5(CAST(\"{n}\" AS VARCHAR) || '{salt}')" if n in hidden else f'"{n}"') + " ASC NULLS LAST"
+              for n in tiebreak if n not in {s[0] for s in sort}]
     return " ORDER BY " + ", ".join(parts) if parts else ""
 
 
@@ -370,10 +539,14 @@ def _jsonable(table: pa.Table) -> list[dict]:
 def query_rows(principal: Principal, resource: Resource, params: dict, *, want_receipt: bool = False) -> QueryResult:
     """GET /resources/{code}/rows: filter on any visible field, sort, cursor pages, as_of / version."""
     scope = _scope(principal, resource)
-    page = _select_page(resource, params, scope.fields, scope.row_filter)
+    terms = grant_terms(scope)
+    page = _select_page(resource, params, scope.fields, [t.row_filter for t in terms], unusable_fields(scope),
+                        field_labels(resource))
     # A page of a few rows is masked as Python values (Arrow's per-call cost would dominate); a long
     # page in columns. Both apply the same rules (masking.mask_text / mask_array).
-    if page.table.num_rows <= SMALL:
+    if len(terms) > 1:
+        rows = _jsonable(secure_table(page.table, scope, scope.tags, page.fields))
+    elif page.table.num_rows <= SMALL:
         rows = mask_rows(_jsonable(page.table), scope.tags, scope.clear)
     else:
         rows = _jsonable(mask_table(page.table, scope.tags, scope.clear))
@@ -384,7 +557,7 @@ def query_rows(principal: Principal, resource: Resource, params: dict, *, want_r
 
 def query_rows_unsecured(resource: Resource, params: dict) -> QueryResult:
     """The same query with no caller, grant, masking or audit: the access benchmark's baseline only."""
-    page = _select_page(resource, params, tuple(_field_names(resource)), {})
+    page = _select_page(resource, params, tuple(_field_names(resource)), [{}], {}, {})
     return QueryResult(resource.code, page.version, page.fields, _jsonable(page.table), page.next_cursor)
 
 
@@ -404,7 +577,10 @@ class _Page:
     query: dict
 
 
-def _select_page(resource: Resource, params: dict, visible: tuple[str, ...], row_filter: dict) -> _Page:
+def _select_page(resource: Resource, params: dict, visible: tuple[str, ...], row_filters: list[dict],
+                 unusable: dict[str, str], labels: dict[str, str]) -> _Page:
+    """One page of rows of the visible fields that any of ``row_filters`` lets through. With more than one
+    row filter (several grants), the page also carries the filters' columns, for ``secure_table``."""
     fields = list(visible)
     if params.get("fields"):
         fields = [f for f in params["fields"].split(",") if f]
@@ -417,8 +593,8 @@ def _select_page(resource: Resource, params: dict, visible: tuple[str, ...], row
         raise ValidationError("limit 应为整数", code="bad_limit") from exc
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationError(f"limit 须在 1 到 {MAX_LIMIT} 之间", code="bad_limit")
-    conditions = parse_conditions(params, visible)
-    sort = parse_sort(params.get("sort", ""), visible)
+    conditions = parse_conditions(params, visible, unusable, labels)
+    sort = parse_sort(params.get("sort", ""), visible, unusable, labels)
     fingerprint = _query_fingerprint(conditions, sort, fields)
     offset = 0
     if params.get("cursor"):
@@ -434,30 +610,37 @@ def _select_page(resource: Resource, params: dict, visible: tuple[str, ...], row
     keys = key_fields(resource)
     query = {k: v for k, v in params.items() if k not in ("receipt", "cursor")}
     query["offset"] = offset
-    table = _key_lookup(resource.code, version, keys, conditions, row_filter)
+    fetched = list(fields)
+    if len(row_filters) > 1:
+        fetched += sorted({n for f in row_filters for n in f if n not in fields})
+    table = _key_lookup(resource.code, version, keys, conditions, row_filters)
     if table is not None:
-        table = table.select(fields).slice(offset, limit + 1)
+        table = table.select(fetched).slice(offset, limit + 1)
     else:
-        where, args = _where(conditions, row_filter)
+        where, args = _where(conditions, row_filters)
         tiebreak = keys or list(visible)
-        select = ", ".join(f'"{f}"' for f in fields)
-        sql = f"SELECT {select} FROM t{where}{_order_by(sort, tiebreak)} LIMIT {limit + 1} OFFSET {offset}"
+        select = ", ".join(f'"{f}"' for f in fetched)
+        order = _order_by(sort, tiebreak, {n for n in tiebreak if n in unusable})
+        sql = f"SELECT {select} FROM t{where}{order} LIMIT {limit + 1} OFFSET {offset}"
         table = _fetch_table(resource.code, version, sql, args)
     has_more = table.num_rows > limit
     next_cursor = _encode_cursor({"v": version, "o": offset + limit, "q": fingerprint}) if has_more else None
     return _Page(version, fields, table.slice(0, limit), next_cursor, query)
 
 
-def _key_lookup(code: str, version: int, keys: list[str], conditions: list[Condition], row_filter: dict) -> pa.Table | None:
-    """Equality on the resource's single key field is answered from the per-version key index."""
+def _key_lookup(code: str, version: int, keys: list[str], conditions: list[Condition],
+                row_filters: list[dict]) -> pa.Table | None:
+    """Equality on the resource's single key field is answered from the per-version key index (a key the
+    viewer sees masked never gets here: ``parse_conditions`` refuses it)."""
     if len(keys) != 1 or len(conditions) != 1:
         return None
     condition = conditions[0]
     if condition.field != keys[0] or condition.op != "eq":
         return None
     table = key_index(code, version, keys[0]).rows(condition.value)
-    for name, allowed in row_filter.items():
-        table = table.filter(pc.is_in(pc.cast(table.column(name), pa.string()), pa.array(allowed, pa.string())))
+    if row_filters and all(row_filters):
+        reach = [GrantTerms(frozenset(), frozenset(), f).covered_rows(table) for f in row_filters]
+        table = table.filter(functools.reduce(pc.or_, reach))
     return table
 
 
@@ -508,14 +691,20 @@ def download(principal: Principal, resource: Resource, fmt: str, params: dict, *
     if fmt not in CONTENT_TYPES:
         raise ValidationError("下载格式须为 csv、xlsx 或 parquet", code="bad_format")
     scope = _scope(principal, resource)
-    conditions = parse_conditions(params, scope.fields)
-    sort = parse_sort(params.get("sort", ""), scope.fields)
+    terms = grant_terms(scope)
+    unusable, labels = unusable_fields(scope), field_labels(resource)
+    conditions = parse_conditions(params, scope.fields, unusable, labels)
+    sort = parse_sort(params.get("sort", ""), scope.fields, unusable, labels)
     try:
         version = resolve_version(resource.code, version=params.get("version"), as_of=params.get("as_of"))
     except lake.LakeError as exc:
         raise ValidationError(str(exc), code="no_data") from exc
-    where, args = _where(conditions, scope.row_filter)
-    select = ", ".join(f'"{f}"' for f in scope.fields)
+    row_filters = [t.row_filter for t in terms]
+    where, args = _where(conditions, row_filters)
+    fetched = list(scope.fields)
+    if len(terms) > 1:
+        fetched += sorted({n for f in row_filters for n in f if n not in scope.fields})
+    select = ", ".join(f'"{f}"' for f in fetched)
     sql = f"SELECT {select} FROM t{where}{_order_by(sort, [])}"
     # Counting first finds filter values of the wrong type before the response has started.
     count = _fetch_table(resource.code, version, f"SELECT count(*) AS n FROM ({sql})", args).column(0)[0].as_py()
@@ -527,7 +716,11 @@ def download(principal: Principal, resource: Resource, fmt: str, params: dict, *
     query["format"] = fmt
     reader = con.sql(sql, params=args).to_arrow_reader(BATCH_ROWS)
     writer = {"csv": _csv_chunks, "parquet": _parquet_chunks, "xlsx": _xlsx_chunks}[fmt]
-    batches = (mask_table(pa.Table.from_batches([b]), scope.tags, scope.clear) for b in reader)
+    if len(terms) > 1:
+        batches = (secure_table(pa.Table.from_batches([b], reader.schema), scope, scope.tags, list(scope.fields))
+                   for b in reader)
+    else:
+        batches = (mask_table(pa.Table.from_batches([b]), scope.tags, scope.clear) for b in reader)
 
     def stream() -> Iterator[bytes]:
         digest, rows, complete = hashlib.sha256(), {"n": 0}, False

@@ -19,7 +19,6 @@ from regshare.core import services as core
 from regshare.core.permissions import Principal, require
 from regshare.lake import tables as lake
 
-from .masking import mask_value
 from .models import Correction, CorrectionStatus
 
 
@@ -39,7 +38,7 @@ def _find_row(resource: Resource, key: dict) -> tuple[pa.Table, int]:
 
 def report_correction(actor: Principal, resource: Resource, key: dict, field: str, proposed_value: str,
                       explanation: str, *, on: dt.date | None = None) -> Correction:
-    from .access import key_fields
+    from .access import key_fields, secure_row, unusable_fields
     from .services import _deadline, access_scope, correction_days, today
 
     require(actor, "exchange.correct")
@@ -53,13 +52,18 @@ def report_correction(actor: Principal, resource: Resource, key: dict, field: st
         raise ValidationError(f"数据项 {field} 不存在或未获授权", code="field_not_granted")
     if field in keys:
         raise ValidationError("主键数据项不能通过纠错修改", code="key_field")
+    if any(k in unusable_fields(scope) for k in keys):  # naming a row by a masked key is a look-up by its value
+        raise ValidationError("主键数据项在您的授权中为脱敏显示,不能用于指明记录", code="field_masked")
     if not (explanation or "").strip():
         raise ValidationError("请说明错误情况和依据", code="missing_text")
     rows, _version = _find_row(resource, key)
     if rows.num_rows == 0:
         raise ValidationError("找不到该主键对应的记录", code="row_not_found")
-    current = rows.column(field)[0].as_py()
-    shown = current if field in scope.clear else mask_value(scope.tags.get(field, ""), current)
+    # What the reporter may see of that row, each grant on its own; a row none reaches is not theirs to name.
+    visible = secure_row(scope, rows.slice(0, 1).to_pylist()[0], scope.tags)
+    if field not in visible:
+        raise ValidationError("找不到该主键对应的记录", code="row_not_found")
+    shown = visible[field]
     on = on or today()
     deadline = _deadline(on, correction_days())
     with transaction.atomic():

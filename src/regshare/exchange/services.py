@@ -684,6 +684,8 @@ class AccessScope:
     grant: Grant | None
     basis: str  # grant | dedicated | unconditional | provider
     tags: dict = field(default_factory=dict)
+    # Every live grant behind the scope: each is applied on its own (exchange.access.grant_terms).
+    grants: tuple = ()
 
 
 # Field metadata and token→grant bindings are read on every data request, so each process keeps
@@ -709,7 +711,7 @@ def _tags(resource: Resource) -> dict[str, str]:
 
 def _scope_of_grant(grant: Grant, resource: Resource) -> AccessScope:
     return AccessScope(resource, tuple(grant.fields), frozenset(grant.clear_fields), dict(grant.row_filter or {}),
-                       grant, "grant", _tags(resource))
+                       grant, "grant", _tags(resource), (grant,))
 
 
 def resource_by_code(code: str) -> Resource | None:
@@ -753,7 +755,8 @@ def access_scope(principal: Principal, resource: Resource) -> AccessScope | None
         clear = set().union(*(g.clear_fields for g in live))
         row_filter = {} if any(not g.row_filter for g in live) else _merge_filters([g.row_filter for g in live])
         ordered = [f for f in field_codes(resource) if f in fields]
-        return AccessScope(resource, tuple(ordered), frozenset(clear), row_filter, live[0], "grant", _tags(resource))
+        return AccessScope(resource, tuple(ordered), frozenset(clear), row_filter, live[0], "grant", _tags(resource),
+                           tuple(live))
     if resource.share_type == ShareType.NONE:
         return None
     if resource.dedicated_departments.filter(pk=department.pk).exists():
