@@ -124,3 +124,13 @@ def test_a_correction_cannot_name_a_row_outside_every_grant(resource, principal_
         report_correction(principal_of_user("xzsp_liaison"), resource, {"uscc": "91360404MA3500016X"}, "capital",
                           "1", "注册资本有误")
     assert refused.value.code == "row_not_found"
+
+
+def test_proxy_answers_follow_each_grant_on_its_own(two_grants, principal_of_user, resource):
+    from regshare.exchange.proxy import _granted_rows
+
+    scope = access_scope(principal_of_user("xzsp_liaison"), resource)
+    provider_rows = [{**row(C13_ROW), "debug": {"sql": "select"}}, row(F52_ROW)]
+    shown = _granted_rows(provider_rows, scope)
+    assert shown[0] == {"uscc": "91360404MA3500017X", "legal_rep_id": "360404199001010017", "capital": 117.0}
+    assert shown[1] == {"uscc": "91360404MA3500016X", "legal_rep_id": "360404********0016"}

@@ -130,7 +130,9 @@ def secure_row(scope, row: dict, tags: dict[str, str]) -> dict:
         if name not in row:
             continue
         value = row[name]
-        out[name] = value if seen == CLEAR or value is None else mask_value(tags.get(name, ""), value)
+        tag = tags.get(name, "")
+        # Untagged values keep their type, as in ``mask_table``.
+        out[name] = value if seen == CLEAR or value is None or tag not in MASKED_TAGS else mask_value(tag, value)
     return out
 
 

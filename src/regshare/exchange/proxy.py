@@ -22,7 +22,6 @@ from regshare.catalog.models import Resource
 from regshare.core import audit, egress
 from regshare.core.permissions import Principal, require
 
-from .masking import mask_rows
 from .models import ProxyEndpoint
 
 ROW_KEYS = ("rows", "data", "items")
@@ -61,16 +60,17 @@ SCALARS = (str, int, float, bool, type(None))
 
 
 def _granted_rows(rows: list[dict], scope) -> list[dict]:
-    """Rows inside the row filter, reduced to granted fields holding plain values.
+    """Rows as the grants let the consumer see them, each grant on its own (``access.secure_row``).
 
-    The filter is applied before the fields are cut, so it also works on a field the grant limits
-    rows by but does not show. A nested object or list is dropped even under a granted name: masking
-    works on one value, and whatever the provider nests inside has not passed the grant."""
-    kept = [row for row in rows
-            if all(isinstance(row.get(name), SCALARS) and str(row.get(name)) in allowed
-                   for name, allowed in scope.row_filter.items())]
-    visible = set(scope.fields)
-    return [{k: v for k, v in row.items() if k in visible and isinstance(v, SCALARS)} for row in kept]
+    Nested objects and lists are dropped first, even under a granted name: masking works on one
+    value, and whatever the provider nests inside has not passed the grant. The row filters are then
+    judged on the whole plain row, so they also work on a field the grant limits rows by but does not
+    show; a row no grant reaches is dropped."""
+    from .access import secure_row
+
+    plain = ({k: v for k, v in row.items() if isinstance(v, SCALARS)} for row in rows)
+    secured = (secure_row(scope, row, scope.tags) for row in plain)
+    return [row for row in secured if row]
 
 
 def proxy_call(principal: Principal, resource: Resource, path: str, params: dict, *,
@@ -107,7 +107,7 @@ def proxy_call(principal: Principal, resource: Resource, path: str, params: dict
     except ValueError as exc:
         raise HttpError(502, "提供部门接口返回的不是 JSON") from exc
     rows, key = _rows_of(payload)
-    rows = mask_rows(_granted_rows(rows, scope), scope.tags, scope.clear)
+    rows = _granted_rows(rows, scope)
     if key is None:
         result: object = rows
     elif key == "":
