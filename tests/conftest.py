@@ -1,11 +1,18 @@
-"""Shared fixtures: the demo district's organisation and catalog are loaded once per session."""
+"""Shared fixtures: the demo district's organisation and catalog are loaded once per session.
+
+Tests whose outcome depends on the calendar are marked ``date_sensitive``; with ``--today=YYYY-MM-DD``
+(or ``REGSHARE_TEST_TODAY``) they run with the clock moved to that day, so CI can try them on the
+first of a month, the last day of the year or a holiday week whatever the real date is.
+"""
 
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import os
 import shutil
 import tempfile
+import zoneinfo
 from pathlib import Path
 
 import pytest
@@ -14,6 +21,46 @@ _LAKE = Path(tempfile.mkdtemp(prefix="regshare-test-lake-"))
 os.environ["REGSHARE_LAKE_DIR"] = str(_LAKE)  # for child processes the tests start
 
 BASE_STEPS = ("regshare.demo.org", "regshare.demo.catalog")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--today", default=os.environ.get("REGSHARE_TEST_TODAY", ""), metavar="YYYY-MM-DD",
+                     help="run the tests marked date_sensitive as if today were this date")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "date_sensitive: the outcome depends on today's date (see --today)")
+    text = config.getoption("--today")
+    if text:
+        try:
+            dt.date.fromisoformat(text)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--today / REGSHARE_TEST_TODAY must be YYYY-MM-DD, not {text!r}") from exc
+
+
+@pytest.fixture(autouse=True)
+def _travel_to_test_today(request: pytest.FixtureRequest):
+    """Move the clock of a ``date_sensitive`` test to ``--today`` (10:00 in Beijing; the clock keeps running)."""
+    text = request.config.getoption("--today")
+    if not text or request.node.get_closest_marker("date_sensitive") is None:
+        yield None
+        return
+    import time_machine
+
+    moment = dt.datetime.combine(dt.date.fromisoformat(text), dt.time(10), tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(moment, tick=True):
+        yield moment
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests of the shared district run after every other test.
+
+    The district is committed once per session (building it per test would take minutes), so a test
+    that counts or searches entities would see it if it ran later; putting the district's users last
+    keeps every other test on the base demo alone, whatever order the files are collected in.
+    """
+    items[:] = sorted(items, key=lambda item: "district" in getattr(item, "fixturenames", ()))
 
 
 def build_base_demo() -> None:
