@@ -84,20 +84,48 @@ def _clean_lake():
     shutil.rmtree(_LAKE, ignore_errors=True)
 
 
+def confirm_test_calendar_years(today_text: str = "") -> None:
+    """Confirm, as plain Monday-to-Friday test years, the years chinesecalendar does not know up to the year
+    after today (real or ``--today``), so a deadline computed from today works in late December too.
+
+    These are test data, marked as such; the tests of unknown years remove them (``unconfirmed_years``).
+    """
+    from regshare.core import workdays
+    from regshare.core.models import CalendarYear
+
+    today = dt.date.fromisoformat(today_text) if today_text else dt.date.today()
+    last_needed = max(today.year, dt.date.today().year) + 1
+    for year in range(workdays.library_years()[1] + 1, last_needed + 1):
+        CalendarYear.objects.get_or_create(year=year, defaults={"note": TEST_CALENDAR_NOTE})
+
+
+TEST_CALENDAR_NOTE = "测试日历:仅周一至周五为工作日,非国务院公布的安排"
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_db_setup, django_db_blocker, request):
     with django_db_blocker.unblock():
         build_base_demo()
+        confirm_test_calendar_years(request.config.getoption("--today"))
 
 
 @pytest.fixture
-def demo(db):
+def demo(db, request):
     """The demo organisation and catalog; rebuilt if a transactional test flushed the database."""
     from regshare.core.models import User
 
     if not User.objects.filter(username="admin").exists():
         build_base_demo()
+        confirm_test_calendar_years(request.config.getoption("--today"))
     return db
+
+
+@pytest.fixture
+def unconfirmed_years(db):
+    """No year beyond chinesecalendar's is confirmed (the test calendar years are removed for this test)."""
+    from regshare.core.models import CalendarYear
+
+    CalendarYear.objects.all().delete()
 
 
 @pytest.fixture

@@ -44,14 +44,14 @@ def test_override_wins_over_library(db):
     assert workdays.add_workdays(D(2026, 11, 21), 1) == D(2026, 11, 22)
 
 
-def test_unknown_year_raises_with_year_and_remedy(db):
+def test_unknown_year_raises_with_year_and_remedy(unconfirmed_years):
     with pytest.raises(workdays.CalendarYearUnknown) as info:
         workdays.add_workdays(D(2026, 12, 28), 10)
     assert info.value.year == 2027
     assert "2027年" in str(info.value) and "导入" in str(info.value) and "确认" in str(info.value)
 
 
-def test_declared_year_uses_weekdays_plus_overrides(db):
+def test_declared_year_uses_weekdays_plus_overrides(unconfirmed_years):
     CalendarYear.objects.create(year=2027, note="国办发明电〔2026〕X号")
     WorkdayOverride.objects.create(date=D(2027, 1, 1), is_workday=False, note="元旦")
     assert not workdays.is_workday(D(2027, 1, 1))
@@ -64,13 +64,13 @@ def test_declared_year_uses_weekdays_plus_overrides(db):
 SCHEDULE_2027 = "日期,类型,说明\n2027-01-01,放假,元旦\n2027-02-08,放假,春节\n2027-02-20,调休上班,春节调休\n"
 
 
-def test_imported_dates_of_an_unconfirmed_year_are_only_a_draft(db):
+def test_imported_dates_of_an_unconfirmed_year_are_only_a_draft(unconfirmed_years):
     WorkdayOverride.objects.create(date=D(2027, 1, 4), is_workday=True, note="导入")
     with pytest.raises(workdays.CalendarYearUnknown):
         workdays.is_workday(D(2027, 1, 4))
 
 
-def test_api_deadline_in_an_unconfirmed_year_is_a_400_naming_the_year(client_as, time_machine):
+def test_api_deadline_in_an_unconfirmed_year_is_a_400_naming_the_year(unconfirmed_years, client_as, time_machine):
     from regshare.catalog.models import UpdateObligation
 
     time_machine.move_to(dt.datetime(2026, 12, 30, 10, tzinfo=dt.UTC))
@@ -105,7 +105,7 @@ def _import(client, content: bytes | str, name: str = "2027.csv", year: int = 20
                                              "s-file": SimpleUploadedFile(name, data)})
 
 
-def test_admin_imports_next_years_schedule_reviews_the_draft_and_confirms_it(client_as):
+def test_admin_imports_next_years_schedule_reviews_the_draft_and_confirms_it(unconfirmed_years, client_as):
     from regshare.core.models import AuditRecord
 
     client = client_as("admin")
@@ -126,7 +126,7 @@ def test_admin_imports_next_years_schedule_reviews_the_draft_and_confirms_it(cli
     assert "已确认" in _import(client, SCHEDULE_2027).content.decode()
 
 
-def test_schedule_from_an_excel_sheet(client_as):
+def test_schedule_from_an_excel_sheet(unconfirmed_years, client_as):
     import io
 
     import openpyxl
@@ -143,7 +143,7 @@ def test_schedule_from_an_excel_sheet(client_as):
         D(2027, 10, 1): False, D(2027, 10, 9): True}
 
 
-def test_a_bad_schedule_is_refused_line_by_line_and_changes_nothing(client_as):
+def test_a_bad_schedule_is_refused_line_by_line_and_changes_nothing(unconfirmed_years, client_as):
     bad = "2027-01-01,放假\n2027-13-01,放假\n2026-10-01,放假\n2027-02-08,休假\n2027-01-01,调休上班\n"
     page = _import(client_as("admin"), bad).content.decode()
     assert "放假安排未导入" in page
@@ -152,7 +152,7 @@ def test_a_bad_schedule_is_refused_line_by_line_and_changes_nothing(client_as):
     assert not WorkdayOverride.objects.filter(date__year=2027).exists()
 
 
-def test_a_year_cannot_be_confirmed_without_holidays_nor_imported_over_the_library(client_as):
+def test_a_year_cannot_be_confirmed_without_holidays_nor_imported_over_the_library(unconfirmed_years, client_as):
     client = client_as("admin")
     page = client.post("/system/calendar/", {"y-year": 2027, "y-note": ""}).content.decode()
     assert "尚未录入2027年的放假日期" in page and not CalendarYear.objects.exists()
@@ -160,12 +160,13 @@ def test_a_year_cannot_be_confirmed_without_holidays_nor_imported_over_the_libra
     assert "chinesecalendar" in page and not WorkdayOverride.objects.exists()
 
 
-def test_only_the_platform_admin_imports_a_schedule(client_as):
+def test_only_the_platform_admin_imports_a_schedule(unconfirmed_years, client_as):
     assert _import(client_as("scjg_admin"), SCHEDULE_2027).status_code == 403
     assert not WorkdayOverride.objects.exists()
 
 
-def test_from_1_november_the_admin_is_warned_once_until_next_year_is_confirmed(client_as, time_machine,
+def test_from_1_november_the_admin_is_warned_once_until_next_year_is_confirmed(unconfirmed_years, client_as,
+                                                                               time_machine,
                                                                                principal_of_user):
     from regshare.core import services
     from regshare.core.models import Notification
@@ -188,3 +189,14 @@ def test_from_1_november_the_admin_is_warned_once_until_next_year_is_confirmed(c
                                       services.parse_calendar_schedule(2027, SCHEDULE_2027.encode()))
     services.declare_calendar_year(principal_of_user("admin"), 2027, "国办发明电〔2026〕号")
     assert "calendar-warning" not in client_as("admin").get("/").content.decode()
+
+
+@pytest.mark.date_sensitive
+def test_marked_tests_run_on_the_day_given_to_make_test_dates(request):
+    from django.utils import timezone
+
+    chosen = request.config.getoption("--today")
+    if not chosen:
+        pytest.skip("runs with --today / REGSHARE_TEST_TODAY (make test-dates)")
+    assert timezone.localdate() == D.fromisoformat(chosen)
+    assert dt.date.today() == D.fromisoformat(chosen)

@@ -13,6 +13,8 @@ from regshare.core.models import AuditRecord, Department, Notification
 from regshare.exchange import services
 from regshare.exchange.models import Application, ApplicationStatus, Grant, GrantStatus, ReviewStep, Stage
 
+pytestmark = pytest.mark.date_sensitive  # deadlines and report months count from today (make test-dates)
+
 HOLIDAY_START = dt.date(2026, 9, 30)  # the day before the National Day week
 
 
