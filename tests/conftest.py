@@ -24,30 +24,41 @@ BASE_STEPS = ("regshare.demo.org", "regshare.demo.catalog")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--today", default=os.environ.get("REGSHARE_TEST_TODAY", ""), metavar="YYYY-MM-DD",
-                     help="run the tests marked date_sensitive as if today were this date")
+    parser.addoption("--today", default=os.environ.get("REGSHARE_TEST_TODAY", ""), metavar="YYYY-MM-DD[,…]",
+                     help="run the tests marked date_sensitive as if today were this date (several: once on each)")
+
+
+def test_days(config: pytest.Config) -> list[dt.date]:
+    text = config.getoption("--today")
+    try:
+        return [dt.date.fromisoformat(part.strip()) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise pytest.UsageError(f"--today / REGSHARE_TEST_TODAY takes YYYY-MM-DD dates separated by commas, "
+                                f"not {text!r}") from exc
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "date_sensitive: the outcome depends on today's date (see --today)")
-    text = config.getoption("--today")
-    if text:
-        try:
-            dt.date.fromisoformat(text)
-        except ValueError as exc:
-            raise pytest.UsageError(f"--today / REGSHARE_TEST_TODAY must be YYYY-MM-DD, not {text!r}") from exc
+    test_days(config)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """With ``--today`` every date-sensitive test runs once per given day, in one session (one database setup)."""
+    days = test_days(metafunc.config)
+    if days and metafunc.definition.get_closest_marker("date_sensitive") is not None:
+        metafunc.parametrize("_travel_to_test_today", days, indirect=True, ids=[f"on-{d}" for d in days])
 
 
 @pytest.fixture(autouse=True)
 def _travel_to_test_today(request: pytest.FixtureRequest):
-    """Move the clock of a ``date_sensitive`` test to ``--today`` (10:00 in Beijing; the clock keeps running)."""
-    text = request.config.getoption("--today")
-    if not text or request.node.get_closest_marker("date_sensitive") is None:
+    """Move the clock of a ``date_sensitive`` test to its ``--today`` day (10:00 in Beijing; the clock runs on)."""
+    day = getattr(request, "param", None)
+    if day is None:
         yield None
         return
     import time_machine
 
-    moment = dt.datetime.combine(dt.date.fromisoformat(text), dt.time(10), tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
+    moment = dt.datetime.combine(day, dt.time(10), tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
     with time_machine.travel(moment, tick=True):
         yield moment
 
@@ -84,7 +95,7 @@ def _clean_lake():
     shutil.rmtree(_LAKE, ignore_errors=True)
 
 
-def confirm_test_calendar_years(today_text: str = "") -> None:
+def confirm_test_calendar_years(days: list[dt.date] = ()) -> None:
     """Confirm, as plain Monday-to-Friday test years, the years chinesecalendar does not know up to the year
     after today (real or ``--today``), so a deadline computed from today works in late December too.
 
@@ -93,8 +104,7 @@ def confirm_test_calendar_years(today_text: str = "") -> None:
     from regshare.core import workdays
     from regshare.core.models import CalendarYear
 
-    today = dt.date.fromisoformat(today_text) if today_text else dt.date.today()
-    last_needed = max(today.year, dt.date.today().year) + 1
+    last_needed = max([day.year for day in days] + [dt.date.today().year]) + 1
     for year in range(workdays.library_years()[1] + 1, last_needed + 1):
         CalendarYear.objects.get_or_create(year=year, defaults={"note": TEST_CALENDAR_NOTE})
 
@@ -106,7 +116,7 @@ TEST_CALENDAR_NOTE = "测试日历:仅周一至周五为工作日,非国务院�
 def django_db_setup(django_db_setup, django_db_blocker, request):
     with django_db_blocker.unblock():
         build_base_demo()
-        confirm_test_calendar_years(request.config.getoption("--today"))
+        confirm_test_calendar_years(test_days(request.config))
 
 
 @pytest.fixture
@@ -116,7 +126,7 @@ def demo(db, request):
 
     if not User.objects.filter(username="admin").exists():
         build_base_demo()
-        confirm_test_calendar_years(request.config.getoption("--today"))
+        confirm_test_calendar_years(test_days(request.config))
     return db
 
 
