@@ -182,7 +182,9 @@ def calendar(request):
             if import_form.is_valid():
                 data = import_form.cleaned_data
                 upload = data["file"]
-                content, name = (upload.read(), upload.name) if upload else (data["text"].encode(), "pasted.csv")
+                # one byte past the limit is enough for the service to refuse an oversized file
+                content, name = ((upload.read(services.CALENDAR_FILE_MAX_BYTES + 1), upload.name) if upload
+                                 else (data["text"].encode(), "pasted.csv"))
                 try:
                     lines = services.parse_calendar_schedule(data["year"], content, name)
                     count = services.import_calendar_schedule(principal, data["year"], lines, data["note"])
