@@ -1,11 +1,18 @@
-"""Shared fixtures: the demo district's organisation and catalog are loaded once per session."""
+"""Shared fixtures: the demo district's organisation and catalog are loaded once per session.
+
+Tests whose outcome depends on the calendar are marked ``date_sensitive``; with ``--today=YYYY-MM-DD``
+(or ``REGSHARE_TEST_TODAY``) they run with the clock moved to that day, so CI can try them on the
+first of a month, the last day of the year or a holiday week whatever the real date is.
+"""
 
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import os
 import shutil
 import tempfile
+import zoneinfo
 from pathlib import Path
 
 import pytest
@@ -14,6 +21,57 @@ _LAKE = Path(tempfile.mkdtemp(prefix="regshare-test-lake-"))
 os.environ["REGSHARE_LAKE_DIR"] = str(_LAKE)  # for child processes the tests start
 
 BASE_STEPS = ("regshare.demo.org", "regshare.demo.catalog")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--today", default=os.environ.get("REGSHARE_TEST_TODAY", ""), metavar="YYYY-MM-DD[,…]",
+                     help="run the tests marked date_sensitive as if today were this date (several: once on each)")
+
+
+def test_days(config: pytest.Config) -> list[dt.date]:
+    text = config.getoption("--today")
+    try:
+        return [dt.date.fromisoformat(part.strip()) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise pytest.UsageError(f"--today / REGSHARE_TEST_TODAY takes YYYY-MM-DD dates separated by commas, "
+                                f"not {text!r}") from exc
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "date_sensitive: the outcome depends on today's date (see --today)")
+    test_days(config)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """With ``--today`` every date-sensitive test runs once per given day, in one session (one database setup)."""
+    days = test_days(metafunc.config)
+    if days and metafunc.definition.get_closest_marker("date_sensitive") is not None:
+        metafunc.parametrize("_travel_to_test_today", days, indirect=True, ids=[f"on-{d}" for d in days])
+
+
+@pytest.fixture(autouse=True)
+def _travel_to_test_today(request: pytest.FixtureRequest):
+    """Move the clock of a ``date_sensitive`` test to its ``--today`` day (10:00 in Beijing; the clock runs on)."""
+    day = getattr(request, "param", None)
+    if day is None:
+        yield None
+        return
+    import time_machine
+
+    moment = dt.datetime.combine(day, dt.time(10), tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(moment, tick=True):
+        yield moment
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests of the shared district run after every other test.
+
+    The district is committed once per session (building it per test would take minutes), so a test
+    that counts or searches entities would see it if it ran later; putting the district's users last
+    keeps every other test on the base demo alone, whatever order the files are collected in.
+    """
+    items[:] = sorted(items, key=lambda item: "district" in getattr(item, "fixturenames", ()))
 
 
 def build_base_demo() -> None:
@@ -37,19 +95,38 @@ def _clean_lake():
     shutil.rmtree(_LAKE, ignore_errors=True)
 
 
+def confirm_test_calendar_years(days: list[dt.date] = ()) -> None:
+    """Confirm, as plain Monday-to-Friday test years, the years chinesecalendar does not know up to the year
+    after today (real or ``--today``), so a deadline computed from today works in late December too.
+
+    These are test data, marked as such; the tests of unknown years remove them (``unconfirmed_years``).
+    """
+    from regshare.core import workdays
+    from regshare.core.models import CalendarYear
+
+    last_needed = max([day.year for day in days] + [dt.date.today().year]) + 1
+    for year in range(workdays.library_years()[1] + 1, last_needed + 1):
+        CalendarYear.objects.get_or_create(year=year, defaults={"note": TEST_CALENDAR_NOTE})
+
+
+TEST_CALENDAR_NOTE = "测试日历:仅周一至周五为工作日,非国务院公布的安排"
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_db_setup, django_db_blocker, request):
     with django_db_blocker.unblock():
         build_base_demo()
+        confirm_test_calendar_years(test_days(request.config))
 
 
 @pytest.fixture
-def demo(db):
+def demo(db, request):
     """The demo organisation and catalog; rebuilt if a transactional test flushed the database."""
     from regshare.core.models import User
 
     if not User.objects.filter(username="admin").exists():
         build_base_demo()
+        confirm_test_calendar_years(test_days(request.config))
     return db
 
 
@@ -63,6 +140,14 @@ def allow_egress(settings):
         settings.REGSHARE_EGRESS_ALLOW = [*settings.REGSHARE_EGRESS_ALLOW, *(str(e) for e in entries)]
 
     return allow
+
+
+@pytest.fixture
+def unconfirmed_years(db):
+    """No year beyond chinesecalendar's is confirmed (the test calendar years are removed for this test)."""
+    from regshare.core.models import CalendarYear
+
+    CalendarYear.objects.all().delete()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from regshare.catalog.api import router as catalog_router
 from regshare.core.api import router as core_router
 from regshare.core.auth import deny_by_default
+from regshare.core.workdays import CalendarYearUnknown
 from regshare.credit.api import router as credit_router
 from regshare.entities.api import router as entities_router
 from regshare.exchange.api import router as exchange_router
@@ -47,6 +48,12 @@ def on_validation_error(request, exc: ValidationError):
     messages = exc.messages if hasattr(exc, "messages") else [str(exc)]
     code = getattr(exc, "code", None) or "invalid"
     return _error(request, 400, code, ";".join(messages))
+
+
+@api.exception_handler(CalendarYearUnknown)
+def on_calendar_year_unknown(request, exc: CalendarYearUnknown):
+    # Any deadline that reaches a year without a confirmed holiday schedule, from whichever service.
+    return _error(request, 400, "calendar_year_unknown", str(exc), year=exc.year)
 
 
 @api.exception_handler(NinjaValidationError)

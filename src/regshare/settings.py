@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "regshare.core.middleware.DefaultDenyMiddleware",
+    "regshare.core.middleware.CalendarYearUnknownMiddleware",
 ]
 
 ROOT_URLCONF = "regshare.urls"

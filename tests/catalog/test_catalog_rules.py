@@ -23,6 +23,8 @@ from regshare.catalog.models import (
 from regshare.core.models import AuditRecord, Department, Notification
 from regshare.core.workdays import add_workdays
 
+pytestmark = pytest.mark.date_sensitive  # deadlines and report months count from today (make test-dates)
+
 FIELDS = [
     {"name": "统一社会信用代码", "code_name": "uscc", "required": True, "is_key": True, "tag": "uscc"},
     {"name": "企业名称", "code_name": "company_name", "tag": "company_name"},

@@ -18,7 +18,7 @@ def test_help_lists_commands_in_chinese_and_english():
     assert "启动网页与接口服务 / serve the web UI and API" in text
 
 
-def test_workdays_commands(db, capsys):
+def test_workdays_commands(unconfirmed_years, capsys):
     assert run(capsys, "workdays", "add", "2026-09-30", "2") == (0, "2026-10-09", "")
     assert run(capsys, "workdays", "is", "2026-10-10")[:2] == (0, "workday")
     assert run(capsys, "workdays", "is", "2026-10-03")[:2] == (0, "holiday")

@@ -19,7 +19,10 @@ B = make_uscc("91360404TE7TB0002")
 
 @pytest.fixture
 def own_lake(demo, settings, tmp_path):
+    """An empty master over an empty lake, even when the shared district was built earlier in the session
+    (the deletion is undone with the test's transaction)."""
     settings.REGSHARE_LAKE_DIR = tmp_path
+    Entity.objects.all().delete()
     return tmp_path
 
 

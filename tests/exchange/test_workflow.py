@@ -13,6 +13,8 @@ from regshare.core.models import AuditRecord, Department, Notification
 from regshare.exchange import services
 from regshare.exchange.models import Application, ApplicationStatus, Grant, GrantStatus, ReviewStep, Stage
 
+pytestmark = pytest.mark.date_sensitive  # deadlines and report months count from today (make test-dates)
+
 HOLIDAY_START = dt.date(2026, 9, 30)  # the day before the National Day week
 
 
@@ -201,10 +203,15 @@ def test_review_queue_is_ordered_by_deadline_and_overdue_is_flagged(resource, ap
 
 
 def test_dashboard_shows_queue_items_with_overdue(resource, apply, client_as):
-    application = apply(resource, on=dt.date(2026, 10, 26))  # platform deadline 2026-10-28, long past
+    from django.utils import timezone
+
+    from regshare.core.workdays import add_workdays
+
+    submitted = timezone.localdate() - dt.timedelta(days=30)  # the 2-working-day platform deadline is long past
+    application = apply(resource, on=submitted)
     page = client_as("sjj_reviewer").get("/").content.decode()
     row = next(line for line in page.splitlines() if application.number in line)
-    assert "2026-10-28" in row and "已超期" in row
+    assert f"{add_workdays(submitted, 2):%Y-%m-%d}" in row and "已超期" in row
     assert application.number not in client_as("fgj_reviewer").get("/").content.decode()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.utils import timezone
 
 from regshare.demo import DemoContext
@@ -11,6 +12,7 @@ from regshare.ingest.models import Load, LoadStatus, QualityReport
 from regshare.lake import tables
 
 
+@pytest.mark.date_sensitive
 def test_demo_step_is_deterministic_and_idempotent(demo):
     for code, _user, _plan in demo_ingest.LOADS:
         tables.drop(code)
@@ -22,9 +24,19 @@ def test_demo_step_is_deterministic_and_idempotent(demo):
     assert tables.current_version("SCJG-0009") == 2
     demo_ingest.run(ctx)
     assert Load.objects.filter(resource__code="SCJG-0009").count() == 4
-    last = services.previous_month(timezone.localdate())
-    status = {r.resource.code: r.status for r in services.duty_status(last)}
+    story = demo_ingest.story_period(timezone.localdate())
+    status = {r.resource.code: r.status for r in services.duty_status(story)}
     assert status["SCJG-0009"] == "ontime" and status["SCJG-0010"] == "zero"
     assert status["SWJ-0002"] == "late_submitted"
-    assert status["XZSP-0005"] in ("overdue", "pending")
+    assert status["XZSP-0005"] == "overdue"
     assert Load.objects.filter(status=LoadStatus.FAILED).count() == 0
+
+
+@pytest.mark.parametrize(("today", "story"), [
+    ("2027-03-01", "2027-01-01"), ("2027-03-07", "2027-01-01"), ("2027-03-08", "2027-02-01"),
+    ("2026-12-31", "2026-11-01"), ("2027-01-03", "2026-11-01"),
+])
+def test_story_month_is_one_whose_late_report_lies_in_the_past(today, story):
+    import datetime as dt
+
+    assert demo_ingest.story_period(dt.date.fromisoformat(today)) == dt.date.fromisoformat(story)

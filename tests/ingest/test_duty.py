@@ -13,6 +13,8 @@ from regshare.core.models import AuditRecord, Notification
 from regshare.ingest import services
 from regshare.ingest.models import MonthlyReport, ReportKind
 
+pytestmark = pytest.mark.date_sensitive  # deadlines and report months count from today (make test-dates)
+
 JAN = dt.date(2026, 1, 1)
 
 

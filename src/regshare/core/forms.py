@@ -32,6 +32,20 @@ class CalendarYearForm(forms.Form):
     note = forms.CharField(label="依据(如国务院办公厅通知文号)", max_length=200, required=False)
 
 
+class ScheduleImportForm(forms.Form):
+    year = forms.IntegerField(label="年份", min_value=2000, max_value=2100)
+    note = forms.CharField(label="依据(如国务院办公厅通知文号)", max_length=200, required=False)
+    file = forms.FileField(label="文件(CSV 或 Excel:日期,类型)", required=False)
+    text = forms.CharField(label="或直接粘贴(每行「日期,类型」,类型为 放假 或 调休上班)", required=False,
+                           widget=forms.Textarea(attrs={"rows": 6, "placeholder": "2027-01-01,放假\n2027-02-06,调休上班"}))
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("file") and not (data.get("text") or "").strip():
+            raise forms.ValidationError("请上传文件或粘贴放假安排")
+        return data
+
+
 class WorkdayCheckForm(forms.Form):
     start = forms.DateField(label="起算日", widget=forms.DateInput(attrs={"type": "date"}))
     days = forms.IntegerField(label="工作日数", min_value=0, max_value=3650, initial=5)

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.template.response import TemplateResponse
+
+from .workdays import CalendarYearUnknown
 
 # Paths whose views carry their own access control: the API (ApiAuth with a declared permission),
 # Django's admin (staff only), and static files.
@@ -22,3 +25,21 @@ class DefaultDenyMiddleware:
         if getattr(view_func, "regshare_permission", None) is None:
             return HttpResponseForbidden("此页面未声明访问权限,默认拒绝。")
         return None
+
+
+class CalendarYearUnknownMiddleware:
+    """A page whose action needs a deadline in a year without a confirmed holiday schedule answers 400
+    with the year and what the admin must do, instead of a server error."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, CalendarYearUnknown):
+            return None
+        response = TemplateResponse(request, "core/calendar_year_unknown.html",
+                                    {"year": exception.year, "message": str(exception)}, status=400)
+        return response.render()

@@ -10,8 +10,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import audit, services, workdays
-from .dashboard import pending_for
-from .forms import CalendarYearForm, LoginForm, OverrideForm, TokenForm, UserForm, WorkdayCheckForm
+from .dashboard import calendar_warning, pending_for
+from .forms import (
+    CalendarYearForm,
+    LoginForm,
+    OverrideForm,
+    ScheduleImportForm,
+    TokenForm,
+    UserForm,
+    WorkdayCheckForm,
+)
 from .models import ApiToken, AuditRecord, CalendarYear, Department, Role, User, WorkdayOverride
 from .pages import page_of
 from .permissions import PUBLIC, has_perm, page_permission, principal_of, require
@@ -51,6 +59,7 @@ def dashboard(request):
     return render(request, "core/dashboard.html", {
         "pending": pending_for(principal),
         "recent_notifications": services.inbox(request.user)[:5],
+        "calendar_year_unconfirmed": calendar_warning(principal),
     })
 
 
@@ -153,8 +162,10 @@ def token_revoke(request, token_id: int):
 @page_permission("calendar.view")
 def calendar(request):
     principal = principal_of(request)
+    today = timezone.localdate()
     override_form = OverrideForm(prefix="o")
-    year_form = CalendarYearForm(prefix="y")
+    year_form = CalendarYearForm(prefix="y", initial={"year": today.year + 1})
+    import_form = ScheduleImportForm(prefix="s", initial={"year": today.year + 1})
     check_form = WorkdayCheckForm(request.GET or None)
     check_result = check_error = None
     if request.method == "POST":
@@ -166,12 +177,34 @@ def calendar(request):
                 services.set_workday_override(principal, data["date"], data["is_workday"], data["note"])
                 messages.success(request, f"已保存 {data['date']} 的调整。")
                 return redirect("core:calendar")
+        elif "s-year" in request.POST:
+            import_form = ScheduleImportForm(request.POST, request.FILES, prefix="s")
+            if import_form.is_valid():
+                data = import_form.cleaned_data
+                upload = data["file"]
+                # one byte past the limit is enough for the service to refuse an oversized file
+                content, name = ((upload.read(services.CALENDAR_FILE_MAX_BYTES + 1), upload.name) if upload
+                                 else (data["text"].encode(), "pasted.csv"))
+                try:
+                    lines = services.parse_calendar_schedule(data["year"], content, name)
+                    count = services.import_calendar_schedule(principal, data["year"], lines, data["note"])
+                except ValidationError as exc:
+                    import_form.add_error(None, exc)
+                else:
+                    messages.success(request, f"已导入 {data['year']} 年 {count} 个日期(草稿)。请核对下表后确认该年,"
+                                              "确认后才用于计算期限。")
+                    return redirect("core:calendar")
         elif "y-year" in request.POST:
             year_form = CalendarYearForm(request.POST, prefix="y")
             if year_form.is_valid():
-                services.declare_calendar_year(principal, year_form.cleaned_data["year"], year_form.cleaned_data["note"])
-                messages.success(request, f"已确认 {year_form.cleaned_data['year']} 年节假日录入完成。")
-                return redirect("core:calendar")
+                try:
+                    services.declare_calendar_year(principal, year_form.cleaned_data["year"],
+                                                   year_form.cleaned_data["note"])
+                except ValidationError as exc:
+                    year_form.add_error(None, exc)
+                else:
+                    messages.success(request, f"已确认 {year_form.cleaned_data['year']} 年节假日录入完成。")
+                    return redirect("core:calendar")
         elif "delete" in request.POST:
             override = get_object_or_404(WorkdayOverride, pk=request.POST.get("delete", "0") or 0)
             services.delete_workday_override(principal, override)
@@ -183,10 +216,13 @@ def calendar(request):
         except workdays.CalendarYearUnknown as exc:
             check_error = str(exc)
     first, last = workdays.library_years()
+    can_edit = has_perm(principal, "calendar.edit")
     return render(request, "core/calendar.html", {
         "overrides": page_of(request, WorkdayOverride.objects.all(), 30), "years": CalendarYear.objects.all(),
-        "override_form": override_form, "year_form": year_form, "check_form": check_form,
-        "check_result": check_result, "can_edit": has_perm(principal, "calendar.edit"), "check_error": check_error, "library_first": first, "library_last": last,
+        "override_form": override_form, "year_form": year_form, "import_form": import_form,
+        "check_form": check_form, "check_result": check_result, "can_edit": can_edit, "check_error": check_error,
+        "library_first": first, "library_last": last, "drafts": workdays.draft_years() if can_edit else [],
+        "unconfirmed_year": calendar_warning(principal, today),
     })
 
 

@@ -1,7 +1,11 @@
 """Chinese working days: statutory holidays and adjusted workdays (调休).
 
 chinesecalendar is the source; the platform admin's override table wins over it; a year that
-neither knows raises ``CalendarYearUnknown`` instead of guessing.
+neither knows raises ``CalendarYearUnknown`` instead of guessing. Every deadline in every app is
+computed here, so an unknown year is refused the same way everywhere.
+
+A year the library does not know counts only once the admin has confirmed it (``CalendarYear``):
+its imported 放假/调休 dates are a draft until then and answer nothing.
 """
 
 from __future__ import annotations
@@ -9,18 +13,35 @@ from __future__ import annotations
 import datetime as dt
 
 import chinese_calendar
+from django.core.exceptions import ValidationError
 
 from .models import CalendarYear, WorkdayOverride
 
+# From this day of the year on, the admin is warned that next year's schedule is not confirmed yet
+# (the State Council usually publishes it in November).
+WARN_FROM_MONTH_DAY = (11, 1)
 
-class CalendarYearUnknown(ValueError):
+
+class CalendarYearUnknown(ValidationError, ValueError):
+    """A working-day count reached a year whose holidays are neither known nor confirmed.
+
+    A ``ValidationError`` with code ``calendar_year_unknown``, so the API and the pages answer it as
+    bad input (400 with a Chinese message), never as a server error.
+    """
+
+    code_name = "calendar_year_unknown"
+
     def __init__(self, year: int):
         self.year = year
         super().__init__(
-            f"{year}年的法定节假日和调休安排尚未载入,无法计算工作日。"
-            f"请平台管理员在「工作日日历」页面录入{year}年的放假和调休日期并确认该年已录入"
-            f"(或执行 regshare workdays year-add {year}),或升级 chinesecalendar。"
+            f"{year}年的法定节假日和调休安排尚未确认,无法计算{year}年的工作日和期限。"
+            f"请平台管理员在「系统管理 › 工作日日历」页面导入国务院办公厅公布的{year}年放假和调休安排,"
+            f"核对后确认该年(或升级 chinesecalendar 到已收录{year}年的版本)。",
+            code=self.code_name,
         )
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def _known_years() -> tuple[int, int]:
@@ -40,13 +61,14 @@ class _Calendar:
         self.manual_years = set(CalendarYear.objects.values_list("year", flat=True))
 
     def is_workday(self, day: dt.date) -> bool:
+        in_library = _LIBRARY_FIRST <= day.year <= _LIBRARY_LAST
+        if not in_library and day.year not in self.manual_years:
+            raise CalendarYearUnknown(day.year)  # imported dates of an unconfirmed year are only a draft
         if day in self.overrides:
             return self.overrides[day]
-        if _LIBRARY_FIRST <= day.year <= _LIBRARY_LAST:
+        if in_library:
             return chinese_calendar.is_workday(day)
-        if day.year in self.manual_years:
-            return day.weekday() < 5
-        raise CalendarYearUnknown(day.year)
+        return day.weekday() < 5
 
 
 def is_workday(day: dt.date) -> bool:
@@ -84,3 +106,37 @@ def workdays_between(start: dt.date, end: dt.date) -> int:
 
 def library_years() -> tuple[int, int]:
     return _LIBRARY_FIRST, _LIBRARY_LAST
+
+
+def in_library(year: int) -> bool:
+    return _LIBRARY_FIRST <= year <= _LIBRARY_LAST
+
+
+def year_known(year: int) -> bool:
+    """Deadlines may run through ``year``: the library knows it or the admin has confirmed it."""
+    return in_library(year) or CalendarYear.objects.filter(year=year).exists()
+
+
+def unconfirmed_next_year(today: dt.date) -> int | None:
+    """Next year, when ``today`` is past the warning day and next year's schedule is not confirmed."""
+    if (today.month, today.day) < WARN_FROM_MONTH_DAY:
+        return None
+    year = today.year + 1
+    return None if year_known(year) else year
+
+
+def draft_years() -> list[dict]:
+    """Years with imported 放假/调休 dates that nobody has confirmed yet, with their counts, for review."""
+    from django.db.models import Count
+    from django.db.models.functions import ExtractYear
+
+    confirmed = set(CalendarYear.objects.values_list("year", flat=True))
+    drafts: dict[int, dict] = {}
+    rows = (WorkdayOverride.objects.annotate(year=ExtractYear("date")).values("year", "is_workday")
+            .annotate(n=Count("id")).order_by("year"))
+    for row in rows:
+        if in_library(row["year"]) or row["year"] in confirmed:
+            continue
+        entry = drafts.setdefault(row["year"], {"year": row["year"], "holidays": 0, "workdays": 0})
+        entry["workdays" if row["is_workday"] else "holidays"] += row["n"]
+    return list(drafts.values())

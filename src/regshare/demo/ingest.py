@@ -28,8 +28,21 @@ LOADS = [
     ("SCJG-0010", "scjg_liaison", [(3, 120, 0.0), (2, 130, 0.02), (1, 140, 0.01)]),
     ("SWJ-0002", "swj_liaison", [(2, 60, 0.04), (1, 70, 0.0)]),
 ]
-# resource -> how last month was reported: ontime | zero | late | missing (XZSP-0005 stays missing)
+# resource -> how the story month was reported: ontime | zero | late | missing (XZSP-0005 stays missing)
 LAST_MONTH = {"SCJG-0009": "ontime", "SCJG-0010": "zero", "SWJ-0002": "late"}
+LATE_BY_DAYS = 3
+
+
+def story_period(today: dt.date) -> dt.date:
+    """The month whose reports tell the demo's story: last month once a report of it can already be late
+    (its due date plus ``LATE_BY_DAYS`` has passed), else the month before, whose due date is behind us.
+
+    On the first days of a month last month's report is not due yet, so a late report of it cannot exist.
+    """
+    last = services.previous_month(today)
+    if services.due_date(last) + dt.timedelta(days=LATE_BY_DAYS) <= today:
+        return last
+    return services.previous_month(last)
 
 
 def _uscc(n: int) -> str:
@@ -110,7 +123,6 @@ def run(ctx: DemoContext) -> None:
     faker = Faker("zh_CN")
     faker.seed_instance(ctx.seed)
     today = timezone.localdate()
-    last = services.previous_month(today)
     folder = Path(tempfile.mkdtemp(prefix="regshare-demo-ingest-"))
     serial = 500_000
     for code, username, plan in LOADS:
@@ -133,17 +145,20 @@ def run(ctx: DemoContext) -> None:
                 _plant_defect(row, fields, rng)
             path = _write(folder / f"{code}-{number}.csv", fields, rows)
             result = services.ingest_file(actor, path, resource, mode="replace")
-            when = timezone.make_aware(dt.datetime.combine(services.due_date(services.month_start(period))
-                                                           - dt.timedelta(days=3), dt.time(9 + number)))
-            _backdate(result.load, when)
+            # Three days before the month's due date, but never in the future (the due date of last month's
+            # data may be days ahead at the start of a month).
+            day = min(services.due_date(services.month_start(period)) - dt.timedelta(days=3),
+                      today - dt.timedelta(days=1))
+            _backdate(result.load, timezone.make_aware(dt.datetime.combine(day, dt.time(9 + number))))
         ctx.echo(f"  {code}: {len(plan)} 次归集")
-    _monthly_duty(today, last)
+    _monthly_duty(today, story_period(today))
 
 
 @transaction.atomic
-def _monthly_duty(today: dt.date, last: dt.date) -> None:
-    """Two earlier months reported on time; last month as in ``LAST_MONTH``; XZSP-0005 never reported."""
-    periods = [services.previous_month(services.previous_month(last)), services.previous_month(last)]
+def _monthly_duty(today: dt.date, story: dt.date) -> None:
+    """Two earlier months reported on time; the story month as in ``LAST_MONTH``; XZSP-0005 never
+    reported it."""
+    periods = [services.previous_month(services.previous_month(story)), services.previous_month(story)]
     for code in LAST_MONTH:
         resource = Resource.objects.filter(code=code).first()
         if resource is None:
@@ -154,12 +169,10 @@ def _monthly_duty(today: dt.date, last: dt.date) -> None:
                 "kind": ReportKind.DATA, "due_date": due, "note": "演示:按时报送",
                 "submitted_at": timezone.make_aware(dt.datetime.combine(due - dt.timedelta(days=2), dt.time(9)))})
         how = LAST_MONTH[code]
-        due = services.due_date(last)
-        day = due + dt.timedelta(days=3) if how == "late" else due - dt.timedelta(days=1)
-        if day > today:
-            day = today
-        MonthlyReport.objects.update_or_create(resource=resource, period=last, defaults={
+        due = services.due_date(story)
+        day = due + dt.timedelta(days=LATE_BY_DAYS) if how == "late" else min(due - dt.timedelta(days=1), today)
+        MonthlyReport.objects.update_or_create(resource=resource, period=story, defaults={
             "kind": ReportKind.ZERO if how == "zero" else ReportKind.DATA, "due_date": due,
             "note": {"ontime": "演示:按时报送", "zero": "上月无新增数据", "late": "演示:逾期报送"}[how],
             "submitted_at": timezone.make_aware(dt.datetime.combine(day, dt.time(15)))})
-    MonthlyReport.objects.filter(resource__code="XZSP-0005", period=last).delete()
+    MonthlyReport.objects.filter(resource__code="XZSP-0005", period=story).delete()
