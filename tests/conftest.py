@@ -37,6 +37,14 @@ def _clean_lake():
     shutil.rmtree(_LAKE, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    # Rate-limit counters live in Django's cache; each test starts with none, as after a restart.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponseForbidden
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 
 # Paths whose views carry their own access control: the API (ApiAuth with a declared permission),
 # Django's admin (staff only), and static files.
@@ -22,3 +23,33 @@ class DefaultDenyMiddleware:
         if getattr(view_func, "regshare_permission", None) is None:
             return HttpResponseForbidden("此页面未声明访问权限,默认拒绝。")
         return None
+
+
+class SecurityHeadersMiddleware:
+    """Content-Security-Policy on every response, and ``Cache-Control: no-store`` on every response
+    that may carry personal data: anything served to a signed-in person or a token holder, and the
+    whole API. Browsers and proxies then keep no copy of it after the person has left the desk."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = getattr(settings, "REGSHARE_CONTENT_SECURITY_POLICY", "")
+        if policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = policy
+        if not request.path.startswith(STATIC_PREFIX) and _may_carry_personal_data(request):
+            response["Cache-Control"] = "no-store"
+            # Older proxies know only Pragma.
+            response["Pragma"] = "no-cache"
+        return response
+
+
+STATIC_PREFIX = "/static/"
+
+
+def _may_carry_personal_data(request: HttpRequest) -> bool:
+    if request.path.startswith("/api/") or "Authorization" in request.headers:
+        return True
+    user = getattr(request, "user", None)
+    return user is not None and user.is_authenticated
