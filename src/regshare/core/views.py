@@ -243,32 +243,36 @@ def audit_log(request):
 # Django calls these for errors no view handled (urls.py handler400/403/404/500). They are the
 # platform's own Chinese pages, and JSON ``{"code", "message"}`` under /api/ like any API error.
 
+def _json_error(body: dict, status: int) -> JsonResponse:
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse({"code": "bad_request", "message": "请求无法处理,请检查请求格式。"}, status=400)
+        return _json_error({"code": "bad_request", "message": "请求无法处理,请检查请求格式。"}, status=400)
     return render(request, "400.html", status=400)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     message = str(exception or "") or "您的角色没有访问此页面的权限。如需开通,请联系本部门管理员。"
     if _is_api(request):
-        return JsonResponse({"code": "forbidden", "message": message}, status=403)
+        return _json_error({"code": "forbidden", "message": message}, status=403)
     return render(request, "403.html", {"exception": message}, status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse({"code": "not_found", "message": "接口或对象不存在,请检查地址。"}, status=404)
+        return _json_error({"code": "not_found", "message": "接口或对象不存在,请检查地址。"}, status=404)
     return render(request, "404.html", status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse({"code": "server_error", "message": "系统内部错误,操作未完成,请稍后重试或联系平台管理员。"},
+        return _json_error({"code": "server_error", "message": "系统内部错误,操作未完成,请稍后重试或联系平台管理员。"},
                             status=500)
     # No context processors: the error may come from the database they would query.
     return HttpResponse(loader.get_template("500.html").render(), status=500)
