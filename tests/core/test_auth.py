@@ -306,3 +306,8 @@ def test_rejected_tokens_add_a_bounded_number_of_audit_records(client, issued, c
     client.get("/api/v1/me", headers={"Authorization": "Bearer rs_" + "C" * 43}, REMOTE_ADDR="10.9.9.9")
     assert AuditRecord.objects.filter(action="token.rejected").count() == 3
     assert verify().ok
+
+
+def test_admin_login_tells_a_signed_in_person_without_staff_status_why(client_as):
+    response = client_as("scjg_liaison").get("/admin/", follow=True)
+    assert response.status_code == 200 and "无权进入后台管理" in response.content.decode()

@@ -44,6 +44,9 @@ def login_view(request: HttpRequest, default_next: str = "/") -> HttpResponse:
             error = outcome.message
     elif request.method == "POST":
         error = "请输入用户名和密码。"
+    elif request.user.is_authenticated and next_url.startswith("/admin/") and not request.user.is_staff:
+        # Django's admin sends a signed-in person without staff status here; say why.
+        error = f"当前账号 {request.user} 无权进入后台管理,请换用平台管理员账号登录。"
     response = render(request, "core/login.html", {"form": form, "error": error, "next": next_url}, status=status)
     if retry_after:
         response["Retry-After"] = str(retry_after)
