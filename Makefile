@@ -28,10 +28,12 @@ node_modules/.package-lock.json: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
-# htmx and ECharts come from the npm registry and are served by the platform itself (no CDN).
+# htmx, ECharts and Swagger UI (the API docs page) come from the npm registry and are served by the
+# platform itself (no CDN: an intranet cannot reach one).
 assets: node_modules/.package-lock.json
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js node_modules/echarts/dist/echarts.min.js $(VENDOR)/
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/
 
 # A CJK font so that PDFs and screenshots show Chinese instead of empty boxes.
 fonts:
@@ -55,7 +57,7 @@ run: install fonts
 	$(BIN)/regshare demo --seed 1
 	@echo ""
 	@echo "平台已启动 / serving on http://127.0.0.1:8000  (Ctrl+C 退出)"
-	$(BIN)/regshare serve --host 127.0.0.1 --port 8000
+	REGSHARE_DEBUG=1 $(BIN)/regshare serve --host 127.0.0.1 --port 8000
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

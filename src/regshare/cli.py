@@ -31,7 +31,11 @@ def _serve(args: argparse.Namespace) -> int:
     import subprocess
 
     import uvicorn
+    from django.conf import settings
 
+    if settings.DEBUG:
+        print("警告: 调试模式已开启 (REGSHARE_DEBUG=1),出错页面会显示内部信息,切勿用于生产环境 / "
+              "warning: DEBUG is on, never in production", file=sys.stderr)
     worker = None
     if not args.no_worker:
         worker = subprocess.Popen([sys.executable, "-m", "regshare.cli", "worker"])

@@ -15,7 +15,8 @@ DATA_DIR = Path(os.environ.get("REGSHARE_DATA_DIR", PROJECT_DIR / "var"))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = os.environ.get("REGSHARE_SECRET_KEY", "regshare-local-development-key-change-me-in-production")
-DEBUG = os.environ.get("REGSHARE_DEBUG", "1") == "1"
+# Debug pages show settings and source: only when asked for explicitly (`make run` does, for the demo).
+DEBUG = os.environ.get("REGSHARE_DEBUG", "0") == "1"
 ALLOWED_HOSTS = os.environ.get("REGSHARE_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [
@@ -47,6 +48,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "regshare.core.middleware.SecurityHeadersMiddleware",
     "regshare.core.middleware.DefaultDenyMiddleware",
     "regshare.core.middleware.CalendarYearUnknownMiddleware",
 ]
@@ -150,3 +152,45 @@ REGSHARE_LAKE_DIR = Path(os.environ.get("REGSHARE_LAKE_DIR", DATA_DIR / "lake"))
 # sources, interface pulls, webhooks and the API proxy may reach, comma-separated; the admin adds more
 # on the 出网白名单 admin page.
 REGSHARE_EGRESS_ALLOW = [e.strip() for e in os.environ.get("REGSHARE_EGRESS_ALLOW", "").split(",") if e.strip()]
+
+
+# --- web security ------------------------------------------------------------------------------
+# Counters of the rate limits live in Django's cache: per process by default, shared by every
+# process and replica when REDIS_URL is set.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "regshare"}}
+if os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["REDIS_URL"]}}
+
+
+def _rate(name: str, default: str) -> tuple[int, int]:
+    """``"20/300"``: at most 20 requests in 300 seconds; ``"0"`` switches the limit off."""
+    count, _, seconds = os.environ.get(name, default).partition("/")
+    return int(count), int(seconds or 60)
+
+
+# Login tries per user name and per client address (on top of the 5-failures lock-out, which only
+# protects existing accounts), and API calls per token or signed-in person.
+REGSHARE_LOGIN_RATE_PER_USERNAME = _rate("REGSHARE_LOGIN_RATE_PER_USERNAME", "10/300")
+REGSHARE_LOGIN_RATE_PER_IP = _rate("REGSHARE_LOGIN_RATE_PER_IP", "30/300")
+REGSHARE_API_RATE_PER_PRINCIPAL = _rate("REGSHARE_API_RATE_PER_PRINCIPAL", "1200/60")
+
+# The platform's pages load scripts and styles only from itself; no inline script, no framing.
+REGSHARE_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Behind HTTPS (directly or through a proxy that sets X-Forwarded-Proto), cookies travel only over
+# HTTPS and browsers are told to use HTTPS for a year.
+REGSHARE_HTTPS = os.environ.get("REGSHARE_HTTPS", "0") == "1"
+if REGSHARE_HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("REGSHARE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = os.environ.get("REGSHARE_SSL_REDIRECT", "1") == "1"

@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 
 import pytest
 from django.utils import timezone
@@ -174,3 +175,139 @@ def test_admin_site_changes_are_audited(client_as, user_named):
     assert response.status_code == 302, response.content.decode()[:500]
     assert Department.objects.get(pk=department.pk).name == "区城市管理局"
     assert AuditRecord.objects.filter(action="admin.change", target=f"core.department:{department.pk}").exists()
+
+
+# --- one login for the whole platform: the Django admin signs in through the platform's rules ------
+
+def test_admin_login_page_is_the_platform_login(client, demo):
+    response = client.get("/admin/", follow=True)
+    assert response.redirect_chain[-1][0].startswith("/admin/login/?next=/admin/")
+    page = response.content.decode()
+    assert "用户登录" in page and 'name="next" value="/admin/"' in page
+
+
+def test_five_failures_on_the_admin_login_lock_the_account(client, demo):
+    for _ in range(4):
+        response = client.post("/admin/login/", {"username": "admin", "password": "wrong-password"})
+        assert response.status_code == 200 and "用户名或密码错误" in response.content.decode()
+    response = client.post("/admin/login/", {"username": "admin", "password": "wrong-password"})
+    assert "锁定" in response.content.decode()
+    assert User.objects.get(username="admin").locked_until > timezone.now()
+    assert AuditRecord.objects.filter(action="login.failed", actor="user:admin").count() == 5
+    # Locked everywhere: neither the admin login nor the platform login accepts the right password.
+    for url in ("/admin/login/", "/login/"):
+        response = client.post(url, {"username": "admin", "password": "Demo@2026"})
+        assert response.status_code == 200 and "锁定" in response.content.decode()
+    assert client.get("/admin/").status_code == 302
+
+
+def test_admin_login_success_is_audited_and_opens_the_admin(client, demo):
+    response = client.post("/admin/login/?next=/admin/", {"username": "admin", "password": "Demo@2026"})
+    assert response.status_code == 302 and response.url == "/admin/"
+    assert AuditRecord.objects.filter(action="login.success", actor="user:admin").exists()
+    assert client.get("/admin/").status_code == 200
+    client.post("/admin/logout/")
+    assert AuditRecord.objects.filter(action="logout", actor="user:admin").exists()
+    assert client.get("/admin/").status_code == 302
+
+
+# --- rate limits -------------------------------------------------------------------------------
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The rate limits' clock, frozen at a window's start; ``clock.advance(seconds)`` moves it."""
+    from regshare.core import ratelimit
+
+    class Clock:
+        now = 1_800_000_000.0
+
+        def __call__(self) -> float:
+            return self.now
+
+        def advance(self, seconds: float) -> None:
+            self.now += seconds
+
+    frozen = Clock()
+    monkeypatch.setattr(ratelimit, "clock", frozen)
+    return frozen
+
+
+def test_login_is_rate_limited_per_user_name(client, demo, settings, clock):
+    settings.REGSHARE_LOGIN_RATE_PER_USERNAME = (3, 300)
+    settings.REGSHARE_LOCKOUT_ATTEMPTS = 100
+    for _ in range(3):
+        assert _login(client, "scjg_reviewer", "wrong-password").status_code == 200
+    failures = AuditRecord.objects.filter(action="login.failed").count()
+    response = _login(client, "scjg_reviewer", "Demo@2026")
+    assert response.status_code == 429
+    assert "登录尝试过于频繁" in response.content.decode() and response["Retry-After"] == "300"
+    # The password was not even checked, so the right one does not get through, and nothing is recorded.
+    assert "_auth_user_id" not in client.session
+    assert AuditRecord.objects.filter(action="login.failed").count() == failures
+    # Another user name from the same address is not affected ...
+    assert _login(client, "scjg_liaison", "Demo@2026").status_code == 302
+    # ... and when the window has passed the user may try again.
+    clock.advance(300)
+    assert _login(client, "scjg_reviewer", "Demo@2026").status_code == 302
+
+
+def test_login_is_rate_limited_per_address(client, demo, settings, clock):
+    settings.REGSHARE_LOGIN_RATE_PER_IP = (3, 300)
+    clock.advance(120)
+    for name in ("guess1", "guess2", "guess3"):
+        assert _login(client, name, "x").status_code == 200
+    response = _login(client, "guess4", "x")
+    assert response.status_code == 429 and response["Retry-After"] == "180"
+    assert not AuditRecord.objects.filter(actor="user:guess4").exists()
+    other = client.post("/login/", {"username": "guess4", "password": "x"}, REMOTE_ADDR="10.1.2.3")
+    assert other.status_code == 200 and "用户名或密码错误" in other.content.decode()
+
+
+def test_api_is_rate_limited_per_token(client, issued, settings, clock, client_as):
+    settings.REGSHARE_API_RATE_PER_PRINCIPAL = (3, 60)
+    headers = {"Authorization": f"Bearer {issued.secret}"}
+    for _ in range(3):
+        assert client.get("/api/v1/me", headers=headers).status_code == 200
+    refused = client.get("/api/v1/departments", headers=headers)
+    assert refused.status_code == 429 and refused["Retry-After"] == "60"
+    assert refused.json()["code"] == "rate_limited" and "调用过于频繁" in refused.json()["message"]
+    # A person signed in is counted on their own.
+    assert client_as("scjg_liaison").get("/api/v1/me").status_code == 200
+    clock.advance(60)
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+
+
+def test_api_is_rate_limited_per_signed_in_person(client_as, settings, clock):
+    settings.REGSHARE_API_RATE_PER_PRINCIPAL = (2, 60)
+    client = client_as("scjg_liaison")
+    assert [client.get("/api/v1/me").status_code for _ in range(3)] == [200, 200, 429]
+    # Public endpoints (health checks of the load balancer) are not counted.
+    assert client.get("/api/v1/health").status_code == 200
+
+
+def test_rejected_tokens_add_a_bounded_number_of_audit_records(client, issued, clock):
+    from regshare.core.audit import verify
+
+    before = AuditRecord.objects.count()
+    for n in range(100):
+        response = client.get("/api/v1/me", headers={"Authorization": f"Bearer rs_{n:043d}"})
+        assert response.status_code == 401
+    # One record for the source's minute, however many tokens it tried.
+    rejected = AuditRecord.objects.filter(action="token.rejected")
+    assert AuditRecord.objects.count() - before == 1 == rejected.count()
+    assert json.loads(rejected.get().detail)["source"] == "127.0.0.1"
+    # The next minute's first rejection is recorded with the count of the minute before.
+    clock.advance(60)
+    client.get("/api/v1/me", headers={"Authorization": "Bearer rs_" + "B" * 43})
+    latest = AuditRecord.objects.filter(action="token.rejected").order_by("-seq").first()
+    assert AuditRecord.objects.count() - before == 2
+    assert json.loads(latest.detail)["previous_minute"]["count"] == 100
+    # Another address gets its own record at once.
+    client.get("/api/v1/me", headers={"Authorization": "Bearer rs_" + "C" * 43}, REMOTE_ADDR="10.9.9.9")
+    assert AuditRecord.objects.filter(action="token.rejected").count() == 3
+    assert verify().ok
+
+
+def test_admin_login_tells_a_signed_in_person_without_staff_status_why(client_as):
+    response = client_as("scjg_liaison").get("/admin/", follow=True)
+    assert response.status_code == 200 and "无权进入后台管理" in response.content.decode()

@@ -76,8 +76,10 @@ def test_resource_quality_page_has_chart_and_versions(make_resource, client_as, 
     services.ingest_file("test", write_csv(tmp_path / "b.csv", company_rows(5) + [company_row(1)]), resource)
     page = client_as("fgj_analyst").get(f"/ingest/resources/{resource.code}/").content.decode()
     assert "vendor/echarts.min.js" in page and 'id="quality-chart"' in page
-    start = page.index("var data = ") + len("var data = ")
-    series = json.loads(page[start:page.index(";\n", start)])
+    # The chart's data travels as JSON (no inline script under the Content-Security-Policy).
+    start = page.index('<script id="quality-series" type="application/json">') + len(
+        '<script id="quality-series" type="application/json">')
+    series = json.loads(page[start:page.index("</script>", start)])
     assert [p["uniqueness"] for p in series] == [1.0, round(5 / 6, 4)]
     assert "立即拉取" not in page
 

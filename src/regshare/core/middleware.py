@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.template.response import TemplateResponse
 
@@ -43,3 +44,33 @@ class CalendarYearUnknownMiddleware:
         response = TemplateResponse(request, "core/calendar_year_unknown.html",
                                     {"year": exception.year, "message": str(exception)}, status=400)
         return response.render()
+
+
+class SecurityHeadersMiddleware:
+    """Content-Security-Policy on every response, and ``Cache-Control: no-store`` on every response
+    that may carry personal data: anything served to a signed-in person or a token holder, and the
+    whole API. Browsers and proxies then keep no copy of it after the person has left the desk."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = getattr(settings, "REGSHARE_CONTENT_SECURITY_POLICY", "")
+        if policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = policy
+        if not request.path.startswith(STATIC_PREFIX) and _may_carry_personal_data(request):
+            response["Cache-Control"] = "no-store"
+            # Older proxies know only Pragma.
+            response["Pragma"] = "no-cache"
+        return response
+
+
+STATIC_PREFIX = "/static/"
+
+
+def _may_carry_personal_data(request: HttpRequest) -> bool:
+    if request.path.startswith("/api/") or "Authorization" in request.headers:
+        return True
+    user = getattr(request, "user", None)
+    return user is not None and user.is_authenticated

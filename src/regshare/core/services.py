@@ -31,6 +31,7 @@ from .models import (
 )
 from .permissions import TOKEN_SCOPES, Principal, require
 from .prepared import Prepared
+from .ratelimit import note_rejected_token
 
 # ----------------------------------------------------------------------------- sign-in
 
@@ -141,12 +142,13 @@ def authenticate_token(secret: str, context: dict | None = None) -> ApiToken | N
         return None
     token = _token_by_hash(_hash_secret(secret))
     now = timezone.now()
+    # Rejections are counted per source and minute (core.ratelimit), not one chain record each.
+    source = (context or {}).get("ip") or "unknown"
     if token is None:
-        audit.record("token:unknown", "token.rejected", secret[len(TOKEN_PREFIX):][:8], {"reason": "unknown"})
+        note_rejected_token(source, "token:unknown", "unknown", secret[len(TOKEN_PREFIX):][:8])
         return None
     if token.revoked_at or token.expires_at <= now:
-        audit.record(f"token:{token.prefix}", "token.rejected", token,
-                     {"reason": "revoked" if token.revoked_at else "expired"})
+        note_rejected_token(source, f"token:{token.prefix}", "revoked" if token.revoked_at else "expired", token)
         return None
     # Token use is recorded once per token per minute: each data read is audited by the service
     # that serves it, so a record per request here would only double the chain's write load.

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from . import audit, services, workdays
+from . import audit, ratelimit, services, workdays
+from .auth import client_address
 from .dashboard import calendar_warning, pending_for
 from .forms import (
     CalendarYearForm,
@@ -26,21 +30,55 @@ from .permissions import PUBLIC, has_perm, page_permission, principal_of, requir
 
 
 @page_permission(PUBLIC)
-def login_view(request):
-    next_url = request.POST.get("next") or request.GET.get("next") or "/"
+def login_view(request: HttpRequest, default_next: str = "/") -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next") or default_next
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
         next_url = "/"
     form = LoginForm(request.POST or None)
     error = ""
+    status = 200
+    retry_after = 0
     if request.method == "POST" and form.is_valid():
-        outcome = services.attempt_login(request, form.cleaned_data["username"], form.cleaned_data["password"])
-        if outcome.user is not None:
-            login(request, outcome.user)
-            return redirect(next_url)
-        error = outcome.message
+        username = form.cleaned_data["username"]
+        retry_after = _login_rate_exceeded(request, username)
+        if retry_after:
+            status = 429
+            error = f"登录尝试过于频繁,请 {retry_after} 秒后再试。"
+        else:
+            outcome = services.attempt_login(request, username, form.cleaned_data["password"])
+            if outcome.user is not None:
+                login(request, outcome.user)
+                return redirect(next_url)
+            error = outcome.message
     elif request.method == "POST":
         error = "请输入用户名和密码。"
-    return render(request, "core/login.html", {"form": form, "error": error, "next": next_url})
+    elif request.user.is_authenticated and next_url.startswith("/admin/") and not request.user.is_staff:
+        # Django's admin sends a signed-in person without staff status here; say why.
+        error = f"当前账号 {request.user} 无权进入后台管理,请换用平台管理员账号登录。"
+    response = render(request, "core/login.html", {"form": form, "error": error, "next": next_url}, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _login_rate_exceeded(request: HttpRequest, username: str) -> int:
+    """Seconds to wait when this address or this user name has tried too often, else 0.
+
+    Both counters count every try, so that guessing many names from one address and one name from
+    many addresses are both slowed down."""
+    by_ip = ratelimit.hit("login-ip", client_address(request), settings.REGSHARE_LOGIN_RATE_PER_IP)
+    by_name = ratelimit.hit("login-user", username.strip().lower()[:150], settings.REGSHARE_LOGIN_RATE_PER_USERNAME)
+    return max(by_ip.retry_after, by_name.retry_after)
+
+
+def admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    """Django admin's sign-in is the platform's sign-in (``admin.site.login``)."""
+    return login_view(request, default_next="/admin/")
+
+
+def admin_logout(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    """Django admin's sign-out is the platform's audited sign-out (``admin.site.logout``)."""
+    return logout_view(request)
 
 
 @require_POST
@@ -238,3 +276,42 @@ def audit_log(request):
     result = audit.verify() if request.GET.get("verify") == "1" else None
     return render(request, "core/audit.html", {"page": page_of(request, records, 50), "action": action,
                                                "actor": actor, "verify": result})
+
+
+# ----------------------------------------------------------------------------- error pages
+# Django calls these for errors no view handled (urls.py handler400/403/404/500). They are the
+# platform's own Chinese pages, and JSON ``{"code", "message"}`` under /api/ like any API error.
+
+def _json_error(body: dict, status: int) -> JsonResponse:
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return _json_error({"code": "bad_request", "message": "请求无法处理,请检查请求格式。"}, status=400)
+    return render(request, "400.html", status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    message = str(exception or "") or "您的角色没有访问此页面的权限。如需开通,请联系本部门管理员。"
+    if _is_api(request):
+        return _json_error({"code": "forbidden", "message": message}, status=403)
+    return render(request, "403.html", {"exception": message}, status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return _json_error({"code": "not_found", "message": "接口或对象不存在,请检查地址。"}, status=404)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return _json_error({"code": "server_error", "message": "系统内部错误,操作未完成,请稍后重试或联系平台管理员。"},
+                            status=500)
+    # No context processors: the error may come from the database they would query.
+    return HttpResponse(loader.get_template("500.html").render(), status=500)
