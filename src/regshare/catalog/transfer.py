@@ -23,7 +23,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from python_calamine import CalamineWorkbook
 
-from regshare.core import audit
+from regshare.core import audit, exports
 from regshare.core.models import Department
 from regshare.core.permissions import Principal, require
 
@@ -359,7 +359,7 @@ def _workbook(title: str, headers: list[str], rows: list[list[Any]]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = title[:31]
-    sheet.append([title])
+    sheet.append(exports.xlsx_row(sheet, [title]))
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A1"].alignment = Alignment(horizontal="center")
@@ -367,7 +367,7 @@ def _workbook(title: str, headers: list[str], rows: list[list[Any]]) -> bytes:
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(row)
+        sheet.append(exports.xlsx_row(sheet, row))
     for i, header in enumerate(headers, 1):
         sheet.column_dimensions[sheet.cell(row=2, column=i).column_letter].width = max(8, min(40, len(header) * 3))
     buffer = io.BytesIO()

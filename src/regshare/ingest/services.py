@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from regshare.catalog.models import Frequency, Provision, Resource, Status
-from regshare.core import audit
+from regshare.core import audit, exports
 from regshare.core.models import Role, User
 from regshare.core.permissions import Principal, require
 from regshare.core.services import notify_data_bureau, notify_department
@@ -518,7 +518,7 @@ def rejects_download(principal: Principal, load: Load, fmt: str = "csv") -> tupl
         writer = csv.writer(buffer)
         writer.writerow(REJECT_COLUMNS)
         for rec in table.to_pylist():
-            writer.writerow([rec["row"], rec["field"], rec["value"] or "", rec["reason"]])
+            writer.writerow(exports.csv_row([rec["row"], rec["field"], rec["value"] or "", rec["reason"]]))
         return buffer.getvalue().encode("utf-8-sig"), f"{base}.csv", "text/csv; charset=utf-8"
     from openpyxl import Workbook
 
@@ -526,7 +526,7 @@ def rejects_download(principal: Principal, load: Load, fmt: str = "csv") -> tupl
     sheet = book.create_sheet("问题数据")
     sheet.append(list(REJECT_COLUMNS))
     for rec in table.slice(0, 1_000_000).to_pylist():
-        sheet.append([rec["row"], rec["field"], rec["value"] or "", rec["reason"]])
+        sheet.append(exports.xlsx_row(sheet, [rec["row"], rec["field"], rec["value"] or "", rec["reason"]]))
     out = io.BytesIO()
     book.save(out)
     return (out.getvalue(), f"{base}.xlsx",
