@@ -152,6 +152,14 @@ def resources_providable_by(principal: Principal) -> QuerySet[Resource]:
     return resources.filter(provider=principal.department)
 
 
+def visible_resource(principal: Principal, code: str) -> Resource:
+    """The resource for a page or API call, or 404 when the principal may not know of it: another
+    department's draft is invisible here exactly as in the catalog."""
+    from regshare.catalog.services import get_visible
+
+    return get_visible(principal, code)
+
+
 def get_resource(resource: Resource | str) -> Resource:
     if isinstance(resource, Resource):
         return resource
