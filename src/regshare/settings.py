@@ -144,3 +144,9 @@ REGSHARE_LOCKOUT_MINUTES = 15
 REGSHARE_AUDIT_HASH = os.environ.get("REGSHARE_AUDIT_HASH", "sha256")
 # Where the shared datasets live (Delta Lake tables).
 REGSHARE_LAKE_DIR = Path(os.environ.get("REGSHARE_LAKE_DIR", DATA_DIR / "lake"))
+# Uploads (docs/operations.md): the size limit of every upload path, and the zip-bomb guard applied to
+# XLSX/DOCX/OFD before any parser opens them (declared uncompressed size, compression ratio, sheet rows).
+REGSHARE_MAX_UPLOAD_MB = int(os.environ.get("REGSHARE_MAX_UPLOAD_MB", "200"))
+REGSHARE_MAX_UNZIPPED_MB = int(os.environ.get("REGSHARE_MAX_UNZIPPED_MB", "2048"))
+REGSHARE_MAX_ZIP_RATIO = float(os.environ.get("REGSHARE_MAX_ZIP_RATIO", "100"))
+REGSHARE_MAX_SHEET_ROWS = int(os.environ.get("REGSHARE_MAX_SHEET_ROWS", "1000000"))
