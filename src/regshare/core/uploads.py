@@ -2,7 +2,7 @@
 
 * Size: ``REGSHARE_MAX_UPLOAD_MB`` (default 200) for every upload path; some paths have a lower limit
   of their own (the catalog's spreadsheets, approval documents).
-* Content: a document must be what its name says (a ``.pdf`` starts with ``%PDF-``, a ``.png`` is a PNG,
+* Content: a document must be what its name says (a ``.pdf`` starts with ``%PDF``, a ``.png`` is a PNG,
   a ``.docx`` is a zip holding a Word document …), judged from its bytes, never from the name alone.
 * Zip archives (XLSX, XLSM, XLSB, ODS, DOCX, OFD): before any parser opens one, the sizes its directory
   declares are checked (``REGSHARE_MAX_UNZIPPED_MB``, ``REGSHARE_MAX_ZIP_RATIO``) and, for XLSX, each
@@ -63,7 +63,7 @@ def _megabytes(size: int) -> str:
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Word 97-2003, WPS, Excel 97-2003
 _SIGNATURES: dict[str, tuple[bytes, ...]] = {
-    ".pdf": (b"%PDF-",),
+    ".pdf": (b"%PDF",),
     ".png": (b"\x89PNG\r\n\x1a\n",),
     ".jpg": (b"\xff\xd8\xff",),
     ".jpeg": (b"\xff\xd8\xff",),
