@@ -86,7 +86,7 @@ def test_rejection_with_reason_notifies_the_requester(resource, apply, principal
 
 @pytest.mark.parametrize("change, code", [
     ({"share_type": ShareType.NONE}, "not_shared"),
-    ({"status": "draft"}, "not_published"),
+    ({"status": "draft"}, "unknown_resource"),  # another department's draft is not even named
 ])
 def test_resources_that_cannot_be_applied_for(resource, apply, change, code):
     for name, value in change.items():
@@ -337,3 +337,26 @@ def test_genuine_approval_files_are_accepted(resource, principal_of_user, name, 
     upload = SimpleUploadedFile(name, content or _zip_with("word/document.xml"))
     application = _submit_with(resource, principal_of_user, upload)
     assert application.approval_file.read().startswith((content or b"PK")[:4])
+
+
+def test_another_departments_draft_is_answered_like_an_unknown_code(resource, principal_of_user, client_as):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from regshare.catalog import services as catalog
+
+    draft = catalog.create_resource(principal_of_user("scjg_liaison"), {
+        "name": "未发布草稿", "share_type": "unconditional", "open_type": "closed", "update_frequency": "monthly",
+        "provision": "file"}, [{"name": "统一社会信用代码", "code_name": "uscc", "data_type": "string"}])
+    today = dt.date.today()
+    response = client_as("xzsp_liaison").post("/api/v1/applications", {
+        "resource": draft.code, "fields": "uscc", "purpose": "p", "scenario": "s", "legal_basis": "l",
+        "period_start": today.isoformat(), "period_end": (today + dt.timedelta(days=9)).isoformat(),
+        "approval_file": SimpleUploadedFile("a.pdf", b"%PDF-1.4", content_type="application/pdf")})
+    unknown = client_as("xzsp_liaison").post("/api/v1/applications", {
+        "resource": "SCJG-9999", "fields": "uscc", "purpose": "p", "scenario": "s", "legal_basis": "l",
+        "period_start": today.isoformat(), "period_end": (today + dt.timedelta(days=9)).isoformat(),
+        "approval_file": SimpleUploadedFile("a.pdf", b"%PDF-1.4", content_type="application/pdf")})
+    assert response.status_code == unknown.status_code == 400
+    assert response.json() == {"code": "unknown_resource", "message": f"资源 {draft.code} 不存在"}
+    assert unknown.json()["code"] == "unknown_resource"
+    assert not Application.objects.filter(resource=draft).exists()

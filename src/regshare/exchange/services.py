@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from regshare.catalog import services as catalog_services
 from regshare.catalog.models import Resource, ShareType, Status
 from regshare.core import audit, uploads, workdays
 from regshare.core import services as core
@@ -157,6 +158,9 @@ def submit_application(actor: Principal, data: ApplicationInput, *, on: dt.date 
     requester = _department_of(actor)
     resource = data.resource
     on = on or today()
+    if not catalog_services.visible_resources(actor).filter(pk=resource.pk).exists():
+        # Another department's draft is answered like a code that does not exist.
+        raise ValidationError(f"资源 {resource.code} 不存在", code="unknown_resource")
     if resource.status != Status.PUBLISHED:
         raise ValidationError("该资源未发布,不能申请", code="not_published")
     if resource.share_type == ShareType.NONE:
