@@ -111,6 +111,7 @@ def confirm_test_calendar_years(days: list[dt.date] = ()) -> None:
 
 TEST_CALENDAR_NOTE = "测试日历:仅周一至周五为工作日,非国务院公布的安排"
 
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     # Rate-limit counters live in Django's cache; each test starts with none, as after a restart.

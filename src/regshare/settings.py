@@ -194,3 +194,10 @@ if REGSHARE_HTTPS:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = False
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = os.environ.get("REGSHARE_SSL_REDIRECT", "1") == "1"
+
+# Uploads (docs/operations.md): the size limit of every upload path, and the zip-bomb guard applied to
+# XLSX/DOCX/OFD before any parser opens them (declared uncompressed size, compression ratio, sheet rows).
+REGSHARE_MAX_UPLOAD_MB = int(os.environ.get("REGSHARE_MAX_UPLOAD_MB", "200"))
+REGSHARE_MAX_UNZIPPED_MB = int(os.environ.get("REGSHARE_MAX_UNZIPPED_MB", "2048"))
+REGSHARE_MAX_ZIP_RATIO = float(os.environ.get("REGSHARE_MAX_ZIP_RATIO", "100"))
+REGSHARE_MAX_SHEET_ROWS = int(os.environ.get("REGSHARE_MAX_SHEET_ROWS", "1000000"))

@@ -11,7 +11,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from regshare.catalog.models import ShareType
 from regshare.core.models import AuditRecord, Department, Notification
 from regshare.exchange import services
-from regshare.exchange.models import Application, ApplicationStatus, Grant, GrantStatus, ReviewStep, Stage
+from regshare.exchange.models import (
+    Application,
+    ApplicationStatus,
+    Decision,
+    Grant,
+    GrantStatus,
+    ReviewStep,
+    Stage,
+)
 
 pytestmark = pytest.mark.date_sensitive  # deadlines and report months count from today (make test-dates)
 
@@ -80,7 +88,7 @@ def test_rejection_with_reason_notifies_the_requester(resource, apply, principal
 
 @pytest.mark.parametrize("change, code", [
     ({"share_type": ShareType.NONE}, "not_shared"),
-    ({"status": "draft"}, "not_published"),
+    ({"status": "draft"}, "unknown_resource"),  # another department's draft is not even named
 ])
 def test_resources_that_cannot_be_applied_for(resource, apply, change, code):
     for name, value in change.items():
@@ -255,3 +263,107 @@ def test_grant_holders_are_consumers_in_the_catalog(resource, granted):
 
     grant = granted()
     assert grant.consumer in consumers_of(resource)
+
+
+def test_a_department_cannot_review_its_own_application(resource, apply, principal_of_user, client):
+    from regshare.core.models import User
+
+    application = apply(resource, user="sjj_liaison")  # the data bureau itself applies
+    reviewer = principal_of_user("sjj_reviewer")
+    assert application not in [s.application for s in services.review_queue(reviewer)]
+    with pytest.raises(PermissionDenied) as info:
+        services.review(reviewer, application, True)
+    assert "不能审核本部门提交的共享申请" in str(info.value)
+    client.force_login(User.objects.get(username="sjj_reviewer"))
+    response = client.post(f"/api/v1/applications/{application.pk}/review", {"approve": True, "reason": ""},
+                           content_type="application/json")
+    assert response.status_code == 403 and "不能审核本部门" in response.json()["message"]
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.PLATFORM_REVIEW
+    assert application.steps.get().decision == Decision.PENDING
+    assert not audited("exchange.application.review")
+
+
+def test_a_delegate_cannot_review_for_the_provider_an_application_of_its_own_department(
+        resource, apply, principal_of_user, user_named):
+    services.delegate_review(principal_of_user("scjg_admin"), user_named("xzsp_reviewer"), resource)
+    application = apply(resource)  # XZSP applies
+    services.review(principal_of_user("sjj_reviewer"), application, True)
+    with pytest.raises(PermissionDenied) as info:
+        services.review(principal_of_user("xzsp_reviewer"), application, True)
+    assert "不能审核本部门" in str(info.value)
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.PROVIDER_REVIEW
+
+
+def _submit_with(resource, principal_of_user, upload):
+    today = dt.date.today()
+    return services.submit_application(principal_of_user("xzsp_liaison"), services.ApplicationInput(
+        resource=resource, fields=["uscc"], purpose="核验", scenario="窗口核验", legal_basis="条例",
+        period_start=today, period_end=today + dt.timedelta(days=30), approval_file=upload))
+
+
+def _zip_with(member: str) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(member, "<x/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name, content", [
+    ("批准.pdf", b"<html><script>alert(1)</script></html>"),
+    ("批准.png", b"%PDF-1.4 not an image"),
+    ("批准.jpg", b"GIF89a......"),
+    ("批准.doc", b"MZ\x90\x00 an executable"),
+    ("批准.docx", b"PK\x03\x04 broken zip"),
+    ("批准.ofd", None),  # a real zip without OFD.xml
+])
+def test_approval_files_are_checked_by_content(resource, principal_of_user, name, content):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    before = Application.objects.count()
+    with pytest.raises(ValidationError) as info:
+        _submit_with(resource, principal_of_user, SimpleUploadedFile(name, content or _zip_with("Doc_0/Document.xml")))
+    assert info.value.code == "bad_file_content" and "内容不是有效的" in info.value.messages[0]
+    assert Application.objects.count() == before
+
+
+@pytest.mark.parametrize("name, content", [
+    ("批准.pdf", b"%PDF-1.7\n..."),
+    ("批准.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),
+    ("批准.jpeg", b"\xff\xd8\xff\xe0\x00\x10JFIF"),
+    ("批准.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 8),
+    ("批准.docx", None),
+])
+def test_genuine_approval_files_are_accepted(resource, principal_of_user, name, content):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile(name, content or _zip_with("word/document.xml"))
+    application = _submit_with(resource, principal_of_user, upload)
+    assert application.approval_file.read().startswith((content or b"PK")[:4])
+
+
+def test_another_departments_draft_is_answered_like_an_unknown_code(resource, principal_of_user, client_as):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from regshare.catalog import services as catalog
+
+    draft = catalog.create_resource(principal_of_user("scjg_liaison"), {
+        "name": "未发布草稿", "share_type": "unconditional", "open_type": "closed", "update_frequency": "monthly",
+        "provision": "file"}, [{"name": "统一社会信用代码", "code_name": "uscc", "data_type": "string"}])
+    today = dt.date.today()
+    response = client_as("xzsp_liaison").post("/api/v1/applications", {
+        "resource": draft.code, "fields": "uscc", "purpose": "p", "scenario": "s", "legal_basis": "l",
+        "period_start": today.isoformat(), "period_end": (today + dt.timedelta(days=9)).isoformat(),
+        "approval_file": SimpleUploadedFile("a.pdf", b"%PDF-1.4", content_type="application/pdf")})
+    unknown = client_as("xzsp_liaison").post("/api/v1/applications", {
+        "resource": "SCJG-9999", "fields": "uscc", "purpose": "p", "scenario": "s", "legal_basis": "l",
+        "period_start": today.isoformat(), "period_end": (today + dt.timedelta(days=9)).isoformat(),
+        "approval_file": SimpleUploadedFile("a.pdf", b"%PDF-1.4", content_type="application/pdf")})
+    assert response.status_code == unknown.status_code == 400
+    assert response.json() == {"code": "unknown_resource", "message": f"资源 {draft.code} 不存在"}
+    assert unknown.json()["code"] == "unknown_resource"
+    assert not Application.objects.filter(resource=draft).exists()

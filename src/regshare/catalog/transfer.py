@@ -23,7 +23,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from python_calamine import CalamineWorkbook
 
-from regshare.core import audit
+from regshare.core import audit, exports, uploads
 from regshare.core.models import Department
 from regshare.core.permissions import Principal, require
 
@@ -158,8 +158,13 @@ class SheetError(ValidationError):
 
 def read_table(content: bytes, columns: list[tuple[str, str, tuple[str, ...]]]) -> list[tuple[int, dict[str, str]]]:
     """(Excel row number, {attribute: text}) for each non-blank data row of the first sheet holding the header."""
-    if len(content) > MAX_BYTES:
-        raise SheetError("文件超过 10 MB,请拆分后导入", code="file_too_large")
+    if len(content) > min(MAX_BYTES, uploads.max_upload_bytes()):
+        raise SheetError(f"文件超过 {min(MAX_BYTES, uploads.max_upload_bytes()) // uploads.MB} MB,请拆分后导入",
+                         code="file_too_large")
+    try:
+        uploads.check_zip_upload(io.BytesIO(content))
+    except ValidationError as exc:
+        raise SheetError(exc.messages[0], code=exc.code) from exc
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
     except Exception as exc:  # calamine raises its own error types for every unreadable file
@@ -359,7 +364,7 @@ def _workbook(title: str, headers: list[str], rows: list[list[Any]]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = title[:31]
-    sheet.append([title])
+    sheet.append(exports.xlsx_row(sheet, [title]))
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A1"].alignment = Alignment(horizontal="center")
@@ -367,7 +372,7 @@ def _workbook(title: str, headers: list[str], rows: list[list[Any]]) -> bytes:
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(row)
+        sheet.append(exports.xlsx_row(sheet, row))
     for i, header in enumerate(headers, 1):
         sheet.column_dimensions[sheet.cell(row=2, column=i).column_letter].width = max(8, min(40, len(header) * 3))
     buffer = io.BytesIO()

@@ -32,7 +32,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from regshare.catalog.models import Resource
-from regshare.core import audit
+from regshare.core import audit, exports
 from regshare.core.models import AuditRecord
 from regshare.core.permissions import Principal, has_perm, require
 from regshare.lake import hooks
@@ -760,7 +760,7 @@ def _csv_chunks(batches, schema, rows) -> Iterator[bytes]:
     for table in batches:
         if writer is None:
             writer = pacsv.CSVWriter(sink, table.schema)
-        writer.write_table(table)
+        writer.write_table(exports.csv_table(table))
         rows["n"] += table.num_rows
         yield sink.drain()
     if writer is None:
@@ -799,8 +799,8 @@ def _xlsx_chunks(batches, schema, rows) -> Iterator[bytes]:
             sheet.append(table.column_names)
             header_written = True
         for row in table.to_pylist():
-            sheet.append([v if v is None or isinstance(v, str | int | float | dt.date) else str(v)
-                          for v in row.values()])
+            sheet.append(exports.xlsx_row(sheet, (v if v is None or isinstance(v, str | int | float | dt.date)
+                                                  else str(v) for v in row.values())))
         rows["n"] += table.num_rows
     if not header_written:
         sheet.append(schema.names)

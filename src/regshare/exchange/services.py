@@ -21,8 +21,9 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from regshare.catalog import services as catalog_services
 from regshare.catalog.models import Resource, ShareType, Status
-from regshare.core import audit, workdays
+from regshare.core import audit, uploads, workdays
 from regshare.core import services as core
 from regshare.core.models import ApiToken, Department, Role
 from regshare.core.permissions import Principal, has_perm, require
@@ -158,6 +159,9 @@ def submit_application(actor: Principal, data: ApplicationInput, *, on: dt.date 
     requester = _department_of(actor)
     resource = data.resource
     on = on or today()
+    if not catalog_services.visible_resources(actor).filter(pk=resource.pk).exists():
+        # Another department's draft is answered like a code that does not exist.
+        raise ValidationError(f"资源 {resource.code} 不存在", code="unknown_resource")
     if resource.status != Status.PUBLISHED:
         raise ValidationError("该资源未发布,不能申请", code="not_published")
     if resource.share_type == ShareType.NONE:
@@ -183,10 +187,12 @@ def submit_application(actor: Principal, data: ApplicationInput, *, on: dt.date 
     upload = data.approval_file
     if upload is None or not getattr(upload, "size", 0):
         raise ValidationError("请上传本部门分管领导的书面批准文件", code="approval_required")
-    if upload.size > MAX_APPROVAL_BYTES:
-        raise ValidationError("批准文件不能超过 20MB", code="approval_too_large")
+    if upload.size > min(MAX_APPROVAL_BYTES, uploads.max_upload_bytes()):
+        raise ValidationError(f"批准文件不能超过 {min(MAX_APPROVAL_BYTES, uploads.max_upload_bytes()) // uploads.MB}MB",
+                              code="approval_too_large")
     if not upload.name.lower().endswith(APPROVAL_SUFFIXES):
         raise ValidationError("批准文件须为 PDF、OFD、图片或 Word 文件", code="approval_type")
+    uploads.check_document(upload, upload.name, label="批准文件")
     bureau = data_bureau()
     deadline = _deadline(on, platform_review_days())
     with transaction.atomic():
@@ -232,6 +238,8 @@ def can_act_on(actor: Principal, step: ReviewStep) -> bool:
     if step.decision != Decision.PENDING or not actor.is_authenticated or actor.user is None:
         return False
     application = step.application
+    if step.stage != Stage.NEGOTIATION and _reviews_own_application(actor, application):
+        return False
     if step.stage in (Stage.PLATFORM, Stage.COORDINATION):
         return has_perm(actor, "exchange.review") and is_data_bureau(actor)
     if step.stage == Stage.PROVIDER:
@@ -244,6 +252,15 @@ def can_act_on(actor: Principal, step: ReviewStep) -> bool:
         return has_perm(actor, "exchange.review") and department is not None and department.pk in (
             application.resource.provider_id, application.requester_id)
     return False
+
+
+def _reviews_own_application(actor: Principal, application: Application) -> bool:
+    """A department never decides on its own application (the data bureau's included, and a delegate
+    acting for the provider): negotiation, where both sides take part, is not a decision of this kind."""
+    return actor.department is not None and actor.department.pk == application.requester_id
+
+
+SELF_REVIEW_MESSAGE = "不能审核本部门提交的共享申请,须由其他有权部门审核"
 
 
 def _is_delegate(actor: Principal, resource: Resource) -> bool:
@@ -275,6 +292,8 @@ def review(actor: Principal, application: Application, approve: bool, reason: st
     step = _pending_step(application)
     if step.stage not in (Stage.PLATFORM, Stage.PROVIDER):
         raise ValidationError("该申请不在审核环节", code="wrong_stage")
+    if _reviews_own_application(actor, application):
+        raise PermissionDenied(SELF_REVIEW_MESSAGE)
     if not can_act_on(actor, step):
         raise PermissionDenied("您不是该环节的审核人")
     reason = (reason or "").strip()
@@ -397,6 +416,8 @@ def coordinate(actor: Principal, application: Application, approve: bool, reason
     step = _pending_step(application)
     if step.stage != Stage.COORDINATION:
         raise ValidationError("该申请不在协调环节", code="wrong_stage")
+    if _reviews_own_application(actor, application):
+        raise PermissionDenied(SELF_REVIEW_MESSAGE)
     if not can_act_on(actor, step):
         raise PermissionDenied("只有数据管理部门可以作出协调决定")
     reason = (reason or "").strip()

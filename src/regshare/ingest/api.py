@@ -9,7 +9,6 @@ from django.utils import timezone
 from ninja import File, Form, Router, UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
-from regshare.catalog.models import Resource
 from regshare.core.auth import allow
 from regshare.core.permissions import principal_of
 
@@ -47,7 +46,7 @@ def get_load(request, load_id: int):
 @router.post("/resources/{code}/loads", response={201: LoadOut}, summary="上传数据文件(后台归集)",
              auth=allow("ingest.upload"))
 def upload(request, code: str, file: File[UploadedFile], mode: Form[str] = "replace"):
-    resource = get_object_or_404(Resource, code=code)
+    resource = services.visible_resource(principal_of(request), code)
     load = services.start_upload(principal_of(request), resource, file, mode=mode)
     return 201, _load(request, load.pk)
 
@@ -65,7 +64,7 @@ def rejects(request, load_id: int, format: str = "csv"):
 
 @router.get("/resources/{code}/quality", response=QualityOut, summary="资源质量及变化", auth=allow("ingest.view"))
 def quality(request, code: str):
-    resource = get_object_or_404(Resource, code=code)
+    resource = services.visible_resource(principal_of(request), code)
     current = services.resource_quality(resource)
     if "as_of" in current:
         current["as_of"] = current["as_of"].isoformat()
@@ -75,7 +74,7 @@ def quality(request, code: str):
 @router.put("/resources/{code}/source", response=SourceOut, summary="设置库表对接或接口拉取来源",
             auth=allow("ingest.upload"))
 def set_source(request, code: str, payload: SourceIn):
-    resource = get_object_or_404(Resource, code=code)
+    resource = services.visible_resource(principal_of(request), code)
     if not 1 <= payload.page_size <= 10_000:
         from django.core.exceptions import ValidationError
 
@@ -89,7 +88,7 @@ def set_source(request, code: str, payload: SourceIn):
 
 @router.post("/resources/{code}/pull", response=LoadOut, summary="立即从库表或接口拉取", auth=allow("ingest.upload"))
 def pull(request, code: str):
-    resource = get_object_or_404(Resource, code=code)
+    resource = services.visible_resource(principal_of(request), code)
     result = services.pull(principal_of(request), resource)
     return _load(request, result.load.pk)
 
@@ -97,7 +96,7 @@ def pull(request, code: str):
 @router.post("/resources/{code}/zero-report", response={201: MonthlyReportOut}, summary="报送零报告",
              auth=allow("ingest.upload"))
 def zero_report(request, code: str, payload: ZeroReportIn):
-    resource = get_object_or_404(Resource, code=code)
+    resource = services.visible_resource(principal_of(request), code)
     report = services.record_zero_report(principal_of(request), resource, payload.period, payload.note)
     return 201, {"resource": resource.code, "period": report.period, "kind": report.kind,
                  "due_date": report.due_date, "submitted_at": report.submitted_at}

@@ -23,6 +23,8 @@ from pathlib import Path
 import pyarrow as pa
 from django.core.exceptions import ValidationError
 
+from regshare.core import uploads
+
 from .rules import FieldSpec, ident, lit, match_columns
 
 CSV_EXT = {".csv", ".txt", ".tsv"}
@@ -229,6 +231,7 @@ def records_to_source(records: list[dict], fields: list[FieldSpec], file_format:
 def open_excel(path: Path, fields: list[FieldSpec]) -> Source:
     from python_calamine import CalamineWorkbook
 
+    uploads.check_zip_upload(path)  # before calamine decompresses anything
     try:
         book = CalamineWorkbook.from_path(str(path))
         best: Source | None = None

@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from regshare.catalog.models import Frequency, Provision, Resource, Status
-from regshare.core import audit
+from regshare.core import audit, exports, uploads
 from regshare.core.models import Role, User
 from regshare.core.permissions import Principal, require
 from regshare.core.services import notify_data_bureau, notify_department
@@ -150,6 +150,14 @@ def resources_providable_by(principal: Principal) -> QuerySet[Resource]:
     if principal.department is None:
         return resources.none()
     return resources.filter(provider=principal.department)
+
+
+def visible_resource(principal: Principal, code: str) -> Resource:
+    """The resource for a page or API call, or 404 when the principal may not know of it: another
+    department's draft is invisible here exactly as in the catalog."""
+    from regshare.catalog.services import get_visible
+
+    return get_visible(principal, code)
 
 
 def get_resource(resource: Resource | str) -> Resource:
@@ -373,6 +381,7 @@ def add_attachment(load: Load, path: Path, name: str | None = None) -> LoadAttac
     name = _safe_name(name or path.name)
     if Path(name).suffix.lower() not in readers.ATTACHMENT_EXT:
         raise ValidationError(f"附件只接受 Word/PDF 文件:{name}", code="bad_attachment")
+    uploads.check_document(path, name, label="附件")
     target = storage_dir("attachments", str(load.pk)) / name
     if Path(path).resolve() != target.resolve():
         shutil.copyfile(path, target)
@@ -391,9 +400,15 @@ def start_upload(actor, resource: Resource | str, uploaded, *, mode: str = "repl
     known = readers.CSV_EXT | readers.EXCEL_EXT | readers.JSON_EXT | readers.NDJSON_EXT
     if suffix not in known:
         raise ValidationError("只支持 CSV、XLSX、XLS、JSON、NDJSON 文件", code="bad_format")
+    uploads.check_size(uploaded, label="数据文件")
+    if suffix in readers.EXCEL_EXT:
+        uploads.check_zip_upload(uploaded)
     for item in attachments or []:
-        if Path(getattr(item, "name", "")).suffix.lower() not in readers.ATTACHMENT_EXT:
-            raise ValidationError(f"附件只接受 Word/PDF 文件:{getattr(item, 'name', '')}", code="bad_attachment")
+        item_name = _safe_name(getattr(item, "name", ""))
+        if Path(item_name).suffix.lower() not in readers.ATTACHMENT_EXT:
+            raise ValidationError(f"附件只接受 Word/PDF 文件:{item_name}", code="bad_attachment")
+        uploads.check_size(item, label=f"附件「{item_name}」")
+        uploads.check_document(item, item_name, label="附件")
     stored = store_upload(uploaded, name)
     load = _new_load(actor, resource, kind=SourceKind.FILE, mode=mode, file_name=name, stored_path=str(stored))
     for item in attachments or []:
@@ -518,7 +533,7 @@ def rejects_download(principal: Principal, load: Load, fmt: str = "csv") -> tupl
         writer = csv.writer(buffer)
         writer.writerow(REJECT_COLUMNS)
         for rec in table.to_pylist():
-            writer.writerow([rec["row"], rec["field"], rec["value"] or "", rec["reason"]])
+            writer.writerow(exports.csv_row([rec["row"], rec["field"], rec["value"] or "", rec["reason"]]))
         return buffer.getvalue().encode("utf-8-sig"), f"{base}.csv", "text/csv; charset=utf-8"
     from openpyxl import Workbook
 
@@ -526,7 +541,7 @@ def rejects_download(principal: Principal, load: Load, fmt: str = "csv") -> tupl
     sheet = book.create_sheet("问题数据")
     sheet.append(list(REJECT_COLUMNS))
     for rec in table.slice(0, 1_000_000).to_pylist():
-        sheet.append([rec["row"], rec["field"], rec["value"] or "", rec["reason"]])
+        sheet.append(exports.xlsx_row(sheet, [rec["row"], rec["field"], rec["value"] or "", rec["reason"]]))
     out = io.BytesIO()
     book.save(out)
     return (out.getvalue(), f"{base}.xlsx",

@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from regshare.catalog.models import Resource
 from regshare.core.pages import page_of
 from regshare.core.permissions import has_perm, page_permission, principal_of
 from regshare.lake import tables
@@ -106,7 +105,7 @@ def _quote(name: str) -> str:
 @page_permission("ingest.view")
 def resource_quality(request, code: str):
     principal = principal_of(request)
-    resource = get_object_or_404(Resource.objects.select_related("provider"), code=code)
+    resource = services.visible_resource(principal, code)
     series = services.quality_series(resource)
     loads = services.loads_visible_to(principal).filter(resource=resource)
     history = tables.history(resource.code)[:20] if tables.exists(resource.code) else []
@@ -127,7 +126,7 @@ def resource_quality(request, code: str):
 @require_POST
 @page_permission("ingest.upload")
 def pull_now(request, code: str):
-    resource = get_object_or_404(Resource, code=code)
+    resource = services.visible_resource(principal_of(request), code)
     try:
         result = services.pull(principal_of(request), resource)
     except ValidationError as exc:
@@ -170,7 +169,7 @@ def duty(request):
 @require_POST
 @page_permission("ingest.upload")
 def zero_report(request):
-    resource = get_object_or_404(Resource, code=request.POST.get("resource", ""))
+    resource = services.visible_resource(principal_of(request), request.POST.get("resource", ""))
     period = request.POST.get("period", "")
     try:
         services.record_zero_report(principal_of(request), resource, period, request.POST.get("note", ""))
