@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponseForbidden
+import json
+import re
+
+from django.http import HttpRequest, HttpResponseForbidden, JsonResponse
 
 # Paths whose views carry their own access control: the API (ApiAuth with a declared permission),
 # Django's admin (staff only), and static files.
@@ -22,3 +25,48 @@ class DefaultDenyMiddleware:
         if getattr(view_func, "regshare_permission", None) is None:
             return HttpResponseForbidden("此页面未声明访问权限,默认拒绝。")
         return None
+
+
+# Deeper than any request of the API needs; Python's JSON parser and pydantic recurse per level, and a body
+# nested thousands deep ended in RecursionError (a 500).
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(rb"[\[\]{}]")
+# A \uD800–\uDFFF escape: half of a UTF-16 pair, which json.loads turns into a lone surrogate if unpaired.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def json_body_problem(body: bytes) -> tuple[str, str] | None:
+    """Why a JSON request body cannot be taken (code, Chinese message), or None when it can be parsed as usual."""
+    if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH:
+        depth = 0
+        for bracket in _BRACKET.finditer(_JSON_STRING.sub(b'""', body)):
+            depth += 1 if bracket.group() in (b"[", b"{") else -1
+            if depth > MAX_JSON_DEPTH:
+                return "too_deep", f"请求内容嵌套层数超过 {MAX_JSON_DEPTH} 层"
+    if _SURROGATE_ESCAPE.search(body):
+        try:
+            # Valid escape pairs make one character; a lone half cannot be written as UTF-8 (nor stored).
+            json.dumps(json.loads(body), ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return "bad_text", "请求内容含无效字符(不成对的 UTF-16 代理码位,如 \\ud800),请检查文本编码"
+        except ValueError:
+            return None  # not JSON at all: the handler's parser answers that
+    return None
+
+
+class RequestBodyGuardMiddleware:
+    """Refuse, before any handler parses it, a JSON body that would break the parser or the database: nesting
+    deeper than ``MAX_JSON_DEPTH`` and strings holding lone surrogates. Answered like the API's other errors:
+    400 with a code and a Chinese message."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.content_type.endswith("json"):
+            problem = json_body_problem(request.body)
+            if problem is not None:
+                code, message = problem
+                return JsonResponse({"code": code, "message": message}, status=400)
+        return self.get_response(request)
