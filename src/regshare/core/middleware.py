@@ -34,6 +34,10 @@ _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(rb"[\[\]{}]")
 # A \uD800–\uDFFF escape: half of a UTF-16 pair, which json.loads turns into a lone surrogate if unpaired.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+# The NUL character is valid JSON and URL text, but PostgreSQL's text columns refuse it.
+_NUL_ESCAPE = rb"\u0000"
+SURROGATE_MESSAGE = "请求内容含无效字符(不成对的 UTF-16 代理码位,如 \\ud800),请检查文本编码"
+NUL_MESSAGE = "请求内容含空字符(\\u0000),请检查文本"
 
 
 def json_body_problem(body: bytes) -> tuple[str, str] | None:
@@ -44,26 +48,42 @@ def json_body_problem(body: bytes) -> tuple[str, str] | None:
             depth += 1 if bracket.group() in (b"[", b"{") else -1
             if depth > MAX_JSON_DEPTH:
                 return "too_deep", f"请求内容嵌套层数超过 {MAX_JSON_DEPTH} 层"
-    if _SURROGATE_ESCAPE.search(body):
+    if _SURROGATE_ESCAPE.search(body) or _NUL_ESCAPE in body:
         try:
+            value = json.loads(body)
             # Valid escape pairs make one character; a lone half cannot be written as UTF-8 (nor stored).
-            json.dumps(json.loads(body), ensure_ascii=False).encode("utf-8")
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
-            return "bad_text", "请求内容含无效字符(不成对的 UTF-16 代理码位,如 \\ud800),请检查文本编码"
+            return "bad_text", SURROGATE_MESSAGE
         except ValueError:
             return None  # not JSON at all: the handler's parser answers that
+        if _holds_nul(value):
+            return "bad_text", NUL_MESSAGE
     return None
+
+
+def _holds_nul(value) -> bool:
+    # Recursion is safe here: the depth was checked first.
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 class RequestBodyGuardMiddleware:
     """Refuse, before any handler parses it, a JSON body that would break the parser or the database: nesting
-    deeper than ``MAX_JSON_DEPTH`` and strings holding lone surrogates. Answered like the API's other errors:
-    400 with a code and a Chinese message."""
+    deeper than ``MAX_JSON_DEPTH``, strings holding lone surrogates or NUL (NUL in the query string too).
+    Answered like the API's other errors: 400 with a code and a Chinese message."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
+        if "%00" in request.META.get("QUERY_STRING", ""):
+            return JsonResponse({"code": "bad_text", "message": NUL_MESSAGE}, status=400)
         if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.content_type.endswith("json"):
             problem = json_body_problem(request.body)
             if problem is not None:
