@@ -20,7 +20,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 import django
@@ -29,7 +29,7 @@ from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
 from django.db import close_old_connections
-from django.http import JsonResponse
+from django.http import HttpResponseBase, JsonResponse
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "regshare.settings")
 
@@ -54,7 +54,7 @@ class PooledThreadASGIHandler(ASGIHandler):
         self._middleware_chain = self.in_pool(respond)
         self._next_chunk = self.in_pool(next)
 
-    def in_pool(self, func):
+    def in_pool(self, func: Callable) -> Callable[..., Awaitable]:
         return sync_to_async(func, thread_sensitive=False, executor=self.executor)
 
     async def __call__(self, scope, receive, send):
@@ -81,7 +81,7 @@ class PooledThreadASGIHandler(ASGIHandler):
                                          "message": "审计记录写入失败,本次数据未发送,请稍后重试"}, status=503)
         return response
 
-    async def send_response(self, response, send):
+    async def send_response(self, response: HttpResponseBase, send: Callable[[dict], Awaitable]) -> None:
         if response.streaming and not response.is_async:
             response.streaming_content = self._chunk_by_chunk(response.streaming_content)
         await super().send_response(response, send)

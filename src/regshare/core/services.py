@@ -224,10 +224,9 @@ def inbox_of(principal: Principal) -> QuerySet[Notification]:
     read state of its own (read marks belong to people)."""
     if principal.user is not None:
         return inbox(principal.user)
-    if principal.department is None:
-        return Notification.objects.none().annotate(is_read=Value(False, output_field=BooleanField()))
-    return Notification.objects.filter(department=principal.department).annotate(
-        is_read=Value(False, output_field=BooleanField()))
+    addressed = Notification.objects.filter(department=principal.department) if principal.department else (
+        Notification.objects.none())
+    return addressed.annotate(is_read=Value(False, output_field=BooleanField()))
 
 
 def mark_read_by(principal: Principal, notification_ids: list[int] | None = None) -> int:

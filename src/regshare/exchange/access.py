@@ -432,13 +432,14 @@ def _select_page(resource: Resource, params: dict, visible: tuple[str, ...], row
         offset = cursor["o"]
         if not 0 <= offset <= MAX_CURSOR_OFFSET:
             raise ValidationError("游标无效", code="bad_cursor")
-        # A cursor is the caller's text: the version it names must exist like one asked for with ?version=.
-        version = resolve_version(resource.code, version=cursor["v"])
-    else:
-        try:
+    try:
+        if params.get("cursor"):
+            # A cursor is the caller's text: the version it names must exist like one asked for with ?version=.
+            version = resolve_version(resource.code, version=cursor["v"])
+        else:
             version = resolve_version(resource.code, version=params.get("version"), as_of=params.get("as_of"))
-        except lake.LakeError as exc:
-            raise ValidationError(str(exc), code="no_data") from exc
+    except lake.LakeError as exc:
+        raise ValidationError(str(exc), code="no_data") from exc
     keys = key_fields(resource)
     query = {k: v for k, v in params.items() if k not in ("receipt", "cursor")}
     query["offset"] = offset
