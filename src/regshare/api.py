@@ -70,6 +70,8 @@ def on_not_found(request, exc: Http404):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
+    if str(exc).startswith("Cannot parse request body"):  # ninja's own message for a body that is not JSON
+        return _error(request, 400, "bad_json", "请求内容无法解析,须为有效的 JSON")
     return _error(request, exc.status_code, "error", str(exc))
 
 

@@ -107,3 +107,9 @@ def test_an_integer_beyond_64_bits_is_not_a_server_error(client_as):
     else:
         assert response.json()["count"] == 0
     assert not NotificationRead.objects.exists()
+
+
+def test_a_body_that_is_not_json_gets_a_chinese_message(client_as):
+    response = client_as("admin").post("/api/v1/notifications/read", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"code": "bad_json", "message": "请求内容无法解析,须为有效的 JSON"}
