@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from ninja import NinjaAPI, Swagger
@@ -91,6 +92,8 @@ def on_not_found(request, exc: Http404):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
+    if str(exc).startswith("Cannot parse request body"):  # ninja's own message for a body that is not JSON
+        return _error(request, 400, "bad_json", "请求内容无法解析,须为有效的 JSON")
     return _error(request, exc.status_code, "error", str(exc))
 
 
@@ -99,3 +102,20 @@ def on_rate_limited(request, exc: RateLimited):
     response = _error(request, 429, "rate_limited", exc.message, retry_after=exc.retry_after)
     response["Retry-After"] = str(exc.retry_after)
     return response
+
+# Input the schema lets through but the machinery under a handler refuses: a number beyond 64 bits (SQLite:
+# "Python int too large", a date out of range), a value the database rejects (PostgreSQL: bigint out of range,
+# a NUL character), text that cannot be encoded. The caller sent it, so it is a 400 and nothing was changed.
+@api.exception_handler(OverflowError)
+def on_out_of_range(request, exc: OverflowError):
+    return _error(request, 400, "out_of_range", "数值超出允许范围")
+
+
+@api.exception_handler(DataError)
+def on_data_refused(request, exc: DataError):
+    return _error(request, 400, "bad_value", "提交的值无法保存(超出范围或含无效字符),数据未作修改")
+
+
+@api.exception_handler(UnicodeError)
+def on_bad_text(request, exc: UnicodeError):
+    return _error(request, 400, "bad_text", "请求内容含无效字符,请检查文本编码")

@@ -4,10 +4,14 @@ Django's own ASGI handler costs an API call more than the call itself: it opens 
 every request's synchronous code (asgiref's ``ThreadSensitiveContext``), so every request also
 opened a new database connection, and with synchronous middleware it hops between that thread and
 the event loop three times. Here the whole middleware chain and the view run synchronously, in one
-hop, on one long-lived thread per process, as under a WSGI worker with one thread, and keep their
-database connection (``CONN_MAX_AGE``). Requests of one process take turns on that thread; several
-processes (``regshare serve --workers``) serve in parallel. Streamed responses are still sent
-chunk by chunk between turns.
+hop, on a bounded pool of long-lived threads per process (``REGSHARE_REQUEST_THREADS``, default 8),
+as under a WSGI worker with that many threads; each thread keeps its own database connection
+(``CONN_MAX_AGE``). A slow request (a proxied provider, a large upload) holds one thread, not the
+process: ``/api/v1/health`` and the other requests go on in the other threads.
+
+Streamed responses (downloads) are sent chunk by chunk: each chunk of a synchronous iterator is made in
+a pool thread and sent before the next is made. Django itself would first read a synchronous iterator
+to its end into memory (its warning "StreamingHttpResponse must consume synchronous iterators").
 """
 
 import gc
@@ -16,21 +20,42 @@ import os
 import sys
 import threading
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import django
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
-from django.http import JsonResponse
+from django.db import close_old_connections
+from django.http import HttpResponseBase, JsonResponse
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "regshare.settings")
 
 
-class SharedThreadASGIHandler(ASGIHandler):
-    def __init__(self) -> None:
+_END = object()
+
+
+class PooledThreadASGIHandler(ASGIHandler):
+    def __init__(self, threads: int | None = None) -> None:
         BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
-        self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
+        self.executor = ThreadPoolExecutor(threads or settings.REGSHARE_REQUEST_THREADS,
+                                           thread_name_prefix="regshare-request")
+        chain = self._middleware_chain
+
+        def respond(request):
+            # Django's request_started signal closes expired or broken connections, but on the event loop's
+            # side, not in the pool thread that holds this request's connection: so here.
+            close_old_connections()
+            return chain(request)
+
+        self._middleware_chain = self.in_pool(respond)
+        self._next_chunk = self.in_pool(next)
+
+    def in_pool(self, func: Callable) -> Callable[..., Awaitable]:
+        return sync_to_async(func, thread_sensitive=False, executor=self.executor)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -55,6 +80,16 @@ class SharedThreadASGIHandler(ASGIHandler):
                 response = JsonResponse({"code": "audit_unavailable",
                                          "message": "审计记录写入失败,本次数据未发送,请稍后重试"}, status=503)
         return response
+
+    async def send_response(self, response: HttpResponseBase, send: Callable[[dict], Awaitable]) -> None:
+        if response.streaming and not response.is_async:
+            response.streaming_content = self._chunk_by_chunk(response.streaming_content)
+        await super().send_response(response, send)
+
+    async def _chunk_by_chunk(self, chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
+        iterator = iter(chunks)
+        while (chunk := await self._next_chunk(iterator, _END)) is not _END:
+            yield chunk
 
 
 def _checkpoint_in_background() -> None:
@@ -92,11 +127,11 @@ django.setup(set_prefix=False)
 from regshare.core import audit  # noqa: E402 - models can be imported only once Django is set up
 
 _checkpoint_in_background()
-application = SharedThreadASGIHandler()
+application = PooledThreadASGIHandler()
 # The objects that exist now (Django, the apps, the URL patterns) live as long as the process: keep
 # them out of the garbage collector's full passes, which otherwise walk all of them every so often
 # and stall every request in flight for tens of milliseconds.
 gc.freeze()
-# The event loop (reading requests, sending responses) and the request thread share the interpreter
+# The event loop (reading requests, sending responses) and the request threads share the interpreter
 # lock; the default 5 ms turn lets a busy request thread hold back a finished response that long.
 sys.setswitchinterval(0.001)

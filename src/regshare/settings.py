@@ -44,6 +44,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "regshare.core.middleware.RequestBodyGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -201,3 +202,6 @@ REGSHARE_MAX_UPLOAD_MB = int(os.environ.get("REGSHARE_MAX_UPLOAD_MB", "200"))
 REGSHARE_MAX_UNZIPPED_MB = int(os.environ.get("REGSHARE_MAX_UNZIPPED_MB", "2048"))
 REGSHARE_MAX_ZIP_RATIO = float(os.environ.get("REGSHARE_MAX_ZIP_RATIO", "100"))
 REGSHARE_MAX_SHEET_ROWS = int(os.environ.get("REGSHARE_MAX_SHEET_ROWS", "1000000"))
+
+# Request threads per server process (regshare.asgi): a slow request holds one of them, not the process.
+REGSHARE_REQUEST_THREADS = int(os.environ.get("REGSHARE_REQUEST_THREADS", "8"))

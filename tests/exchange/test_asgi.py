@@ -1,7 +1,8 @@
-"""The platform's ASGI application: data reads are answered only after their audit record is committed.
+"""The platform's ASGI application: data reads are answered only after their audit record is committed, a
+slow request does not hold the others back, and downloads are streamed chunk by chunk.
 
 These tests run the real ``regshare.asgi.application`` (the one uvicorn serves), whose requests use the
-process's shared request thread and the audit group writer, each with its own database connection: so
+process's pool of request threads and the audit group writer, each with its own database connection: so
 the data they read must be committed (transactional tests).
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from types import SimpleNamespace
 from unittest import mock
 
 import httpx
@@ -20,6 +22,20 @@ from regshare.core.models import AuditRecord
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+# How long a test's stand-in for slow work waits to be released before it gives up: only a bound on how long a
+# failing test takes, never a measure of the platform.
+GIVE_UP_SECONDS = 15
+
+
+def _in_own_loop(coroutine_function):
+    # Its own thread and event loop: other tests (the browser tests) may leave a loop running in this one.
+    out: list = []
+    worker = threading.Thread(target=lambda: out.append(asyncio.run(coroutine_function())))
+    worker.start()
+    worker.join()
+    return out[0]
+
+
 def _get_many(paths: list[str], token: str) -> list[httpx.Response]:
     from regshare.asgi import application
 
@@ -29,12 +45,7 @@ def _get_many(paths: list[str], token: str) -> list[httpx.Response]:
             headers = {"Authorization": f"Bearer {token}"}
             return await asyncio.gather(*(client.get(path, headers=headers) for path in paths))
 
-    # Its own thread and event loop: other tests (the browser tests) may leave a loop running in this one.
-    out: list = []
-    worker = threading.Thread(target=lambda: out.append(asyncio.run(run())))
-    worker.start()
-    worker.join()
-    return out[0]
+    return _in_own_loop(run)
 
 
 def test_concurrent_reads_are_each_recorded_once_and_the_chain_holds(granted, token_for):
@@ -72,3 +83,101 @@ def test_append_many_continues_the_chain_in_order(demo):
     assert [r.target for r in batch] == [f"t{i}" for i in range(5)]
     assert batch[0].prev_hash == first.hash
     assert audit.verify().ok
+
+
+def test_health_answers_while_a_slow_request_is_in_flight(demo, user_named, principal_of_user, monkeypatch):
+    """A request that takes long (here a credit check held until released) occupies one request thread; the
+    health check is answered meanwhile, so it finishes first. With one shared thread it waited behind it."""
+    from django.core.exceptions import ValidationError
+
+    from regshare.asgi import application
+    from regshare.core import services as core_services
+    from regshare.credit import services as credit_services
+
+    admin = user_named("admin")
+    token = core_services.issue_token(principal_of_user("admin"), department=admin.department, name="慢请求测试",
+                                      scopes=["credit.check"]).secret
+    entered, released = threading.Event(), threading.Event()
+
+    def slow_check(*args, **kwargs):
+        entered.set()
+        released.wait(GIVE_UP_SECONDS)
+        raise ValidationError("测试用的慢请求结束", code="slow_done")
+
+    monkeypatch.setattr(credit_services, "check", slow_check)
+    finished: list[str] = []
+
+    async def run() -> dict[str, httpx.Response]:
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            async def slow() -> httpx.Response:
+                response = await client.get("/api/v1/credit/check", params={"uscc": "x", "scenario": "y"},
+                                            headers={"Authorization": f"Bearer {token}"})
+                finished.append("slow")
+                return response
+
+            async def health() -> httpx.Response:
+                await asyncio.to_thread(entered.wait, GIVE_UP_SECONDS)
+                response = await client.get("/api/v1/health")
+                finished.append("health")
+                released.set()
+                return response
+
+            slow_response, health_response = await asyncio.gather(slow(), health())
+            return {"slow": slow_response, "health": health_response}
+
+    responses = _in_own_loop(run)
+    assert entered.is_set()
+    assert finished == ["health", "slow"]
+    assert responses["health"].status_code == 200 and responses["health"].json()["status"] == "ok"
+    assert responses["slow"].status_code == 400 and responses["slow"].json()["code"] == "slow_done"
+
+
+def test_a_download_is_sent_chunk_by_chunk(granted, token_for, monkeypatch, recwarn):
+    """The second chunk of a download is made only after the first has been sent: nothing is read to the end
+    into memory first (Django does that with a synchronous iterator, and warns)."""
+    from regshare.asgi import application
+    from regshare.exchange import services as exchange_services
+
+    token = token_for(granted())
+    first_sent = threading.Event()
+    first_sent_before_second_made: list[bool] = []
+
+    def chunks():
+        yield b"uscc,name\n"
+        first_sent_before_second_made.append(first_sent.wait(GIVE_UP_SECONDS))
+        yield "91360404MA3500001X,测试\n".encode()
+
+    monkeypatch.setattr(exchange_services, "download", lambda *args, **kwargs: SimpleNamespace(
+        chunks=chunks(), content_type="text/csv; charset=utf-8", filename="SCJG-0001-v1.csv", receipt_id=None))
+    messages: list[dict] = []
+
+    async def run() -> None:
+        never = asyncio.Event()
+        requested = False
+
+        async def receive() -> dict:
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await never.wait()  # the client stays connected
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            messages.append(message)
+            if message.get("body", b"").startswith(b"uscc,"):
+                first_sent.set()
+
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+                 "scheme": "http", "path": "/api/v1/resources/SCJG-0001/download", "raw_path": b"",
+                 "query_string": b"format=csv", "root_path": "", "server": ("testserver", 80),
+                 "client": ("127.0.0.1", 50000),
+                 "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {token}".encode())]}
+        await application(scope, receive, send)
+
+    _in_own_loop(run)
+    assert messages[0]["status"] == 200
+    assert b"".join(m.get("body", b"") for m in messages[1:]).decode() == "uscc,name\n91360404MA3500001X,测试\n"
+    assert first_sent_before_second_made == [True]
+    assert not [w for w in recwarn if "StreamingHttpResponse" in str(w.message)]

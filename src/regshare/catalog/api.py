@@ -6,10 +6,10 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Router, Status, UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
 
 from regshare.core.auth import allow
 from regshare.core.models import Department
+from regshare.core.pagination import PageNumberPagination, paginate
 from regshare.core.permissions import principal_of
 
 from . import services, transfer

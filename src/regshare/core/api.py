@@ -5,11 +5,11 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
-from ninja.pagination import PageNumberPagination, paginate
 
 from . import audit, services, workdays
 from .auth import allow
 from .models import ApiToken, AuditRecord, Department
+from .pagination import PageNumberPagination, paginate
 from .permissions import AUTHENTICATED, PUBLIC, principal_of
 from .schemas import (
     AddWorkdaysOut,
@@ -60,13 +60,13 @@ def list_departments(request, q: str = ""):
 @router.get("/notifications", response=list[NotificationOut], summary="我的通知", auth=allow("notifications.view"))
 @paginate(PageNumberPagination, page_size=20)
 def list_notifications(request, unread: bool = False):
-    items = services.inbox(principal_of(request).user)
+    items = services.inbox_of(principal_of(request))
     return items.filter(is_read=False) if unread else items
 
 
 @router.post("/notifications/read", response=CountOut, summary="标记已读", auth=allow("notifications.view"))
 def mark_notifications_read(request, payload: MarkReadIn):
-    return {"count": services.mark_read(principal_of(request).user, payload.ids)}
+    return {"count": services.mark_read_by(principal_of(request), payload.ids)}
 
 
 @router.get("/workdays/is", response=WorkdayOut, summary="是否工作日", auth=allow("calendar.view"))

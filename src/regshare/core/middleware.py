@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import json
+import re
+
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.template.response import TemplateResponse
 
 from .workdays import CalendarYearUnknown
@@ -74,3 +77,68 @@ def _may_carry_personal_data(request: HttpRequest) -> bool:
         return True
     user = getattr(request, "user", None)
     return user is not None and user.is_authenticated
+
+
+# Deeper than any request of the API needs; Python's JSON parser and pydantic recurse per level, and a body
+# nested thousands deep ended in RecursionError (a 500).
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(rb"[\[\]{}]")
+# A \uD800–\uDFFF escape: half of a UTF-16 pair, which json.loads turns into a lone surrogate if unpaired.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+# The NUL character is valid JSON and URL text, but PostgreSQL's text columns refuse it.
+_NUL_ESCAPE = rb"\u0000"
+SURROGATE_MESSAGE = "请求内容含无效字符(不成对的 UTF-16 代理码位,如 \\ud800),请检查文本编码"
+NUL_MESSAGE = "请求内容含空字符(\\u0000),请检查文本"
+
+
+def json_body_problem(body: bytes) -> tuple[str, str] | None:
+    """Why a JSON request body cannot be taken (code, Chinese message), or None when it can be parsed as usual."""
+    if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH:
+        depth = 0
+        for bracket in _BRACKET.finditer(_JSON_STRING.sub(b'""', body)):
+            depth += 1 if bracket.group() in (b"[", b"{") else -1
+            if depth > MAX_JSON_DEPTH:
+                return "too_deep", f"请求内容嵌套层数超过 {MAX_JSON_DEPTH} 层"
+    if _SURROGATE_ESCAPE.search(body) or _NUL_ESCAPE in body:
+        try:
+            value = json.loads(body)
+            # Valid escape pairs make one character; a lone half cannot be written as UTF-8 (nor stored).
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return "bad_text", SURROGATE_MESSAGE
+        except ValueError:
+            return None  # not JSON at all: the handler's parser answers that
+        if _holds_nul(value):
+            return "bad_text", NUL_MESSAGE
+    return None
+
+
+def _holds_nul(value) -> bool:
+    # Recursion is safe here: the depth was checked first.
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+class RequestBodyGuardMiddleware:
+    """Refuse, before any handler parses it, a JSON body that would break the parser or the database: nesting
+    deeper than ``MAX_JSON_DEPTH``, strings holding lone surrogates or NUL (NUL in the query string too).
+    Answered like the API's other errors: 400 with a code and a Chinese message."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if "%00" in request.META.get("QUERY_STRING", ""):
+            return JsonResponse({"code": "bad_text", "message": NUL_MESSAGE}, status=400)
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.content_type.endswith("json"):
+            problem = json_body_problem(request.body)
+            if problem is not None:
+                code, message = problem
+                return JsonResponse({"code": code, "message": message}, status=400)
+        return self.get_response(request)

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -222,6 +222,22 @@ def inbox(user: User) -> QuerySet[Notification]:
         addressed |= Q(department_id=user.department_id)
     read = NotificationRead.objects.filter(notification=OuterRef("pk"), user=user)
     return Notification.objects.filter(addressed).annotate(is_read=Exists(read))
+
+
+def inbox_of(principal: Principal) -> QuerySet[Notification]:
+    """A person's inbox; a department system's token reads what is addressed to its department, and has no
+    read state of its own (read marks belong to people)."""
+    if principal.user is not None:
+        return inbox(principal.user)
+    addressed = Notification.objects.filter(department=principal.department) if principal.department else (
+        Notification.objects.none())
+    return addressed.annotate(is_read=Value(False, output_field=BooleanField()))
+
+
+def mark_read_by(principal: Principal, notification_ids: list[int] | None = None) -> int:
+    if principal.user is None:
+        raise ValidationError("接口令牌没有已读状态:通知由本部门人员登录后标记已读", code="no_read_state")
+    return mark_read(principal.user, notification_ids)
 
 
 def unread_count(user: User) -> int:

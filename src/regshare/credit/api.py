@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Router
-from ninja.pagination import PageNumberPagination, paginate
 
 from regshare.core.auth import allow
+from regshare.core.pagination import Mapped, PageNumberPagination, paginate
 from regshare.entities import services as entities
 
 from . import reports, services
@@ -53,8 +53,9 @@ def list_out(e: ListEntry) -> dict:
 @router.get("/records", response=list[RecordOut], auth=allow("credit.view"), summary="信用记录")
 @paginate(PageNumberPagination, page_size=20)
 def records(request: HttpRequest, kind: str = "", uscc: str = "", late: bool = False, publicity: str = ""):
-    qs = services.late_publications() if late else services.record_query(kind, uscc, publicity)
-    return [record_out(r) for r in qs]
+    qs = services.late_publications().order_by("-decided_on", "-id") if late else services.record_query(
+        kind, uscc, publicity)
+    return Mapped(qs, record_out)
 
 
 def record_out(r: CreditRecord) -> dict:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Router
-from ninja.pagination import PageNumberPagination, paginate
 
 from regshare.core.auth import allow
+from regshare.core.pagination import PageNumberPagination, paginate
 
 from . import services
 from .schemas import CandidateOut, DecisionIn, EntityOut, ProfileOut

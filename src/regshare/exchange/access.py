@@ -422,6 +422,10 @@ def _order_by(sort: list[tuple[str, bool]], tiebreak: list[str], hidden: frozens
     return " ORDER BY " + ", ".join(parts) if parts else ""
 
 
+# Offsets beyond this cannot be a page of any table, and DuckDB's OFFSET takes a signed 64-bit integer.
+MAX_CURSOR_OFFSET = 2**62
+
+
 def _encode_cursor(payload: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
 
@@ -603,12 +607,17 @@ def _select_page(resource: Resource, params: dict, visible: tuple[str, ...], row
         cursor = _decode_cursor(params["cursor"])
         if cursor.get("q") != fingerprint:
             raise ValidationError("游标与本次查询条件不符", code="bad_cursor")
-        version, offset = cursor["v"], cursor["o"]
-    else:
-        try:
+        offset = cursor["o"]
+        if not 0 <= offset <= MAX_CURSOR_OFFSET:
+            raise ValidationError("游标无效", code="bad_cursor")
+    try:
+        if params.get("cursor"):
+            # A cursor is the caller's text: the version it names must exist like one asked for with ?version=.
+            version = resolve_version(resource.code, version=cursor["v"])
+        else:
             version = resolve_version(resource.code, version=params.get("version"), as_of=params.get("as_of"))
-        except lake.LakeError as exc:
-            raise ValidationError(str(exc), code="no_data") from exc
+    except lake.LakeError as exc:
+        raise ValidationError(str(exc), code="no_data") from exc
     keys = key_fields(resource)
     query = {k: v for k, v in params.items() if k not in ("receipt", "cursor")}
     query["offset"] = offset

@@ -12,10 +12,10 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
 
 from regshare.catalog.models import Resource
 from regshare.core.auth import allow
+from regshare.core.pagination import PageNumberPagination, paginate
 from regshare.core.permissions import PUBLIC, principal_of
 
 from . import receipts, services

@@ -7,9 +7,9 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import File, Form, Router, UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
 
 from regshare.core.auth import allow
+from regshare.core.pagination import PageNumberPagination, paginate
 from regshare.core.permissions import principal_of
 
 from . import services

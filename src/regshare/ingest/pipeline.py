@@ -179,7 +179,8 @@ def run(source: Source, fields: list[FieldSpec], *, max_invalid_fraction: float 
         n = len(fields)
         counts = ", ".join(f"count({ident(f.code_name)})" for f in fields)
         totals = con.execute(f"SELECT count(*), count_if(_bad), {counts} FROM checked").fetchone()
-        result.rows_in, result.rows_rejected = int(totals[0]), int(totals[1])
+        # count_if over no rows (a file with only its header) is NULL, not 0.
+        result.rows_in, result.rows_rejected = int(totals[0]), int(totals[1] or 0)
         per_field = {int(i): (int(bad), int(untyped)) for i, bad, untyped in con.execute(
             f"SELECT e.i, count(*), count_if(NOT e.typed AND e.reason <> {lit(REQUIRED_EMPTY)}) "
             f"FROM (SELECT unnest(_err) AS e FROM checked WHERE _bad) GROUP BY e.i").fetchall()}
