@@ -184,8 +184,9 @@ def main() -> None:
 
     # One single-process uvicorn per port, clients spread evenly over the ports (see bench/access.py).
     ports = [free_port() for _ in range(args.workers)]
+    # One token makes every call of the load: the per-token rate limit would answer most with 429.
     env = {**os.environ, "REGSHARE_DATA_DIR": str(data_dir), "REGSHARE_DEBUG": "0",
-           "PYTHONPATH": str(ROOT / "src")}
+           "REGSHARE_API_RATE_PER_PRINCIPAL": "0", "PYTHONPATH": str(ROOT / "src")}
     servers = [subprocess.Popen([sys.executable, "-m", "uvicorn", "regshare.asgi:application", "--host", "127.0.0.1",
                                  "--port", str(port), "--log-level", "warning"], env=env, cwd=str(ROOT))
                for port in ports]
