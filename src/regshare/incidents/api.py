@@ -8,9 +8,9 @@ from typing import Annotated
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
 
 from regshare.core.auth import allow
+from regshare.core.pagination import PageNumberPagination, paginate
 from regshare.core.permissions import principal_of
 
 from . import services
