@@ -87,11 +87,18 @@ def _workdays_is(args: argparse.Namespace) -> int:
 
 
 def _workdays_year(args: argparse.Namespace) -> int:
-    from regshare.core.models import CalendarYear
+    from django.core.exceptions import ValidationError
 
-    CalendarYear.objects.update_or_create(year=args.year, defaults={"note": args.note})
     from regshare.core import audit
+    from regshare.core.models import CalendarYear
+    from regshare.core.services import check_calendar_year_entered
 
+    try:
+        check_calendar_year_entered(args.year)
+    except ValidationError as exc:
+        print(f"错误: {exc.messages[0]}", file=sys.stderr)
+        return 2
+    CalendarYear.objects.update_or_create(year=args.year, defaults={"note": args.note})
     audit.record("cli", "calendar.year", f"year:{args.year}", {"note": args.note})
     print(f"已确认 {args.year} 年节假日录入完成 / year {args.year} marked as entered")
     return 0

@@ -59,3 +59,14 @@ def test_demo_is_idempotent(db, capsys):
     assert roles == {"platform_admin", "department_admin", "data_liaison", "reviewer", "leader", "analyst",
                      "inspector", "auditor"}
     assert "admin" in report.logins_text() and "Demo@2026" in report.logins_text()
+
+
+def test_year_add_refuses_a_year_without_holidays(unconfirmed_years, capsys):
+    from regshare.core.models import CalendarYear, WorkdayOverride
+
+    code, _, err = run(capsys, "workdays", "year-add", "2031")
+    assert code == 2 and "尚未录入2031年的放假日期" in err
+    assert not CalendarYear.objects.filter(year=2031).exists()
+    WorkdayOverride.objects.create(date="2031-01-01", is_workday=False, note="元旦")
+    code, out, _ = run(capsys, "workdays", "year-add", "2031")
+    assert code == 0 and "2031" in out and CalendarYear.objects.filter(year=2031).exists()

@@ -276,6 +276,16 @@ def delete_workday_override(actor: Principal, override: WorkdayOverride) -> None
 def declare_calendar_year(actor: Principal, year: int, note: str = "") -> CalendarYear:
     """Confirm that a year's holidays and 调休 have been entered by hand, so deadlines may use it."""
     require(actor, "calendar.edit")
+    check_calendar_year_entered(year)
+    with transaction.atomic():
+        entry, _ = CalendarYear.objects.update_or_create(year=year, defaults={"note": note[:200],
+                                                                               "entered_by": actor.user})
+        audit.record(actor, "calendar.year", entry, {"year": year, "note": note})
+    return entry
+
+
+def check_calendar_year_entered(year: int) -> None:
+    """Refuse to confirm a year that is out of range or has no holidays entered (page and command line alike)."""
     if not 2000 <= year <= 2100:
         raise ValidationError("年份须在 2000 到 2100 之间", code="bad_year")
     # Every year has statutory holidays on weekdays (元旦 at least); confirming a year with none entered
@@ -284,11 +294,6 @@ def declare_calendar_year(actor: Principal, year: int, note: str = "") -> Calend
             date__year=year, is_workday=False).exists():
         raise ValidationError(f"尚未录入{year}年的放假日期,不能确认该年。请先导入国务院办公厅公布的{year}年"
                               "放假和调休安排并核对。", code="calendar_year_empty")
-    with transaction.atomic():
-        entry, _ = CalendarYear.objects.update_or_create(year=year, defaults={"note": note[:200],
-                                                                               "entered_by": actor.user})
-        audit.record(actor, "calendar.year", entry, {"year": year, "note": note})
-    return entry
 
 
 CALENDAR_KINDS = {"放假": False, "休息": False, "休息日": False, "调休上班": True, "上班": True, "工作日": True}
