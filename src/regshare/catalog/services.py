@@ -17,7 +17,7 @@ from django.db.models import Max, ProtectedError, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from regshare.core import audit
+from regshare.core import audit, panels
 from regshare.core import services as core_services
 from regshare.core.models import Department, Role
 from regshare.core.permissions import Principal, has_perm, require
@@ -91,28 +91,16 @@ def _notify_consumers(resource: Resource, kind: str, title: str, body: str) -> l
     return consumers
 
 
-DetailPanel = Callable[[Principal, Resource], "tuple[str, str] | None"]
-_DETAIL_PANELS: list[DetailPanel] = []
+RESOURCE_PAGE = "catalog.resource"
 
 
-def register_detail_panel(fn: DetailPanel) -> DetailPanel:
-    """Another app adds a section to the resource page (e.g. ingest: quality; exchange: a masked sample).
-
-    ``fn(principal, resource)`` returns ``(title, html)`` with html already rendered and escaped
-    (``render_to_string``), or None to show nothing.
-    """
-    if fn not in _DETAIL_PANELS:
-        _DETAIL_PANELS.append(fn)
-    return fn
+def register_detail_panel(fn: panels.Panel) -> panels.Panel:
+    """Another app adds a section to the resource page (e.g. ingest: quality; exchange: a masked sample)."""
+    return panels.register(RESOURCE_PAGE, fn)
 
 
 def detail_panels(principal: Principal, resource: Resource) -> list[tuple[str, str]]:
-    panels = []
-    for fn in _DETAIL_PANELS:
-        panel = fn(principal, resource)
-        if panel:
-            panels.append(panel)
-    return panels
+    return panels.panels_for(RESOURCE_PAGE, principal, resource)
 
 
 def schema_of(resource: Resource) -> list[ResourceField]:
