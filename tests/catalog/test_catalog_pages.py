@@ -96,6 +96,7 @@ def test_other_apps_add_panels_to_the_resource_page(client_as):
     from django.utils.html import format_html
 
     from regshare.catalog import services
+    from regshare.core import panels
 
     def quality(principal, resource):
         return ("数据质量", format_html("<p>完整率 {}%</p>", 98)) if resource.code == "SCJG-0001" else None
@@ -106,4 +107,4 @@ def test_other_apps_add_panels_to_the_resource_page(client_as):
         assert "<h2>数据质量</h2><p>完整率 98%</p>" in body
         assert "数据质量" not in client_as("fgj_liaison").get("/catalog/r/SCJG-0002/").content.decode()
     finally:
-        services._DETAIL_PANELS.remove(quality)
+        panels.unregister(services.RESOURCE_PAGE, quality)

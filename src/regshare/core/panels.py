@@ -32,3 +32,7 @@ def panels_for(page: str, principal: Principal, obj: Any) -> list[tuple[str, str
         if panel:
             rendered.append(panel)
     return rendered
+
+
+def unregister(page: str, fn: Panel) -> None:
+    _PANELS[page] = [(order, existing) for order, existing in _PANELS.get(page, []) if existing is not fn]
