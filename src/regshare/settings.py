@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "regshare.incidents",
     "regshare.entities",
     "regshare.credit",
+    "regshare.evaluation",
     "regshare.portal",
 ]
 

@@ -24,6 +24,7 @@ STEPS = (
     "regshare.demo.credit",
     "regshare.demo.exchange",
     "regshare.demo.incidents",
+    "regshare.demo.evaluation",
 )
 
 
