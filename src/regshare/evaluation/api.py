@@ -9,12 +9,14 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
+from regshare.core import workflow
 from regshare.core.auth import allow
+from regshare.core.models import Department
 from regshare.core.pagination import PageNumberPagination, paginate
 from regshare.core.permissions import principal_of
 
 from . import ahp, fuzzy, services
-from .models import Indicator, IndicatorGroup, SubmissionStatus
+from .models import Indicator, IndicatorGroup, RectificationStatus, SubmissionStatus
 
 router = Router(tags=["evaluation"])
 
@@ -335,3 +337,89 @@ def evaluate(request, payload: EvaluateIn):
             auth=allow("evaluation.view"))
 def evaluation_detail(request, evaluation_id: Id):
     return get_object_or_404(services.evaluations_for(principal_of(request)), pk=evaluation_id)
+
+
+class RectificationOut(Schema):
+    id: int
+    number: str
+    problem: str
+    requirement: str
+    department: str
+    deadline: dt.date
+    status: str
+    status_label: str
+    measures: str
+    person: str
+    progress: str
+    recheck_opinion: str
+    escalated_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    actions: list[dict[str, Any]] = []
+
+    @staticmethod
+    def resolve_department(obj) -> str:
+        return obj.department.code
+
+    @staticmethod
+    def resolve_status_label(obj) -> str:
+        return obj.get_status_display()
+
+
+class RectificationIn(Schema):
+    problem: str = Field(..., max_length=5000)
+    requirement: str = Field(..., max_length=5000)
+    department: str = Field(..., max_length=32)
+    deadline: dt.date
+    evaluation: Id | None = None
+
+
+class ActIn(Schema):
+    measures: str = Field("", max_length=5000)
+    person: str = Field("", max_length=50)
+    progress: str = Field("", max_length=5000)
+    opinion: str = Field("", max_length=5000)
+
+
+def _with_actions(request, item):
+    item.actions = workflow.actions(principal_of(request), item)
+    return item
+
+
+@router.get("/rectifications", response=list[RectificationOut], summary="整改事项列表", auth=allow("evaluation.view"))
+@paginate(PageNumberPagination, page_size=20)
+def list_rectifications(request, status: str = ""):
+    items = services.rectifications_for(principal_of(request))
+    if status:
+        items = items.filter(status=status) if status in RectificationStatus.values else items.none()
+    return items
+
+
+@router.post("/rectifications", response={201: RectificationOut}, summary="交办整改事项", auth=allow("evaluation.manage"))
+def create_rectification(request, payload: RectificationIn):
+    principal = principal_of(request)
+    department = Department.objects.filter(code=payload.department, active=True).first()
+    if department is None:
+        raise ValidationError(f"部门 {payload.department[:32]} 不存在", code="unknown_department")
+    evaluation = None
+    if payload.evaluation is not None:
+        evaluation = get_object_or_404(services.evaluations_for(principal), pk=payload.evaluation)
+    item = services.create_rectification(principal, payload.problem, payload.requirement, department,
+                                         payload.deadline, evaluation)
+    return 201, _with_actions(request, item)
+
+
+@router.get("/rectifications/{rectification_id}", response=RectificationOut, summary="整改事项详情(含可办理操作)",
+            auth=allow("evaluation.view"))
+def rectification_detail(request, rectification_id: Id):
+    item = get_object_or_404(services.rectifications_for(principal_of(request)), pk=rectification_id)
+    return _with_actions(request, item)
+
+
+@router.post("/rectifications/{rectification_id}/{transition}", response=RectificationOut,
+             summary="办理整改事项(plan 提交方案、report 报告完成、close 销号、reopen 继续整改)",
+             auth=allow("evaluation.view"))
+def rectification_act(request, rectification_id: Id, transition: str, payload: ActIn):
+    principal = principal_of(request)
+    item = get_object_or_404(services.rectifications_for(principal), pk=rectification_id)
+    item = workflow.perform(principal, item, transition[:40], **payload.dict())
+    return _with_actions(request, item)

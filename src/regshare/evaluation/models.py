@@ -152,6 +152,9 @@ class Submission(models.Model):
     def __str__(self) -> str:
         return f"{self.indicator.code} {self.period} {self.department}"
 
+    def get_absolute_url(self) -> str:
+        return f"/evaluation/submissions/{self.pk}/"
+
 
 class Survey(models.Model):
     """A satisfaction survey (问卷调查) whose results were imported from Excel."""
@@ -247,3 +250,58 @@ class Evaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.period}"
+
+
+class RectificationStatus(models.TextChoices):
+    ASSIGNED = "assigned", "待制定整改方案"
+    RECTIFYING = "rectifying", "整改中"
+    RECHECKING = "rechecking", "待复查验收"
+    CLOSED = "closed", "已销号"
+
+
+class RectificationQuerySet(models.QuerySet):
+    def visible_to(self, principal) -> models.QuerySet:
+        """The responsible department sees its own problems; 区发改 (evaluation.manage / review) sees all."""
+        from regshare.core.permissions import has_perm
+
+        if has_perm(principal, "evaluation.manage") or has_perm(principal, "evaluation.review"):
+            return self
+        if has_perm(principal, "evaluation.view") and principal.department_id is not None:
+            return self.filter(department_id=principal.department_id)
+        return self.none()
+
+
+class Rectification(models.Model):
+    """One problem of the problem list (问题清单, seed 004 七(二)): responsible department, measures, deadline,
+    person; progress; re-inspection and closing (销号); overdue items are escalated (督办)."""
+
+    number = models.CharField("问题编号", max_length=32, unique=True)
+    evaluation = models.ForeignKey(Evaluation, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="rectifications", verbose_name="来源评估")
+    problem = models.TextField("存在问题")
+    requirement = models.TextField("整改要求")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+", verbose_name="责任部门")
+    deadline = models.DateField("整改时限", db_index=True)
+    status = models.CharField("状态", max_length=12, choices=RectificationStatus.choices,
+                              default=RectificationStatus.ASSIGNED, db_index=True)
+    measures = models.TextField("整改措施", blank=True)
+    person = models.CharField("责任人", max_length=50, blank=True)
+    progress = models.TextField("整改进展", blank=True)
+    recheck_opinion = models.TextField("复查意见", blank=True)
+    escalated_at = models.DateTimeField("督办时间", null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name="交办人")
+    created_at = models.DateTimeField("交办时间", auto_now_add=True)
+    closed_at = models.DateTimeField("销号时间", null=True, blank=True)
+
+    objects = RectificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "整改事项"
+        ordering = ["deadline", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.problem[:30]}"
+
+    def get_absolute_url(self) -> str:
+        return f"/evaluation/rectifications/{self.pk}/"

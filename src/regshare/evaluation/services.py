@@ -15,10 +15,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from regshare.core import audit, uploads, workdays
-from regshare.core.dashboard import PendingItem
+from regshare.core import audit, uploads, workflow
 from regshare.core.models import Department
-from regshare.core.permissions import Principal, has_perm, require
+from regshare.core.permissions import Principal, require
+from regshare.core.services import notify_department
 
 from . import ahp, fuzzy
 from .indicators import CALCULATORS, STANDARD, Window
@@ -28,6 +28,8 @@ from .models import (
     Indicator,
     IndicatorGroup,
     IndicatorValue,
+    Rectification,
+    RectificationStatus,
     SourceKind,
     Submission,
     SubmissionStatus,
@@ -36,7 +38,6 @@ from .models import (
     Weighting,
 )
 
-REVIEW_WORKDAYS = 5  # 区发改 reviews a submission within five working days of receiving it
 GROUP_LEVEL = "group"
 
 # ----------------------------------------------------------------------------- periods
@@ -168,7 +169,7 @@ def create_submission(principal: Principal, indicator: Indicator, period: str, v
                               "不由部门报送", code="not_submitted_indicator")
     if not (basis or "").strip():
         raise ValidationError("请填写数据说明(来源、口径与计算过程)", code="basis_required")
-    _check_value(indicator, value)
+    check_value(indicator, value)
     if Submission.objects.filter(indicator=indicator, period=period, department=department,
                                  status__in=(SubmissionStatus.SUBMITTED, SubmissionStatus.APPROVED)).exists():
         raise ValidationError(f"本部门已报送 {indicator.code} {period_label(period)} 的数据(待审核或已采用)",
@@ -179,11 +180,11 @@ def create_submission(principal: Principal, indicator: Indicator, period: str, v
         audit.record(principal, "evaluation.submission.create", item, {"indicator": indicator.code, "period": period,
                                                                        "value": value})
         if submit:
-            _submit(principal, item)
+            item = workflow.perform(principal, item, "submit")
     return item
 
 
-def _check_value(indicator: Indicator, value: float) -> None:
+def check_value(indicator: Indicator, value: float) -> None:
     if value is None or value != value or value in (float("inf"), float("-inf")):
         raise ValidationError("指标值须为数字", code="bad_value")
     if value < 0:
@@ -192,76 +193,61 @@ def _check_value(indicator: Indicator, value: float) -> None:
         raise ValidationError("百分比指标的值不能超过 100", code="bad_value")
 
 
-def _submit(principal: Principal, item: Submission) -> None:
-    item.status = SubmissionStatus.SUBMITTED
-    item.submitted_at = timezone.now()
-    item.deadline = workdays.add_workdays(timezone.localdate(), REVIEW_WORKDAYS)
-    item.save(update_fields=["status", "submitted_at", "deadline"])
-    audit.record(principal, "evaluation.submission.submit", item, {"deadline": item.deadline.isoformat()})
-
-
 def submit(principal: Principal, item: Submission, value: float | None = None, basis: str | None = None) -> Submission:
     """Submit a draft, or resubmit a returned figure (optionally corrected)."""
-    require(principal, "evaluation.submit")
-    with transaction.atomic():
-        item = Submission.objects.select_for_update().get(pk=item.pk)
-        if principal.department is None or principal.department.pk != item.department_id:
-            raise PermissionDenied("只能报送本部门的评估数据")
-        if item.status not in (SubmissionStatus.DRAFT, SubmissionStatus.RETURNED):
-            raise ValidationError(f"当前状态为“{item.get_status_display()}”,不能报送", code="wrong_state")
-        if value is not None:
-            _check_value(item.indicator, value)
-            item.value = value
-        if basis is not None and basis.strip():
-            item.basis = basis.strip()
-        item.save(update_fields=["value", "basis"])
-        _submit(principal, item)
-    return item
+    return workflow.perform(principal, item, "submit", value=value, basis=basis or "")
 
 
 def review(principal: Principal, item: Submission, approve: bool, comment: str = "") -> Submission:
     """区发改 reviews a submission (seed 004 五(一)2): adopted figures become the indicator's value."""
-    require(principal, "evaluation.review")
+    return workflow.perform(principal, item, "approve" if approve else "return", comment=comment or "")
+
+
+# ----------------------------------------------------------------------------- rectification
+
+def rectifications_for(principal: Principal):
+    return Rectification.objects.visible_to(principal).select_related("department", "evaluation")
+
+
+def create_rectification(principal: Principal, problem: str, requirement: str, department: Department,
+                         deadline: dt.date, evaluation: Evaluation | None = None) -> Rectification:
+    """区发改 puts a problem on the problem list with its responsible department and deadline (seed 004 七(二)1)."""
+    require(principal, "evaluation.manage")
+    if not (problem or "").strip() or not (requirement or "").strip():
+        raise ValidationError("请填写存在问题和整改要求", code="problem_required")
+    if deadline <= timezone.localdate():
+        raise ValidationError("整改时限须晚于今天", code="bad_deadline")
     with transaction.atomic():
-        item = Submission.objects.select_for_update().select_related("indicator").get(pk=item.pk)
-        if item.status != SubmissionStatus.SUBMITTED:
-            raise ValidationError(f"当前状态为“{item.get_status_display()}”,不能审核", code="wrong_state")
-        if principal.user is None or principal.user.pk == item.created_by_id:
-            raise PermissionDenied("不能审核本人报送的数据")
-        if not approve and not (comment or "").strip():
-            raise ValidationError("退回时须填写审核意见", code="comment_required")
-        item.status = SubmissionStatus.APPROVED if approve else SubmissionStatus.RETURNED
-        item.reviewed_by, item.reviewed_at, item.review_comment = principal.user, timezone.now(), comment.strip()
-        item.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_comment"])
-        if approve:
-            # The responsible department's figure is the district's; another department's is its own.
-            department = None if item.department_id == item.indicator.department_id else item.department
-            IndicatorValue.objects.update_or_create(
-                indicator=item.indicator, period=item.period, department=department, industry="",
-                defaults={"value": item.value, "origin": SourceKind.SUBMISSION,
-                          "facts": {"报送编号": item.pk, "数据说明": item.basis[:500]}})
-        audit.record(principal, "evaluation.submission.approve" if approve else "evaluation.submission.return",
-                     item, {"comment": comment.strip()})
+        year = timezone.localdate().year
+        count = Rectification.objects.filter(number__startswith=f"ZG{year}-").count()
+        item = Rectification.objects.create(
+            number=f"ZG{year}-{count + 1:04d}", evaluation=evaluation, problem=problem.strip(),
+            requirement=requirement.strip(), department=department, deadline=deadline, created_by=principal.user)
+        audit.record(principal, "evaluation.rectification.create", item,
+                     {"department": department.code, "deadline": deadline.isoformat()})
+        notify_department(department, "evaluation.rectification", f"整改事项 {item.number} 已交办",
+                          f"{item.problem[:100]};整改时限 {deadline:%Y-%m-%d}", item.get_absolute_url())
     return item
 
 
-def pending_items(principal: Principal) -> list[PendingItem]:
-    today = timezone.localdate()
-    items = []
-    if has_perm(principal, "evaluation.review"):
-        waiting = Submission.objects.filter(status=SubmissionStatus.SUBMITTED)
-        if principal.user is not None:
-            waiting = waiting.exclude(created_by=principal.user)
-        for s in waiting.select_related("indicator", "department")[:20]:
-            items.append(PendingItem("评估数据审核", f"{s.department} 报送 {s.indicator.name}({period_label(s.period)})",
-                                     f"/evaluation/submissions/{s.pk}/", s.deadline.isoformat() if s.deadline else "",
-                                     bool(s.deadline and s.deadline < today)))
-    if has_perm(principal, "evaluation.submit") and principal.department is not None:
-        for s in Submission.objects.filter(status=SubmissionStatus.RETURNED, department=principal.department
-                                           ).select_related("indicator")[:20]:
-            items.append(PendingItem("评估数据退回", f"{s.indicator.name}({period_label(s.period)})被退回,请修改后重新报送",
-                                     f"/evaluation/submissions/{s.pk}/"))
-    return items
+def escalate_overdue(today: dt.date | None = None) -> int:
+    """Overdue rectification items are escalated once (重点督办, seed 004 七(二)3): flagged, audited, and the
+    responsible department is told."""
+    today = today or timezone.localdate()
+    count = 0
+    overdue = Rectification.objects.exclude(status=RectificationStatus.CLOSED).filter(
+        deadline__lt=today, escalated_at__isnull=True).select_related("department")
+    for item in overdue:
+        with transaction.atomic():
+            if not Rectification.objects.filter(pk=item.pk, escalated_at__isnull=True).update(
+                    escalated_at=timezone.now()):
+                continue
+            audit.record("system", "evaluation.rectification.escalate", item,
+                         {"deadline": item.deadline.isoformat(), "status": item.status})
+            notify_department(item.department, "evaluation.rectification", f"整改事项 {item.number} 逾期未完成,列入督办",
+                              f"整改时限 {item.deadline:%Y-%m-%d} 已过,请立即整改并报告", item.get_absolute_url())
+            count += 1
+    return count
 
 
 # ----------------------------------------------------------------------------- surveys
