@@ -3,7 +3,7 @@
 import datetime as dt
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from regshare.core import workflow
 from regshare.core.models import AuditRecord, Department, Notification
@@ -65,3 +65,22 @@ def test_pending_lists_and_api(item, principal_of_user, client_as):
     page = client_as("xzsp_liaison").get(f"/evaluation/rectifications/{item.pk}/").content.decode()
     assert "报告整改完成" in page
     assert client_as("scjg_liaison").get(f"/evaluation/rectifications/{item.pk}/").status_code == 404
+
+
+def test_meeting_decisions_become_tracked_tasks(demo, principal_of_user, client_as, time_machine):
+    time_machine.move_to(dt.datetime(2026, 7, 10, 10), tick=False)
+    decisions = services.parse_decisions("360404-XZSP | 推行食品经营许可全程网办 | 2026-09-30\n"
+                                         "区住建局 | 压缩施工许可审批时间至 10 个工作日 | 2026-10-31\n")
+    meeting = services.record_meeting(principal_of_user("fgj_analyst"), "half_year", "2026年上半年评估工作协调会议",
+                                      dt.date(2026, 7, 8), "通报上半年评估结果,部署下半年任务。", [], decisions)
+    tasks = list(meeting.tasks.order_by("deadline"))
+    assert [t.department.name for t in tasks] == ["区行政审批局", "区住建局"]
+    assert all(t.kind == "meeting" and t.status == R.ASSIGNED for t in tasks)
+    with pytest.raises(ValidationError, match="第 1 行"):
+        services.parse_decisions("不存在的部门 | 任务 | 2026-09-30")
+    assert "推行食品经营许可全程网办" in client_as("fgj_analyst").get("/evaluation/meetings/").content.decode()
+    response = client_as("fgj_analyst").post("/api/v1/evaluation/meetings", {
+        "kind": "monthly", "title": "7月协调会", "held_on": "2026-07-09", "minutes": "研究数据共享问题",
+        "decisions": [{"task": "补齐目录", "department": "360404-SCJG", "deadline": "2026-08-31"}]},
+        content_type="application/json")
+    assert response.status_code == 201 and len(response.json()["tasks"]) == 1

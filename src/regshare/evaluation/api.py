@@ -348,6 +348,8 @@ class RectificationOut(Schema):
     deadline: dt.date
     status: str
     status_label: str
+    kind: str
+    meeting: int | None
     measures: str
     person: str
     progress: str
@@ -363,6 +365,10 @@ class RectificationOut(Schema):
     @staticmethod
     def resolve_status_label(obj) -> str:
         return obj.get_status_display()
+
+    @staticmethod
+    def resolve_meeting(obj) -> int | None:
+        return obj.meeting_id
 
 
 class RectificationIn(Schema):
@@ -423,3 +429,56 @@ def rectification_act(request, rectification_id: Id, transition: str, payload: A
     item = get_object_or_404(services.rectifications_for(principal), pk=rectification_id)
     item = workflow.perform(principal, item, transition[:40], **payload.dict())
     return _with_actions(request, item)
+
+
+class DecisionIn(Schema):
+    task: str = Field(..., max_length=2000)
+    department: str = Field(..., max_length=32)
+    deadline: dt.date
+
+
+class MeetingIn(Schema):
+    kind: str = Field(..., max_length=12)
+    title: str = Field(..., max_length=200)
+    held_on: dt.date
+    minutes: str = Field(..., max_length=20000)
+    attendees: list[str] = []
+    decisions: list[DecisionIn] = []
+
+
+class MeetingOut(Schema):
+    id: int
+    kind: str
+    title: str
+    held_on: dt.date
+    convener: str
+    minutes: str
+    tasks: list[int]
+
+    @staticmethod
+    def resolve_convener(obj) -> str:
+        return obj.convener.code
+
+    @staticmethod
+    def resolve_tasks(obj) -> list[int]:
+        return [t.pk for t in obj.tasks.all()]
+
+
+@router.get("/meetings", response=list[MeetingOut], summary="协调会议列表", auth=allow("evaluation.view"))
+@paginate(PageNumberPagination, page_size=20)
+def list_meetings(request):
+    return services.meetings_for(principal_of(request))
+
+
+@router.post("/meetings", response={201: MeetingOut}, summary="记录协调会议(议定事项成为跟踪任务)",
+             auth=allow("evaluation.manage"))
+def record_meeting(request, payload: MeetingIn):
+    codes = {d.department for d in payload.decisions} | set(payload.attendees)
+    departments = {d.code: d for d in Department.objects.filter(code__in=list(codes), active=True)}
+    unknown = sorted(c for c in codes if c not in departments)
+    if unknown:
+        raise ValidationError(f"部门不存在:{'、'.join(c[:32] for c in unknown[:5])}", code="unknown_department")
+    decisions = [services.Decision(d.task, departments[d.department], d.deadline) for d in payload.decisions]
+    meeting = services.record_meeting(principal_of(request), payload.kind, payload.title, payload.held_on,
+                                      payload.minutes, [departments[c] for c in payload.attendees], decisions)
+    return 201, meeting

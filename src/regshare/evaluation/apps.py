@@ -21,5 +21,6 @@ class EvaluationConfig(AppConfig):
             MenuItem("部门报送", "evaluation:submissions", "evaluation.view", "效能评估"),
             MenuItem("综合评价", "evaluation:evaluations", "evaluation.view", "效能评估"),
             MenuItem("整改事项", "evaluation:rectifications", "evaluation.view", "效能评估"),
+            MenuItem("协调会议", "evaluation:meetings", "evaluation.view", "效能评估"),
         )
         flows.register()

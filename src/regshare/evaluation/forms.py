@@ -8,7 +8,7 @@ from regshare.core.models import Department
 
 from .ahp import RI_TABLE_LABELS
 from .fuzzy import OPERATORS
-from .models import Evaluation, Indicator, SourceKind
+from .models import Evaluation, Indicator, MeetingKind, SourceKind
 
 
 class PeriodForm(forms.Form):
@@ -63,3 +63,14 @@ class RectificationForm(forms.Form):
         active=True, level=Department.Level.DEPARTMENT))
     deadline = forms.DateField(label="整改时限", widget=forms.DateInput(attrs={"type": "date"}))
     evaluation = forms.ModelChoiceField(label="来源评估", queryset=Evaluation.objects.all(), required=False)
+
+
+class MeetingForm(forms.Form):
+    kind = forms.ChoiceField(label="会议类型", choices=MeetingKind.choices)
+    title = forms.CharField(label="会议名称", max_length=200)
+    held_on = forms.DateField(label="召开日期", widget=forms.DateInput(attrs={"type": "date"}))
+    attendees = forms.ModelMultipleChoiceField(label="参会部门", required=False, queryset=Department.objects.filter(
+        active=True, level=Department.Level.DEPARTMENT))
+    minutes = forms.CharField(label="会议纪要(讨论内容、达成的共识)", widget=forms.Textarea(attrs={"rows": 5}))
+    decisions = forms.CharField(label="议定事项(每行一项:部门编码或名称 | 任务 | 截止日期 YYYY-MM-DD)", required=False,
+                                widget=forms.Textarea(attrs={"rows": 4}))

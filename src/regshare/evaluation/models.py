@@ -252,6 +252,40 @@ class Evaluation(models.Model):
         return f"{self.name} {self.period}"
 
 
+class MeetingKind(models.TextChoices):
+    """Coordination meetings (seed 000 §6: monthly; seed 004 六: half-yearly, and ad hoc when needed)."""
+
+    MONTHLY = "monthly", "月度协调会议"
+    HALF_YEAR = "half_year", "半年评估工作协调会议"
+    AD_HOC = "ad_hoc", "临时协调会议"
+
+
+class Meeting(models.Model):
+    kind = models.CharField("会议类型", max_length=12, choices=MeetingKind.choices)
+    title = models.CharField("会议名称", max_length=200)
+    held_on = models.DateField("召开日期")
+    convener = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+", verbose_name="召集部门")
+    attendees = models.ManyToManyField(Department, blank=True, related_name="+", verbose_name="参会部门")
+    minutes = models.TextField("会议纪要")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name="记录人")
+    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    objects = VisibleToAll.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "协调会议"
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TaskKind(models.TextChoices):
+    PROBLEM = "problem", "评估问题整改"
+    MEETING = "meeting", "会议议定事项"
+
+
 class RectificationStatus(models.TextChoices):
     ASSIGNED = "assigned", "待制定整改方案"
     RECTIFYING = "rectifying", "整改中"
@@ -278,7 +312,10 @@ class Rectification(models.Model):
     number = models.CharField("问题编号", max_length=32, unique=True)
     evaluation = models.ForeignKey(Evaluation, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="rectifications", verbose_name="来源评估")
-    problem = models.TextField("存在问题")
+    kind = models.CharField("事项类别", max_length=10, choices=TaskKind.choices, default=TaskKind.PROBLEM)
+    meeting = models.ForeignKey(Meeting, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks",
+                                verbose_name="来源会议")
+    problem = models.TextField("存在问题/议定事项")
     requirement = models.TextField("整改要求")
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+", verbose_name="责任部门")
     deadline = models.DateField("整改时限", db_index=True)

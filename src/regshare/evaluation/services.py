@@ -9,6 +9,7 @@ import io
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -28,6 +29,8 @@ from .models import (
     Indicator,
     IndicatorGroup,
     IndicatorValue,
+    Meeting,
+    MeetingKind,
     Rectification,
     RectificationStatus,
     SourceKind,
@@ -35,6 +38,7 @@ from .models import (
     SubmissionStatus,
     Survey,
     SurveyResult,
+    TaskKind,
     Weighting,
 )
 
@@ -210,24 +214,94 @@ def rectifications_for(principal: Principal):
 
 
 def create_rectification(principal: Principal, problem: str, requirement: str, department: Department,
-                         deadline: dt.date, evaluation: Evaluation | None = None) -> Rectification:
-    """区发改 puts a problem on the problem list with its responsible department and deadline (seed 004 七(二)1)."""
+                         deadline: dt.date, evaluation: Evaluation | None = None,
+                         meeting: Meeting | None = None) -> Rectification:
+    """区发改 puts a problem on the problem list with its responsible department and deadline (seed 004 七(二)1);
+    a meeting's decision is tracked the same way."""
     require(principal, "evaluation.manage")
     if not (problem or "").strip() or not (requirement or "").strip():
         raise ValidationError("请填写存在问题和整改要求", code="problem_required")
-    if deadline <= timezone.localdate():
+    # A meeting recorded after the fact may carry a deadline already past (the task is then overdue at once).
+    if meeting is not None and deadline < meeting.held_on:
+        raise ValidationError("完成时限不能早于会议召开日期", code="bad_deadline")
+    if meeting is None and deadline <= timezone.localdate():
         raise ValidationError("整改时限须晚于今天", code="bad_deadline")
     with transaction.atomic():
         year = timezone.localdate().year
         count = Rectification.objects.filter(number__startswith=f"ZG{year}-").count()
         item = Rectification.objects.create(
-            number=f"ZG{year}-{count + 1:04d}", evaluation=evaluation, problem=problem.strip(),
+            number=f"ZG{year}-{count + 1:04d}", evaluation=evaluation, meeting=meeting,
+            kind=TaskKind.MEETING if meeting is not None else TaskKind.PROBLEM, problem=problem.strip(),
             requirement=requirement.strip(), department=department, deadline=deadline, created_by=principal.user)
         audit.record(principal, "evaluation.rectification.create", item,
                      {"department": department.code, "deadline": deadline.isoformat()})
         notify_department(department, "evaluation.rectification", f"整改事项 {item.number} 已交办",
                           f"{item.problem[:100]};整改时限 {deadline:%Y-%m-%d}", item.get_absolute_url())
     return item
+
+
+@dataclass
+class Decision:
+    """One decision of a meeting's minutes: what, which department, by when."""
+
+    task: str
+    department: Department
+    deadline: dt.date
+
+
+def record_meeting(principal: Principal, kind: str, title: str, held_on: dt.date, minutes: str,
+                   attendees: Iterable[Department], decisions: list[Decision]) -> Meeting:
+    """Record a coordination meeting (seed 004 六(三)2, 000 §6); every decision becomes a tracked task of its
+    department with a deadline, escalated like a rectification when overdue."""
+    require(principal, "evaluation.manage")
+    if kind not in MeetingKind.values:
+        raise ValidationError("会议类型不正确", code="bad_kind")
+    if not (title or "").strip() or not (minutes or "").strip():
+        raise ValidationError("请填写会议名称和会议纪要", code="minutes_required")
+    if held_on > timezone.localdate():
+        raise ValidationError("召开日期不能晚于今天", code="bad_date")
+    if principal.department is None:
+        raise PermissionDenied("只有部门工作人员可以记录协调会议")
+    with transaction.atomic():
+        meeting = Meeting.objects.create(kind=kind, title=title.strip()[:200], held_on=held_on,
+                                         convener=principal.department, minutes=minutes.strip(),
+                                         created_by=principal.user)
+        meeting.attendees.set(list(attendees))
+        audit.record(principal, "evaluation.meeting.record", meeting, {"kind": kind, "decisions": len(decisions)})
+        for decision in decisions:
+            create_rectification(principal, decision.task, f"落实{meeting.title}议定事项", decision.department,
+                                 decision.deadline, meeting=meeting)
+    return meeting
+
+
+def parse_decisions(text: str) -> list[Decision]:
+    """Decisions typed one per line as ``部门编码或名称 | 任务 | 截止日期``."""
+    decisions, errors = [], []
+    departments = {d.code: d for d in Department.objects.filter(active=True)}
+    departments.update({d.name: d for d in departments.values()})
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.replace("|", "|").split("|")]
+        if len(parts) != 3:
+            errors.append(f"第 {number} 行应为「部门 | 任务 | 截止日期」")
+            continue
+        department = departments.get(parts[0])
+        try:
+            deadline = dt.date.fromisoformat(parts[2])
+        except ValueError:
+            deadline = None
+        if department is None or deadline is None or not parts[1]:
+            errors.append(f"第 {number} 行:部门“{parts[0][:20]}”不存在、任务为空或日期不是 YYYY-MM-DD")
+            continue
+        decisions.append(Decision(parts[1], department, deadline))
+    if errors:
+        raise ValidationError(";".join(errors[:10]), code="bad_decisions")
+    return decisions
+
+
+def meetings_for(principal: Principal):
+    return Meeting.objects.visible_to(principal).select_related("convener").prefetch_related("tasks__department")
 
 
 def escalate_overdue(today: dt.date | None = None) -> int:

@@ -17,6 +17,7 @@ urlpatterns = [
     path("weightings/<int:pk>/", views.weighting, name="weighting"),
     path("rectifications/", views.rectifications, name="rectifications"),
     path("rectifications/<int:pk>/", views.rectification, name="rectification"),
+    path("meetings/", views.meetings, name="meetings"),
     path("evaluations/", views.evaluations, name="evaluations"),
     path("evaluations/<int:pk>/", views.evaluation, name="evaluation"),
 ]

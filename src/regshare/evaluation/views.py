@@ -15,6 +15,7 @@ from . import services
 from .ahp import RI_TABLE_LABELS
 from .forms import (
     EvaluateForm,
+    MeetingForm,
     PeriodForm,
     RectificationForm,
     SubmissionForm,
@@ -259,3 +260,21 @@ def evaluation(request, pk: int):
         "item": item, "groups": groups, "operator_label": OPERATORS.get(item.operator, item.operator),
         "grades": list(zip(item.grades, item.result, strict=True)), "chart": chart,
         "period_label": services.period_label(item.period)})
+
+
+@page_permission("evaluation.view")
+def meetings(request):
+    principal = principal_of(request)
+    can_manage = has_perm(principal, "evaluation.manage")
+    form = MeetingForm(request.POST or None)
+    if request.method == "POST" and can_manage and form.is_valid():
+        data = form.cleaned_data
+        try:
+            meeting = services.record_meeting(principal, data["kind"], data["title"], data["held_on"], data["minutes"],
+                                              data["attendees"], services.parse_decisions(data["decisions"]))
+            messages.success(request, f"会议纪要已记录,{meeting.tasks.count()} 项议定事项已交办。")
+            return redirect("evaluation:meetings")
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return render(request, "evaluation/meetings.html", {
+        "page": page_of(request, services.meetings_for(principal), 10), "form": form, "can_manage": can_manage})
