@@ -203,6 +203,11 @@ class Refusal(Schema):
     suggested: float | None = None
 
 
+def _text(value: str, limit: int) -> str:
+    """A query parameter as a filter: NUL removed (PostgreSQL refuses it), cut to the field's length."""
+    return (value or "").replace("\x00", "")[:limit]
+
+
 def _matrices(payload) -> Any:
     if payload.matrices is not None:
         return payload.matrices
@@ -229,8 +234,8 @@ def list_indicators(request, group: str = ""):
 
 @router.get("/values", response=list[ValueOut], summary="指标值(按统计期、部门、行业)", auth=allow("evaluation.view"))
 @paginate(PageNumberPagination, page_size=50)
-def list_values(request, period: str = Field("", max_length=10), indicator: str = Field("", max_length=32)):
-    return services.values_for(principal_of(request), period.replace("\x00", ""), indicator.replace("\x00", ""))
+def list_values(request, period: str = "", indicator: str = ""):
+    return services.values_for(principal_of(request), _text(period, 10), _text(indicator, 32))
 
 
 @router.post("/compute", response=ComputeOut, summary="计算系统采集指标", auth=allow("evaluation.manage"))
@@ -239,8 +244,8 @@ def compute(request, payload: PeriodIn):
 
 
 @router.get("/compare", response=dict[str, Any], summary="对比分析(时期、部门、行业)", auth=allow("evaluation.view"))
-def compare(request, dimension: str = Field("period", max_length=20), period: str = Field("", max_length=10)):
-    return services.compare(dimension, period)
+def compare(request, dimension: str = "period", period: str = ""):
+    return services.compare(_text(dimension, 20), _text(period, 10))
 
 
 @router.get("/submissions", response=list[SubmissionOut], summary="部门报送列表", auth=allow("evaluation.view"))
@@ -319,9 +324,9 @@ def create_weighting(request, payload: WeightingIn):
 
 @router.get("/evaluations", response=list[EvaluationOut], summary="综合评价列表", auth=allow("evaluation.view"))
 @paginate(PageNumberPagination, page_size=20)
-def list_evaluations(request, period: str = Field("", max_length=10)):
+def list_evaluations(request, period: str = ""):
     items = services.evaluations_for(principal_of(request))
-    return items.filter(period=period.replace("\x00", "")) if period else items
+    return items.filter(period=_text(period, 10)) if period else items
 
 
 @router.post("/evaluations", response={201: EvaluationOut}, summary="开展模糊综合评价", auth=allow("evaluation.manage"))
