@@ -254,7 +254,7 @@ def changes(code: str, from_version: int, to_version: int | None = None) -> pa.T
     changed); without a known key every changed row is reported as ``insert``. Deleted rows are
     not reported.
     """
-    import duckdb
+    from . import engine
 
     to_version = current_version(code) if to_version is None else to_version
     if to_version is None:
@@ -265,22 +265,18 @@ def changes(code: str, from_version: int, to_version: int | None = None) -> pa.T
     old = dataset(code, version=from_version)
     key = [k for k in _key_of(code, to_version) if k in new.schema.names and k in old.schema.names]
     names = new.schema.names
-    con = duckdb.connect()
-    try:
-        con.register("new_rows", new)
-        con.register("old_rows", old)
-        select_new = ", ".join(f'"{c}"' for c in names)
-        select_old = ", ".join(f'"{c}"' if c in old.schema.names else f'NULL AS "{c}"' for c in names)
+    with engine.session(tables={"new_rows": new, "old_rows": old}) as s:
+        q = s.dialect.quote
+        select_new = ", ".join(q(c) for c in names)
+        select_old = ", ".join(q(c) if c in old.schema.names else f"NULL AS {q(c)}" for c in names)
         diff = f"SELECT {select_new} FROM new_rows EXCEPT SELECT {select_old} FROM old_rows"
         if key:
-            on = " AND ".join(f'd."{k}" IS NOT DISTINCT FROM o."{k}"' for k in key)
+            on = " AND ".join(f"d.{q(k)} IS NOT DISTINCT FROM o.{q(k)}" for k in key)
             sql = (f"SELECT d.*, CASE WHEN EXISTS (SELECT 1 FROM old_rows o WHERE {on}) THEN 'update' "
                    f"ELSE 'insert' END AS {CHANGE_TYPE} FROM ({diff}) d")
         else:
             sql = f"SELECT *, 'insert' AS {CHANGE_TYPE} FROM ({diff})"
-        result = con.sql(sql).to_arrow_table()
-    finally:
-        con.close()
+        result = s.table(sql)
     return _plain_types(result)
 
 
