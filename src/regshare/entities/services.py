@@ -9,9 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -20,6 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from regshare.core import audit
+from regshare.core.lazy import lazy_module
 from regshare.core.permissions import Principal, has_perm
 from regshare.core.prepared import Prepared
 
@@ -33,6 +31,10 @@ from .codes import (
     valid_uscc_mask,
 )
 from .models import Entity, EntityLink, LinkMethod, LinkStatus
+
+duckdb = lazy_module("duckdb")
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
 
 log = logging.getLogger(__name__)
 

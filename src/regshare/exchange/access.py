@@ -22,9 +22,6 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -33,6 +30,7 @@ from django.utils import timezone
 
 from regshare.catalog.models import Resource
 from regshare.core import audit, exports
+from regshare.core.lazy import lazy_module
 from regshare.core.models import AuditRecord
 from regshare.core.permissions import Principal, has_perm, require
 from regshare.lake import hooks
@@ -41,6 +39,10 @@ from regshare.lake import tables as lake
 from . import receipts
 from .masking import MASKED_TAGS, SMALL, mask_array, mask_rows, mask_table, mask_value
 from .models import Receipt
+
+duckdb = lazy_module("duckdb")
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
 
 RESERVED = {"sort", "cursor", "limit", "as_of", "version", "receipt", "format", "fields", "page"}
 OPERATORS = {"eq": "=", "ne": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "in": "IN",
@@ -445,7 +447,8 @@ def _query_fingerprint(conditions: list[Condition], sort: list, fields: list[str
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-BAD_VALUE_ERRORS = (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.BinderException)
+def _bad_value_errors() -> tuple[type[Exception], ...]:
+    return (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.BinderException)
 
 
 def _connect(code: str, version: int) -> duckdb.DuckDBPyConnection:
@@ -462,7 +465,7 @@ def _fetch_table(code: str, version: int, sql: str, args: list) -> pa.Table:
     con = _connect(code, version)
     try:
         return con.sql(sql, params=args).to_arrow_table()
-    except BAD_VALUE_ERRORS as exc:
+    except _bad_value_errors() as exc:
         raise _bad_value(exc) from exc
     finally:
         con.close()

@@ -14,11 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-import pyarrow as pa
+from regshare.core.lazy import lazy_module
 
 from .readers import Source
 from .rules import FieldSpec, clean_expr, clean_test, field_sql, ident, lit, register_check_functions
+
+duckdb = lazy_module("duckdb")
+pa = lazy_module("pyarrow")
 
 Progress = Callable[[str, float], None]
 WriteFn = Callable[["pa.Table | AcceptedRows", int], int]  # (data, rows) -> version
