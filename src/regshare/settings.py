@@ -26,7 +26,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "huey.contrib.djhuey",
+    # huey.contrib.djhuey is deliberately not installed: importing huey imports its Redis and PostgreSQL
+    # clients, a second of start-up for every command. Task modules import it when a task is queued;
+    # `regshare worker` runs its consumer command directly (docs/DECISIONS.md, "Start-up").
     "regshare.core",
     "regshare.catalog",
     "regshare.lake",

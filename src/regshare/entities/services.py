@@ -9,8 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -19,6 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from regshare.core import audit
+from regshare.core.lazy import lazy_module
 from regshare.core.permissions import Principal, has_perm
 from regshare.core.prepared import Prepared
 from regshare.lake import engine
@@ -33,6 +32,9 @@ from .codes import (
     valid_uscc_mask,
 )
 from .models import Entity, EntityLink, LinkMethod, LinkStatus
+
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
 
 log = logging.getLogger(__name__)
 

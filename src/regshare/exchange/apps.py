@@ -11,10 +11,11 @@ class ExchangeConfig(AppConfig):
         from regshare.core.navigation import MenuItem, register_menu
         from regshare.lake import hooks
 
-        from . import (  # noqa: F401  (huey discovers the tasks on import)
+        # Not the tasks module: huey's consumer finds it (run_huey), and importing huey here would cost
+        # every process its Redis and PostgreSQL clients.
+        from . import (
             policy,  # noqa: F401  (registers the permissions)
             push,
-            tasks,
         )
         from .pending import pending_items
 

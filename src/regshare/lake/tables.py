@@ -17,15 +17,18 @@ import re
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-import pyarrow as pa
-import pyarrow.dataset as pads
-from deltalake import CommitProperties, DeltaTable, write_deltalake
-from deltalake.exceptions import CommitFailedError, TableNotFoundError
-from deltalake.schema import Schema as DeltaSchema
-from deltalake.transaction import AddAction, create_table_with_add_actions
 from django.conf import settings
 
+from regshare.core.lazy import lazy_module
+
 from . import hooks
+
+pa = lazy_module("pyarrow")
+pads = lazy_module("pyarrow.dataset")
+deltalake = lazy_module("deltalake")
+delta_errors = lazy_module("deltalake.exceptions")
+delta_schema = lazy_module("deltalake.schema")
+delta_tx = lazy_module("deltalake.transaction")
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 KEY_META = "regshare.key"
@@ -56,7 +59,7 @@ class ParquetExport(Protocol):
 
 
 # Column types whose Parquet encoding every Delta reader takes without a table feature (timestamps
-# without a zone need ``timestampNtz``, which only ``write_deltalake`` knows how to add).
+# without a zone need ``timestampNtz``, which only ``deltalake.write_deltalake`` knows how to add).
 def _file_type_ok(t: pa.DataType) -> bool:
     return (pa.types.is_string(t) or pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
             or pa.types.is_date32(t) or pa.types.is_decimal(t))
@@ -69,14 +72,14 @@ def table_path(code: str) -> Path:
 
 
 def exists(code: str) -> bool:
-    return DeltaTable.is_deltatable(str(table_path(code)))
+    return deltalake.DeltaTable.is_deltatable(str(table_path(code)))
 
 
-def _open(code: str, *, version: int | None = None, as_of: dt.datetime | None = None) -> DeltaTable:
+def _open(code: str, *, version: int | None = None, as_of: dt.datetime | None = None) -> deltalake.DeltaTable:
     path = table_path(code)
-    if not DeltaTable.is_deltatable(str(path)):
+    if not deltalake.DeltaTable.is_deltatable(str(path)):
         raise LakeError(f"资源 {code} 尚无数据")
-    table = DeltaTable(str(path))
+    table = deltalake.DeltaTable(str(path))
     try:
         if version is not None:
             table.load_as_version(int(version))
@@ -129,7 +132,7 @@ def write(code: str, table: pa.Table | pa.RecordBatchReader | ParquetExport, *, 
     meta = {KEY_META: ",".join(key), MODE_META: mode}
     if rows is not None:
         meta[ROWS_META] = str(rows)
-    commit = CommitProperties(custom_metadata=meta)
+    commit = deltalake.CommitProperties(custom_metadata=meta)
     if isinstance(table, ParquetExport) and not isinstance(table, pa.Table | pa.RecordBatchReader):
         if mode == "replace" and all(_file_type_ok(f.type) for f in table.schema):
             version = _commit_file(path, table, commit)
@@ -148,27 +151,27 @@ def write(code: str, table: pa.Table | pa.RecordBatchReader | ParquetExport, *, 
         try:
             _commit(path, table, mode, key, commit)
             break
-        except CommitFailedError:
+        except delta_errors.CommitFailedError:
             if attempt == attempts - 1:
                 raise
-    version = DeltaTable(str(path)).version()
+    version = deltalake.DeltaTable(str(path)).version()
     if notify:
         hooks.fire(code, version, mode)
     return version
 
 
-def _commit(path: Path, table, mode: str, key: list[str], commit: CommitProperties) -> None:
-    is_table = DeltaTable.is_deltatable(str(path))
+def _commit(path: Path, table, mode: str, key: list[str], commit: deltalake.CommitProperties) -> None:
+    is_table = deltalake.DeltaTable.is_deltatable(str(path))
     if mode == "merge" and is_table:
         if not key:
             raise LakeError("合并写入须指定主键")
-        target = DeltaTable(str(path))
+        target = deltalake.DeltaTable(str(path))
         predicate = " AND ".join(f't."{k}" = s."{k}"' for k in key)
         (target.merge(table, predicate=predicate, source_alias="s", target_alias="t", merge_schema=True,
                       commit_properties=commit)
          .when_matched_update_all().when_not_matched_insert_all().execute())
     else:
-        write_deltalake(str(path), table, mode="overwrite", schema_mode="overwrite" if is_table else None,
+        deltalake.write_deltalake(str(path), table, mode="overwrite", schema_mode="overwrite" if is_table else None,
                         commit_properties=commit)
 
 
@@ -190,7 +193,7 @@ def _file_stats(rows: int, columns: dict[str, dict], schema: pa.Schema) -> str:
     return json.dumps(stats, ensure_ascii=False)
 
 
-def _commit_file(path: Path, export: ParquetExport, commit: CommitProperties) -> int:
+def _commit_file(path: Path, export: ParquetExport, commit: deltalake.CommitProperties) -> int:
     """Replace the table's content by the Parquet files that ``export`` writes straight into the table's
     folder. Until the commit names them, no reader sees the files, so a failure leaves the previous
     version as it was (and unreferenced files, as any interrupted Delta write does)."""
@@ -198,28 +201,28 @@ def _commit_file(path: Path, export: ParquetExport, commit: CommitProperties) ->
     adds = []
     for name, rows, columns in export.copy_parquet(str(path)):
         info = (path / name).stat()
-        adds.append(AddAction(name, info.st_size, {}, int(info.st_mtime * 1000), True,
+        adds.append(delta_tx.AddAction(name, info.st_size, {}, int(info.st_mtime * 1000), True,
                               _file_stats(rows, columns, export.schema)))
     for attempt in range(3):
         try:
-            if DeltaTable.is_deltatable(str(path)):
-                DeltaTable(str(path)).create_write_transaction(adds, mode="overwrite", schema=export.schema,
+            if deltalake.DeltaTable.is_deltatable(str(path)):
+                deltalake.DeltaTable(str(path)).create_write_transaction(adds, mode="overwrite", schema=export.schema,
                                                                commit_properties=commit)
             else:
-                create_table_with_add_actions(str(path), DeltaSchema.from_arrow(export.schema), adds, mode="error",
+                delta_tx.create_table_with_add_actions(str(path), delta_schema.Schema.from_arrow(export.schema), adds, mode="error",
                                               commit_properties=commit)
             break
-        except CommitFailedError:
+        except delta_errors.CommitFailedError:
             if attempt == 2:
                 raise
-    return DeltaTable(str(path)).version()
+    return deltalake.DeltaTable(str(path)).version()
 
 
 def current_version(code: str) -> int | None:
     path = table_path(code)
-    if not DeltaTable.is_deltatable(str(path)):
+    if not deltalake.DeltaTable.is_deltatable(str(path)):
         return None
-    return DeltaTable(str(path)).version()
+    return deltalake.DeltaTable(str(path)).version()
 
 
 def dataset(code: str, *, version: int | None = None, as_of: dt.datetime | None = None) -> pads.Dataset:
@@ -282,9 +285,9 @@ def changes(code: str, from_version: int, to_version: int | None = None) -> pa.T
 
 def _raw_history(code: str) -> list[dict]:
     path = table_path(code)
-    if not DeltaTable.is_deltatable(str(path)):
+    if not deltalake.DeltaTable.is_deltatable(str(path)):
         return []
-    return DeltaTable(str(path)).history()
+    return deltalake.DeltaTable(str(path)).history()
 
 
 def history(code: str) -> list[dict]:
@@ -320,5 +323,5 @@ def drop(code: str) -> None:
 
     try:
         shutil.rmtree(table_path(code))
-    except (FileNotFoundError, TableNotFoundError):
+    except (FileNotFoundError, delta_errors.TableNotFoundError):
         pass
