@@ -149,6 +149,22 @@ REGSHARE_LOCKOUT_MINUTES = 15
 REGSHARE_AUDIT_HASH = os.environ.get("REGSHARE_AUDIT_HASH", "sha256")
 # Where the shared datasets live (Delta Lake tables).
 REGSHARE_LAKE_DIR = Path(os.environ.get("REGSHARE_LAKE_DIR", DATA_DIR / "lake"))
+# Or on S3-compatible object storage: REGSHARE_LAKE_URL=s3://bucket/prefix, with the endpoint and keys
+# below (unset ones fall back to the standard AWS_* variables and instance credentials). Commits use
+# conditional puts (lake.tables.storage_options), which AWS S3, MinIO, Ceph RGW and most vendors' stores accept.
+REGSHARE_LAKE_URL = os.environ.get("REGSHARE_LAKE_URL", "")
+REGSHARE_LAKE_STORAGE_OPTIONS = {
+    option: os.environ[variable]
+    for option, variable in (("AWS_ENDPOINT_URL", "REGSHARE_S3_ENDPOINT_URL"),
+                             ("AWS_ACCESS_KEY_ID", "REGSHARE_S3_ACCESS_KEY_ID"),
+                             ("AWS_SECRET_ACCESS_KEY", "REGSHARE_S3_SECRET_ACCESS_KEY"),
+                             ("AWS_REGION", "REGSHARE_S3_REGION"))
+    if os.environ.get(variable)
+}
+if REGSHARE_LAKE_STORAGE_OPTIONS.get("AWS_ENDPOINT_URL", "").startswith("http://"):
+    # A store inside the government network without TLS (MinIO on the same rack): allowed only when asked
+    # for by giving an http:// endpoint.
+    REGSHARE_LAKE_STORAGE_OPTIONS["AWS_ALLOW_HTTP"] = "true"
 # Outbound connections (core.egress): internal hosts, address ranges or SQLite directories that table
 # sources, interface pulls, webhooks and the API proxy may reach, comma-separated; the admin adds more
 # on the 出网白名单 admin page.
