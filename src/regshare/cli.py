@@ -51,7 +51,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
-    call_command("run_huey", workers=args.workers)
+    call_command("run_huey", workers=args.workers, periodic=not args.no_periodic)
     return 0
 
 
@@ -130,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="运行后台与定时任务 / run background and periodic tasks")
     worker.add_argument("--workers", type=int, default=2)
+    worker.add_argument("--no-periodic", action="store_true",
+                        help="不调度定时任务(多台工作进程时) / do not schedule periodic tasks")
     worker.set_defaults(func=_worker)
 
     migrate = sub.add_parser("migrate", help="迁移数据库结构 / apply database migrations")

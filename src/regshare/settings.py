@@ -139,7 +139,15 @@ HUEY = {
     "immediate": os.environ.get("REGSHARE_HUEY_IMMEDIATE", "0") == "1",
 }
 if os.environ.get("REDIS_URL"):
-    HUEY = {"huey_class": "huey.RedisHuey", "name": "regshare", "url": os.environ["REDIS_URL"]}
+    # Several workers on one Redis (regshare.core.queue): a task whose worker died is re-queued once the
+    # worker's lease (REGSHARE_WORKER_LEASE_SECONDS) runs out, and one scheduler at a time enqueues periodic tasks.
+    HUEY = {
+        "huey_class": "regshare.core.queue.RegshareRedisHuey",
+        "name": os.environ.get("REGSHARE_QUEUE_NAME", "regshare"),
+        "url": os.environ["REDIS_URL"],
+        "lease_seconds": int(os.environ.get("REGSHARE_WORKER_LEASE_SECONDS", "30")),
+        "immediate": os.environ.get("REGSHARE_HUEY_IMMEDIATE", "0") == "1",
+    }
 
 # --- regshare rules that are settings -------------------------------------------------------
 # Login lock-out (issue: 5 failures lock the account for 15 minutes).
