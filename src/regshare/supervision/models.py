@@ -298,6 +298,7 @@ class InspectionTask(models.Model):
     seed_published_at = models.DateTimeField("种子公布时间", null=True, blank=True)
     pool_sha256 = models.CharField("对象库摘要(SHA-256)", max_length=64, blank=True)
     pool = models.JSONField("对象库", default=list, blank=True)
+    draw_inputs = models.JSONField("回避与人员库(公布)", default=dict, blank=True)
     drawn_at = models.DateTimeField("抽取时间", null=True, blank=True)
     status = models.CharField("状态", max_length=20, choices=TaskStatus.choices, default=TaskStatus.DRAFT)
     deadline = models.DateField("下一步期限", null=True, blank=True)
