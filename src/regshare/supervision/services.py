@@ -536,6 +536,15 @@ def dry_run(proposed: list[RoutingRule], orders: QuerySet[Complaint] | None = No
     return {"orders": total, "changed": changed, "unrouted": unrouted, "examples": examples}
 
 
+def save_routing_rule(principal: Principal, rule: RoutingRule) -> RoutingRule:
+    require(principal, "supervision.manage_routing")
+    with transaction.atomic():
+        rule.save()
+        audit.record(principal, "supervision.routing_rule_saved", rule,
+                     {"department": rule.department.code, "keywords": rule.keywords, "category": rule.category})
+    return rule
+
+
 def intake(principal: Principal, data: dict, source: str = "api") -> Complaint:
     """A new work order; linked to the entity by credit code or exact name, routed at once by the rules."""
     require(principal, "supervision.complaint_intake")
