@@ -118,7 +118,7 @@ def test_complaint_routing_flow_and_transfer(sup, principal_of_user):
     with pytest.raises(ValidationError, match="不能办结|不能"):
         services.complaint_step(principal_of_user("zjj_liaison"), c, "close")
     c = services.complaint_step(principal_of_user("zjj_liaison"), c, "handle", substantiated=True)
-    assert AuditRecord.objects.filter(action="supervision.complaint.handled").exists()
+    assert AuditRecord.objects.filter(action="supervision.complaint.handle").exists()
     # the previous department still sees the order it transferred
     assert Complaint.objects.visible_to(principal_of_user("cgj_liaison")).filter(pk=c.pk).exists()
 

@@ -8,7 +8,6 @@ import datetime as dt
 import re
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,7 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
 
-from regshare.core import audit
+from regshare.core import audit, workflow
 from regshare.core.models import Department
 from regshare.core.permissions import Principal, require
 from regshare.core.workdays import add_workdays, workdays_between
@@ -70,37 +69,33 @@ def _acts_for(principal: Principal, *departments: Department | None) -> None:
         raise PermissionDenied("只有承办部门可以办理此事项")
 
 
-@dataclass(frozen=True)
-class Step:
-    """One declared transition (shaped as core.workflow.Transition, so it moves there unchanged)."""
-
-    name: str
-    label: str
-    source: tuple[str, ...]
-    target: str
-    permission: str
-    deadline_workdays: Callable[[], int | None] = lambda: None
-    audit_action: str = ""
+def _effect(obj: Model, principal: Principal, data: dict) -> None:
+    """A transition's extra writes: the service passes them as ``effect`` (they need the service's inputs)."""
+    effect = data.get("effect")
+    if effect is not None:
+        effect(obj)
 
 
-def _perform(principal: Principal, model: type[Model], pk: int, step: Step, acting: Callable[[Model], list],
-             apply: Callable[[Model], None] | None = None, today: dt.date | None = None) -> Model:
-    require(principal, step.permission)
-    with transaction.atomic():
-        obj = model.objects.select_for_update().get(pk=pk)
-        _acts_for(principal, *acting(obj))
-        if obj.status not in step.source:
-            raise ValidationError(f"当前状态为“{obj.get_status_display()}”,不能{step.label}", code="wrong_state")
-        before = obj.status
-        if apply is not None:
-            apply(obj)
-        obj.status = step.target
-        days = step.deadline_workdays()
-        obj.deadline = add_workdays(_today(today), days) if days else None
-        obj.save()
-        audit.record(principal, step.audit_action or f"{model._meta.label_lower}.{step.name}", obj,
-                     {"from": before, "to": step.target})
-    return obj
+def Step(name: str, label: str, source: tuple[str, ...], target: str, permission: str,  # noqa: N802
+         deadline_workdays: int | None = None, audit_action: str = "", may_act=None, when=None,
+         refusal: str = "") -> workflow.Transition:
+    return workflow.Transition(name=name, label=label, source=source, target=target, permission=permission,
+                               may_act=may_act, deadline_workdays=deadline_workdays, audit_action=audit_action,
+                               apply=_effect, when=when, refusal=refusal)
+
+
+def _perform(principal: Principal, obj: Model, step: workflow.Transition,
+             apply: Callable[[Model], None] | None = None) -> Model:
+    """The one path of a state change: core.workflow (lock, state, permission, acting department, deadline,
+    audit), with the service's extra writes in the same transaction."""
+    return workflow.perform(principal, obj, step.name, effect=apply)
+
+
+def _in_departments(principal: Principal, departments: Iterable[Department | None]) -> bool:
+    if sees_everything(principal):
+        return True
+    mine = principal.department
+    return mine is not None and any(d is not None and d.pk == mine.pk for d in departments)
 
 
 # ---------------------------------------------------------------- catalog and implementation lists
@@ -309,17 +304,29 @@ def _task_departments(task: InspectionTask) -> list[Department]:
     return [task.department, *task.joint_departments.all()]
 
 
-SEED_STEP = Step("publish_seed", "公布随机种子", (TaskStatus.DRAFT,), TaskStatus.SEED_PUBLISHED,
-                 "supervision.draw", audit_action="supervision.task.seed_published")
-DRAW_STEP = Step("draw", "抽取", (TaskStatus.SEED_PUBLISHED,), TaskStatus.DRAWN, "supervision.draw",
-                 audit_action="supervision.task.drawn")
-START_STEP = Step("start", "开始检查", (TaskStatus.DRAWN,), TaskStatus.INSPECTING, "supervision.manage_task",
-                  lambda: settings.SUPERVISION_INSPECTION_WORKDAYS, "supervision.task.inspecting")
-RESULTS_STEP = Step("results_entered", "确认结果录入完成", (TaskStatus.INSPECTING,), TaskStatus.RESULTS_ENTERED,
-                    "supervision.enter_result", lambda: settings.SUPERVISION_RESULT_PUBLISH_WORKDAYS,
-                    "supervision.task.results_entered")
-PUBLISH_STEP = Step("publish", "公示检查结果", (TaskStatus.RESULTS_ENTERED,), TaskStatus.PUBLISHED,
-                    "supervision.publish_result", audit_action="supervision.task.published")
+def _task_may_act(principal: Principal, task: InspectionTask) -> bool:
+    return _in_departments(principal, _task_departments(task))
+
+
+def _task_step(name, label, source, target, permission, days=None, **kw) -> workflow.Transition:
+    return Step(name, label, source, target, permission, days, f"supervision.task.{name}", _task_may_act, **kw)
+
+
+SEED_STEP = _task_step("publish_seed", "公布随机种子", (TaskStatus.DRAFT,), TaskStatus.SEED_PUBLISHED,
+                       "supervision.draw")
+DRAW_STEP = _task_step("draw", "抽取", (TaskStatus.SEED_PUBLISHED,), TaskStatus.DRAWN, "supervision.draw")
+START_STEP = _task_step("start", "开始检查", (TaskStatus.DRAWN,), TaskStatus.INSPECTING, "supervision.manage_task",
+                        settings.SUPERVISION_INSPECTION_WORKDAYS)
+RESULTS_STEP = _task_step("results_entered", "确认结果录入完成", (TaskStatus.INSPECTING,), TaskStatus.RESULTS_ENTERED,
+                          "supervision.enter_result", settings.SUPERVISION_RESULT_PUBLISH_WORKDAYS,
+                          when=lambda task: not task.selections.filter(outcome="").exists(),
+                          refusal="尚有检查对象未录入结果")
+PUBLISH_STEP = _task_step("publish", "公示检查结果", (TaskStatus.RESULTS_ENTERED,), TaskStatus.PUBLISHED,
+                          "supervision.publish_result")
+TASK_FLOW = workflow.Workflow(
+    name="supervision.task", model="supervision.InspectionTask", state_field="status", deadline_field="deadline",
+    label="双随机抽查", transitions=[SEED_STEP, DRAW_STEP, START_STEP, RESULTS_STEP, PUBLISH_STEP],
+    pending_title=lambda t: f"{t.code} {t.name}", pending_link=lambda t: f"/supervision/tasks/{t.pk}/")
 
 
 def publish_seed(principal: Principal, task: InspectionTask, seed: str = "") -> InspectionTask:
@@ -332,7 +339,7 @@ def publish_seed(principal: Principal, task: InspectionTask, seed: str = "") -> 
         obj.seed = seed
         obj.seed_published_at = timezone.now()
 
-    return _perform(principal, InspectionTask, task.pk, SEED_STEP, _task_departments, apply)
+    return _perform(principal, task, SEED_STEP, apply)
 
 
 def build_pool(task: InspectionTask) -> list[tuple[str, str]]:
@@ -405,7 +412,7 @@ def run_draw(principal: Principal, task: InspectionTask) -> InspectionTask:
             [DrawSelection(task=obj, entity_id=entity_ids[code], code=code, stratum=stratum, inspector_ids=ids)
              for code, stratum, ids in result.selected])
 
-    return _perform(principal, InspectionTask, task.pk, DRAW_STEP, _task_departments, apply)
+    return _perform(principal, task, DRAW_STEP, apply)
 
 
 def published_record(task: InspectionTask) -> dict:
@@ -437,7 +444,7 @@ def verify_task(task: InspectionTask, seed: str | None = None) -> tuple[bool, st
 
 
 def start_inspection(principal: Principal, task: InspectionTask, today: dt.date | None = None) -> InspectionTask:
-    return _perform(principal, InspectionTask, task.pk, START_STEP, _task_departments, today=today)
+    return _perform(principal, task, START_STEP)
 
 
 CREDIT_OUTCOME = {InspectionOutcome.PASSED: "passed", InspectionOutcome.NO_ACTIVITY: "passed"}
@@ -466,14 +473,14 @@ def enter_result(principal: Principal, selection: DrawSelection, outcome: str, n
 def finish_results(principal: Principal, task: InspectionTask, today: dt.date | None = None) -> InspectionTask:
     if task.selections.filter(outcome="").exists():
         raise ValidationError("尚有检查对象未录入结果", code="results_missing")
-    return _perform(principal, InspectionTask, task.pk, RESULTS_STEP, _task_departments, today=today)
+    return _perform(principal, task, RESULTS_STEP)
 
 
 def publish_results(principal: Principal, task: InspectionTask, on: dt.date | None = None) -> InspectionTask:
     def apply(obj: InspectionTask) -> None:
         obj.results_published_on = _today(on)
 
-    return _perform(principal, InspectionTask, task.pk, PUBLISH_STEP, _task_departments, apply, today=on)
+    return _perform(principal, task, PUBLISH_STEP, apply)
 
 
 def overdue_tasks(today: dt.date | None = None) -> QuerySet[InspectionTask]:
@@ -598,25 +605,30 @@ def _route(complaint: Complaint, principal: Principal | str) -> None:
                                   actor="分派规则", note=rule.name)
 
 
-def _complaint_departments(c: Complaint) -> list:
-    return [c.department]
+def _complaint_may_act(principal: Principal, complaint: Complaint) -> bool:
+    return _in_departments(principal, [complaint.department])
 
 
-ACCEPT = Step("accept", "受理", (ComplaintStatus.RECEIVED,), ComplaintStatus.ACCEPTED, "supervision.complaint_handle",
-              lambda: settings.SUPERVISION_COMPLAINT_HANDLE_WORKDAYS, "supervision.complaint.accepted")
-REFUSE = Step("refuse", "不予受理", (ComplaintStatus.RECEIVED,), ComplaintStatus.REFUSED,
-              "supervision.complaint_handle", lambda: settings.SUPERVISION_COMPLAINT_REPLY_WORKDAYS,
-              "supervision.complaint.refused")
-ASSIGN = Step("assign", "交办处理", (ComplaintStatus.ACCEPTED,), ComplaintStatus.ROUTED, "supervision.complaint_handle",
-              lambda: settings.SUPERVISION_COMPLAINT_HANDLE_WORKDAYS, "supervision.complaint.routed")
-HANDLE = Step("handle", "办结", (ComplaintStatus.ACCEPTED, ComplaintStatus.ROUTED), ComplaintStatus.HANDLED,
-              "supervision.complaint_handle", lambda: settings.SUPERVISION_COMPLAINT_REPLY_WORKDAYS,
-              "supervision.complaint.handled")
-REPLY = Step("reply", "答复", (ComplaintStatus.HANDLED, ComplaintStatus.REFUSED), ComplaintStatus.REPLIED,
-             "supervision.complaint_handle", audit_action="supervision.complaint.replied")
-CLOSE = Step("close", "归档", (ComplaintStatus.REPLIED,), ComplaintStatus.CLOSED, "supervision.complaint_handle",
-             audit_action="supervision.complaint.closed")
+def _complaint_step(name, label, source, target, days=None) -> workflow.Transition:
+    return Step(name, label, source, target, "supervision.complaint_handle", days, f"supervision.complaint.{name}",
+                _complaint_may_act)
+
+
+ACCEPT = _complaint_step("accept", "受理", (ComplaintStatus.RECEIVED,), ComplaintStatus.ACCEPTED,
+                         settings.SUPERVISION_COMPLAINT_HANDLE_WORKDAYS)
+REFUSE = _complaint_step("refuse", "不予受理", (ComplaintStatus.RECEIVED,), ComplaintStatus.REFUSED,
+                         settings.SUPERVISION_COMPLAINT_REPLY_WORKDAYS)
+ASSIGN = _complaint_step("assign", "交办处理", (ComplaintStatus.ACCEPTED,), ComplaintStatus.ROUTED,
+                         settings.SUPERVISION_COMPLAINT_HANDLE_WORKDAYS)
+HANDLE = _complaint_step("handle", "办结", (ComplaintStatus.ACCEPTED, ComplaintStatus.ROUTED), ComplaintStatus.HANDLED,
+                         settings.SUPERVISION_COMPLAINT_REPLY_WORKDAYS)
+REPLY = _complaint_step("reply", "答复", (ComplaintStatus.HANDLED, ComplaintStatus.REFUSED), ComplaintStatus.REPLIED)
+CLOSE = _complaint_step("close", "归档", (ComplaintStatus.REPLIED,), ComplaintStatus.CLOSED)
 COMPLAINT_STEPS = {s.name: s for s in (ACCEPT, REFUSE, ASSIGN, HANDLE, REPLY, CLOSE)}
+COMPLAINT_FLOW = workflow.Workflow(
+    name="supervision.complaint", model="supervision.Complaint", state_field="status", deadline_field="deadline",
+    label="投诉举报", transitions=list(COMPLAINT_STEPS.values()),
+    pending_title=lambda c: f"工单 {c.order_no}", pending_link=lambda c: f"/supervision/complaints/{c.pk}/")
 
 
 def complaint_step(principal: Principal, complaint: Complaint, name: str, note: str = "",
@@ -643,7 +655,7 @@ def complaint_step(principal: Principal, complaint: Complaint, name: str, note: 
         ComplaintEvent.objects.create(complaint=obj, action=step.label, from_department=obj.department,
                                       actor=_actor_label(principal), note=note)
 
-    complaint = _perform(principal, Complaint, complaint.pk, step, _complaint_departments, apply, today)
+    complaint = _perform(principal, complaint, step, apply)
     if name == "handle" and complaint.entity_id and complaint.substantiated is not None:
         _credit_record(principal, "complaint", complaint.order_no, complaint.entity, complaint.department,
                        f"投诉举报:{complaint.category or '未分类'}", _today(today),
@@ -738,11 +750,17 @@ def request_assistance(principal: Principal, requester: Department, target: Depa
 
 
 ASSIST_ACCEPT = Step("accept", "接收", (AssistanceStatus.REQUESTED,), AssistanceStatus.ACCEPTED, "supervision.assist",
-                     lambda: settings.SUPERVISION_ASSISTANCE_WORKDAYS, "supervision.assistance.accepted")
+                     settings.SUPERVISION_ASSISTANCE_WORKDAYS, "supervision.assistance.accepted",
+                     lambda p, r: _in_departments(p, [r.target]))
 ASSIST_REPLY = Step("reply", "反馈", (AssistanceStatus.ACCEPTED,), AssistanceStatus.REPLIED, "supervision.assist",
-                    audit_action="supervision.assistance.replied")
+                    None, "supervision.assistance.replied", lambda p, r: _in_departments(p, [r.target]))
+# Closing belongs to the requester, who judges the reply.
 ASSIST_CLOSE = Step("close", "办结", (AssistanceStatus.REPLIED,), AssistanceStatus.CLOSED, "supervision.assist",
-                    audit_action="supervision.assistance.closed")
+                    None, "supervision.assistance.closed", lambda p, r: _in_departments(p, [r.requester]))
+ASSISTANCE_FLOW = workflow.Workflow(
+    name="supervision.assistance", model="supervision.AssistanceRequest", state_field="status",
+    deadline_field="deadline", label="协查协办", transitions=[ASSIST_ACCEPT, ASSIST_REPLY, ASSIST_CLOSE],
+    pending_title=lambda r: f"协查:{r.subject}", pending_link=lambda r: "/supervision/assistance/")
 
 
 def assistance_step(principal: Principal, req: AssistanceRequest, name: str, reply: str = "",
@@ -752,9 +770,6 @@ def assistance_step(principal: Principal, req: AssistanceRequest, name: str, rep
         raise ValidationError(f"未知的办理环节: {name}", code="unknown_step")
     if name == "reply" and not reply.strip():
         raise ValidationError("反馈内容不能为空", code="reply_required")
-    # Accept and reply belong to the assisting department, closing to the requester.
-    acting = (lambda r: [r.requester]) if name == "close" else (lambda r: [r.target])
-
     def apply(obj: AssistanceRequest) -> None:
         if name == "reply":
             obj.reply = reply.strip()
@@ -762,7 +777,7 @@ def assistance_step(principal: Principal, req: AssistanceRequest, name: str, rep
             CaseEvent.objects.create(case=obj.case, department=principal.department, actor=_actor_label(principal),
                                      action=f"协查{step.label}", note=obj.subject)
 
-    return _perform(principal, AssistanceRequest, req.pk, step, acting, apply, today)
+    return _perform(principal, req, step, apply)
 
 
 def open_case(principal: Principal, title: str, lead: Department, summary: str, kind: str = "case",
@@ -785,14 +800,23 @@ def open_case(principal: Principal, title: str, lead: Department, summary: str, 
     return case
 
 
+def _case_lead(principal: Principal, case: Case) -> bool:
+    return _in_departments(principal, [case.lead_department])
+
+
 CASE_STEPS = {
     "investigate": Step("investigate", "开始调查处置", (CaseStatus.OPEN,), CaseStatus.INVESTIGATING, "supervision.case",
-                        lambda: settings.SUPERVISION_CASE_STEP_WORKDAYS, "supervision.case.investigating"),
+                        settings.SUPERVISION_CASE_STEP_WORKDAYS, "supervision.case.investigating", _case_lead),
     "decide": Step("decide", "作出处理", (CaseStatus.INVESTIGATING,), CaseStatus.DECIDED, "supervision.case",
-                   lambda: settings.SUPERVISION_CASE_STEP_WORKDAYS, "supervision.case.decided"),
-    "close": Step("close", "结案", (CaseStatus.DECIDED,), CaseStatus.CLOSED, "supervision.case",
-                  audit_action="supervision.case.closed"),
+                   settings.SUPERVISION_CASE_STEP_WORKDAYS, "supervision.case.decided", _case_lead),
+    "close": Step("close", "结案", (CaseStatus.DECIDED,), CaseStatus.CLOSED, "supervision.case", None,
+                  "supervision.case.closed", _case_lead),
 }
+CASE_FLOW = workflow.Workflow(
+    name="supervision.case", model="supervision.Case", state_field="status", deadline_field="deadline",
+    label="重点事件与案件", transitions=list(CASE_STEPS.values()),
+    pending_title=lambda c: c.title, pending_link=lambda c: f"/supervision/cases/{c.pk}/")
+FLOWS = (TASK_FLOW, COMPLAINT_FLOW, ASSISTANCE_FLOW, CASE_FLOW)
 
 
 def case_step(principal: Principal, case: Case, name: str, note: str = "", today: dt.date | None = None) -> Case:
@@ -806,7 +830,7 @@ def case_step(principal: Principal, case: Case, name: str, note: str = "", today
         CaseEvent.objects.create(case=obj, department=principal.department, actor=_actor_label(principal),
                                  action=step.label, note=note)
 
-    return _perform(principal, Case, case.pk, step, lambda c: [c.lead_department], apply, today)
+    return _perform(principal, case, step, apply)
 
 
 def add_case_event(principal: Principal, case: Case, action: str, note: str = "") -> CaseEvent:
