@@ -10,7 +10,7 @@ import importlib.util
 import os
 import sys
 
-APPS_WITH_COMMANDS = ("core", "catalog", "ingest", "lake", "exchange", "entities", "credit")
+APPS_WITH_COMMANDS = ("core", "catalog", "ingest", "lake", "exchange", "entities", "credit", "supervision")
 # Which app's ``commands.py`` adds each sub-command: a run imports only the module of its own command
 # (tests/core/test_cli.py checks the table against what the modules register). A command missing
 # here still works: the parser then loads every app's commands.
@@ -20,6 +20,7 @@ APP_OF_COMMAND = {
     "receipt": "exchange", "package": "exchange",
     "entities": "entities",
     "credit": "credit",
+    "draw": "supervision",
 }
 BUILTIN_COMMANDS = ("serve", "worker", "migrate", "demo", "workdays", "audit")
 

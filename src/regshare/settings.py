@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "regshare.incidents",
     "regshare.entities",
     "regshare.credit",
+    "regshare.supervision",
     "regshare.portal",
 ]
 
@@ -231,3 +232,16 @@ REGSHARE_MAX_SHEET_ROWS = int(os.environ.get("REGSHARE_MAX_SHEET_ROWS", "1000000
 
 # Request threads per server process (regshare.asgi): a slow request holds one of them, not the process.
 REGSHARE_REQUEST_THREADS = int(os.environ.get("REGSHARE_REQUEST_THREADS", "8"))
+
+# Supervision (互联网+监管, docs/supervision.md). Draw ratio per credit-risk class: every class above zero, so no
+# entity is never inspected. Deadlines in working days.
+SUPERVISION_DRAW_RATIOS = {"A": 0.03, "B": 0.05, "C": 0.10, "D": 0.20, "未评价": 0.05}
+SUPERVISION_INSPECTORS_PER_OBJECT = 2
+SUPERVISION_RESULT_PUBLISH_WORKDAYS = 20
+SUPERVISION_INSPECTION_WORKDAYS = 30
+SUPERVISION_COMPLAINT_ACCEPT_WORKDAYS = 7
+SUPERVISION_COMPLAINT_HANDLE_WORKDAYS = 45
+SUPERVISION_COMPLAINT_REPLY_WORKDAYS = 5
+SUPERVISION_COMPLAINT_ALARM_WORKDAYS = 10
+SUPERVISION_ASSISTANCE_WORKDAYS = 10
+SUPERVISION_CASE_STEP_WORKDAYS = 30
