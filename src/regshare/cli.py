@@ -10,7 +10,7 @@ import importlib.util
 import os
 import sys
 
-APPS_WITH_COMMANDS = ("core", "catalog", "ingest", "lake", "exchange", "entities", "credit", "supervision")
+APPS_WITH_COMMANDS = ("core", "catalog", "ingest", "lake", "exchange", "entities", "credit", "supervision", "evaluation")
 # Which app's ``commands.py`` adds each sub-command: a run imports only the module of its own command
 # (tests/core/test_cli.py checks the table against what the modules register). A command missing
 # here still works: the parser then loads every app's commands.
@@ -21,6 +21,7 @@ APP_OF_COMMAND = {
     "entities": "entities",
     "credit": "credit",
     "draw": "supervision",
+    "ahp": "evaluation", "fuzzy": "evaluation",
 }
 BUILTIN_COMMANDS = ("serve", "worker", "migrate", "demo", "workdays", "audit")
 

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "regshare.entities",
     "regshare.credit",
     "regshare.supervision",
+    "regshare.evaluation",
     "regshare.portal",
 ]
 
