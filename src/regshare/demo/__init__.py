@@ -22,6 +22,7 @@ STEPS = (
     "regshare.demo.ingest",
     "regshare.demo.entities",
     "regshare.demo.credit",
+    "regshare.demo.supervision",
     "regshare.demo.exchange",
     "regshare.demo.incidents",
     "regshare.demo.evaluation",
