@@ -167,3 +167,9 @@ def test_cli_bad_files_exit_2_with_chinese_message(tmp_path, capsys, content):
 def test_cli_missing_file(capsys):
     code, out, err = run(capsys, "ahp", "/nonexistent/m.json")
     assert code == 2 and "文件不存在" in err
+
+
+def test_cli_ri_choices_match_the_tables():
+    from regshare.evaluation.commands import RI_TABLE_NAMES
+
+    assert sorted(RI_TABLE_NAMES) == sorted(ahp.RI_TABLES) and ahp.DEFAULT_RI_TABLE == "saaty"

@@ -9,11 +9,7 @@ class EvaluationConfig(AppConfig):
     def ready(self) -> None:
         from regshare.core.navigation import MenuItem, register_menu
 
-        from . import (  # noqa: F401  (huey discovers the tasks on import)
-            flows,
-            policy,  # noqa: F401  (registers the permissions)
-            tasks,
-        )
+        from . import flows, policy  # noqa: F401  (policy registers the permissions; huey's consumer finds the tasks)
 
         register_menu(
             MenuItem("评估指标", "evaluation:home", "evaluation.view", "效能评估"),
