@@ -26,7 +26,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "huey.contrib.djhuey",
+    # huey.contrib.djhuey is deliberately not installed: importing huey imports its Redis and PostgreSQL
+    # clients, a second of start-up for every command. Task modules import it when a task is queued;
+    # `regshare worker` runs its consumer command directly (docs/DECISIONS.md, "Start-up").
     "regshare.core",
     "regshare.catalog",
     "regshare.lake",
@@ -35,6 +37,8 @@ INSTALLED_APPS = [
     "regshare.incidents",
     "regshare.entities",
     "regshare.credit",
+    "regshare.supervision",
+    "regshare.evaluation",
     "regshare.portal",
 ]
 
@@ -95,9 +99,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})
     _pool = os.environ.get("REGSHARE_DB_POOL", "1") == "1" and os.environ.get("REGSHARE_PGBOUNCER", "0") != "1"
-    try:
-        import psycopg_pool  # noqa: F401  (the pool is optional: psycopg[pool])
-    except ImportError:
+    # The pool is optional (psycopg[pool]); looked up without importing it, which every command would pay for.
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg_pool") is None:
         _pool = False
     if _pool:
         DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -254,3 +259,16 @@ REGSHARE_MAX_SHEET_ROWS = int(os.environ.get("REGSHARE_MAX_SHEET_ROWS", "1000000
 
 # Request threads per server process (regshare.asgi): a slow request holds one of them, not the process.
 REGSHARE_REQUEST_THREADS = int(os.environ.get("REGSHARE_REQUEST_THREADS", "8"))
+
+# Supervision (互联网+监管, docs/supervision.md). Draw ratio per credit-risk class: every class above zero, so no
+# entity is never inspected. Deadlines in working days.
+SUPERVISION_DRAW_RATIOS = {"A": 0.03, "B": 0.05, "C": 0.10, "D": 0.20, "未评价": 0.05}
+SUPERVISION_INSPECTORS_PER_OBJECT = 2
+SUPERVISION_RESULT_PUBLISH_WORKDAYS = 20
+SUPERVISION_INSPECTION_WORKDAYS = 30
+SUPERVISION_COMPLAINT_ACCEPT_WORKDAYS = 7
+SUPERVISION_COMPLAINT_HANDLE_WORKDAYS = 45
+SUPERVISION_COMPLAINT_REPLY_WORKDAYS = 5
+SUPERVISION_COMPLAINT_ALARM_WORKDAYS = 10
+SUPERVISION_ASSISTANCE_WORKDAYS = 10
+SUPERVISION_CASE_STEP_WORKDAYS = 30

@@ -19,15 +19,18 @@ import re
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-import pyarrow as pa
-import pyarrow.dataset as pads
-from deltalake import CommitProperties, DeltaTable, write_deltalake
-from deltalake.exceptions import CommitFailedError, TableNotFoundError
-from deltalake.schema import Schema as DeltaSchema
-from deltalake.transaction import AddAction, create_table_with_add_actions
 from django.conf import settings
 
+from regshare.core.lazy import lazy_module
+
 from . import hooks
+
+pa = lazy_module("pyarrow")
+pads = lazy_module("pyarrow.dataset")
+deltalake = lazy_module("deltalake")
+delta_errors = lazy_module("deltalake.exceptions")
+delta_schema = lazy_module("deltalake.schema")
+delta_tx = lazy_module("deltalake.transaction")
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 KEY_META = "regshare.key"
@@ -58,7 +61,7 @@ class ParquetExport(Protocol):
 
 
 # Column types whose Parquet encoding every Delta reader takes without a table feature (timestamps
-# without a zone need ``timestampNtz``, which only ``write_deltalake`` knows how to add).
+# without a zone need ``timestampNtz``, which only ``deltalake.write_deltalake`` knows how to add).
 def _file_type_ok(t: pa.DataType) -> bool:
     return (pa.types.is_string(t) or pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
             or pa.types.is_date32(t) or pa.types.is_decimal(t))
@@ -112,18 +115,18 @@ def table_uri(code: str) -> str:
 
 
 def _is_table(uri: str) -> bool:
-    return DeltaTable.is_deltatable(uri, storage_options=storage_options())
+    return deltalake.DeltaTable.is_deltatable(uri, storage_options=storage_options())
 
 
-def _table(uri: str) -> DeltaTable:
-    return DeltaTable(uri, storage_options=storage_options())
+def _table(uri: str) -> deltalake.DeltaTable:
+    return deltalake.DeltaTable(uri, storage_options=storage_options())
 
 
 def exists(code: str) -> bool:
     return _is_table(table_uri(code))
 
 
-def _open(code: str, *, version: int | None = None, as_of: dt.datetime | None = None) -> DeltaTable:
+def _open(code: str, *, version: int | None = None, as_of: dt.datetime | None = None) -> deltalake.DeltaTable:
     uri = table_uri(code)
     if not _is_table(uri):
         raise LakeError(f"资源 {code} 尚无数据")
@@ -181,7 +184,7 @@ def write(code: str, table: pa.Table | pa.RecordBatchReader | ParquetExport, *, 
     meta = {KEY_META: ",".join(key), MODE_META: mode}
     if rows is not None:
         meta[ROWS_META] = str(rows)
-    commit = CommitProperties(custom_metadata=meta)
+    commit = deltalake.CommitProperties(custom_metadata=meta)
     if isinstance(table, ParquetExport) and not isinstance(table, pa.Table | pa.RecordBatchReader):
         if mode == "replace" and all(_file_type_ok(f.type) for f in table.schema):
             version = _commit_file(uri, table, commit)
@@ -200,7 +203,7 @@ def write(code: str, table: pa.Table | pa.RecordBatchReader | ParquetExport, *, 
         try:
             _commit(uri, table, mode, key, commit)
             break
-        except CommitFailedError:
+        except delta_errors.CommitFailedError:
             if attempt == attempts - 1:
                 raise
     version = _table(uri).version()
@@ -209,7 +212,7 @@ def write(code: str, table: pa.Table | pa.RecordBatchReader | ParquetExport, *, 
     return version
 
 
-def _commit(uri: str, table, mode: str, key: list[str], commit: CommitProperties) -> None:
+def _commit(uri: str, table, mode: str, key: list[str], commit: deltalake.CommitProperties) -> None:
     is_table = _is_table(uri)
     if mode == "merge" and is_table:
         if not key:
@@ -220,7 +223,7 @@ def _commit(uri: str, table, mode: str, key: list[str], commit: CommitProperties
                       commit_properties=commit)
          .when_matched_update_all().when_not_matched_insert_all().execute())
     else:
-        write_deltalake(uri, table, mode="overwrite", schema_mode="overwrite" if is_table else None,
+        deltalake.write_deltalake(uri, table, mode="overwrite", schema_mode="overwrite" if is_table else None,
                         commit_properties=commit, storage_options=storage_options())
 
 
@@ -242,7 +245,7 @@ def _file_stats(rows: int, columns: dict[str, dict], schema: pa.Schema) -> str:
     return json.dumps(stats, ensure_ascii=False)
 
 
-def _export_files(uri: str, export: ParquetExport) -> list[AddAction]:
+def _export_files(uri: str, export: ParquetExport) -> list[delta_tx.AddAction]:
     """Have ``export`` write its Parquet files into the table's folder and describe them as Delta adds.
 
     A remote lake has no folder the engine can write into: the files are written to a local temporary
@@ -253,7 +256,7 @@ def _export_files(uri: str, export: ParquetExport) -> list[AddAction]:
         adds = []
         for name, rows, columns in export.copy_parquet(str(path)):
             info = (path / name).stat()
-            adds.append(AddAction(name, info.st_size, {}, int(info.st_mtime * 1000), True,
+            adds.append(delta_tx.AddAction(name, info.st_size, {}, int(info.st_mtime * 1000), True,
                                   _file_stats(rows, columns, export.schema)))
         return adds
     import shutil
@@ -275,12 +278,12 @@ def _export_files(uri: str, export: ParquetExport) -> list[AddAction]:
                     shutil.copyfileobj(source, target, 8 * 1024 * 1024)
             finally:
                 target.close()
-            adds.append(AddAction(name, local.stat().st_size, {}, int(time.time() * 1000), True,
+            adds.append(delta_tx.AddAction(name, local.stat().st_size, {}, int(time.time() * 1000), True,
                                   _file_stats(rows, columns, export.schema)))
     return adds
 
 
-def _commit_file(uri: str, export: ParquetExport, commit: CommitProperties) -> int:
+def _commit_file(uri: str, export: ParquetExport, commit: deltalake.CommitProperties) -> int:
     """Replace the table's content by the Parquet files that ``export`` writes straight into the table's
     folder. Until the commit names them, no reader sees the files, so a failure leaves the previous
     version as it was (and unreferenced files, as any interrupted Delta write does)."""
@@ -291,10 +294,10 @@ def _commit_file(uri: str, export: ParquetExport, commit: CommitProperties) -> i
                 _table(uri).create_write_transaction(adds, mode="overwrite", schema=export.schema,
                                                      commit_properties=commit)
             else:
-                create_table_with_add_actions(uri, DeltaSchema.from_arrow(export.schema), adds, mode="error",
+                delta_tx.create_table_with_add_actions(uri, delta_schema.Schema.from_arrow(export.schema), adds, mode="error",
                                               commit_properties=commit, storage_options=storage_options())
             break
-        except CommitFailedError:
+        except delta_errors.CommitFailedError:
             if attempt == 2:
                 raise
     return _table(uri).version()
@@ -339,7 +342,7 @@ def changes(code: str, from_version: int, to_version: int | None = None) -> pa.T
     changed); without a known key every changed row is reported as ``insert``. Deleted rows are
     not reported.
     """
-    import duckdb
+    from . import engine
 
     to_version = current_version(code) if to_version is None else to_version
     if to_version is None:
@@ -350,22 +353,18 @@ def changes(code: str, from_version: int, to_version: int | None = None) -> pa.T
     old = dataset(code, version=from_version)
     key = [k for k in _key_of(code, to_version) if k in new.schema.names and k in old.schema.names]
     names = new.schema.names
-    con = duckdb.connect()
-    try:
-        con.register("new_rows", new)
-        con.register("old_rows", old)
-        select_new = ", ".join(f'"{c}"' for c in names)
-        select_old = ", ".join(f'"{c}"' if c in old.schema.names else f'NULL AS "{c}"' for c in names)
+    with engine.session(tables={"new_rows": new, "old_rows": old}) as s:
+        q = s.dialect.quote
+        select_new = ", ".join(q(c) for c in names)
+        select_old = ", ".join(q(c) if c in old.schema.names else f"NULL AS {q(c)}" for c in names)
         diff = f"SELECT {select_new} FROM new_rows EXCEPT SELECT {select_old} FROM old_rows"
         if key:
-            on = " AND ".join(f'd."{k}" IS NOT DISTINCT FROM o."{k}"' for k in key)
+            on = " AND ".join(f"d.{q(k)} IS NOT DISTINCT FROM o.{q(k)}" for k in key)
             sql = (f"SELECT d.*, CASE WHEN EXISTS (SELECT 1 FROM old_rows o WHERE {on}) THEN 'update' "
                    f"ELSE 'insert' END AS {CHANGE_TYPE} FROM ({diff}) d")
         else:
             sql = f"SELECT *, 'insert' AS {CHANGE_TYPE} FROM ({diff})"
-        result = con.sql(sql).to_arrow_table()
-    finally:
-        con.close()
+        result = s.table(sql)
     return _plain_types(result)
 
 
@@ -418,5 +417,5 @@ def drop(code: str) -> None:
                     store.delete_file(info.path)
         else:
             shutil.rmtree(uri)
-    except (FileNotFoundError, TableNotFoundError):
+    except (FileNotFoundError, delta_errors.TableNotFoundError):
         pass
