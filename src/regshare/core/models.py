@@ -151,6 +151,8 @@ class AuditRecord(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "审计记录"
         ordering = ["-seq"]
+        # A resource's access log (exchange.access) filters on the target, then on the action's prefix.
+        indexes = [models.Index(fields=["target", "action"], name="core_audit_target_action")]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.target}"
@@ -172,6 +174,9 @@ class Notification(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "通知"
         ordering = ["-created_at", "-id"]
+        # The inbox: one person's or one department's newest items first, a page at a time.
+        indexes = [models.Index(fields=["user", "-created_at", "-id"], name="core_notif_user_newest"),
+                   models.Index(fields=["department", "-created_at", "-id"], name="core_notif_dept_newest")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(user__isnull=False) | models.Q(department__isnull=False),

@@ -67,6 +67,9 @@ class Application(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "共享申请"
         ordering = ["-created_at", "-id"]
+        # The applications list: a requester's (or a provider's resources') newest first.
+        indexes = [models.Index(fields=["requester", "-created_at", "-id"], name="exch_app_requester_newest"),
+                   models.Index(fields=["resource", "-created_at", "-id"], name="exch_app_resource_newest")]
 
     def __str__(self) -> str:
         return f"{self.number} {self.resource.code}"
