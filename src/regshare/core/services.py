@@ -185,14 +185,6 @@ def _department(pk: int) -> Department:
     return cached[1]
 
 
-def tokens_visible_to(actor: Principal) -> QuerySet[ApiToken]:
-    require(actor, "tokens.manage")
-    tokens = ApiToken.objects.select_related("department", "created_by")
-    if Role.PLATFORM_ADMIN in actor.roles:
-        return tokens
-    return tokens.filter(department=actor.department)
-
-
 def _check_department_admin(actor: Principal, department: Department) -> None:
     if Role.PLATFORM_ADMIN in actor.roles:
         return

@@ -14,12 +14,13 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
 from regshare.core import audit
+from regshare.core.clock import today_or
+from regshare.core.codes import clean_uscc
 from regshare.core.models import Department
 from regshare.core.permissions import Principal, has_perm
 from regshare.core.prepared import Prepared, insert
 from regshare.core.workdays import add_workdays
 from regshare.entities import services as entities
-from regshare.entities.codes import clean_uscc
 from regshare.entities.models import Entity
 
 from . import rules
@@ -46,7 +47,7 @@ RESTRICTING_LISTS = (ListType.ABNORMAL, ListType.SERIOUS, ListType.DISHONEST_DEB
 
 
 def _today(today: dt.date | None) -> dt.date:
-    return today or dt.date.today()
+    return today_or(today)
 
 
 # ---------------------------------------------------------------- records and 双公示

@@ -10,7 +10,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from regshare.catalog.models import Resource
@@ -117,15 +116,3 @@ def answer_correction(actor: Principal, correction: Correction, accept: bool, an
                                f"纠错已答复:{resource.name}", ("已更正," if accept else "经核实无误,") + answer,
                                f"/exchange/corrections/{correction.pk}/")
     return correction
-
-
-def corrections_for(actor: Principal) -> QuerySet[Correction]:
-    from .services import is_data_bureau
-
-    require(actor, "exchange.view")
-    items = Correction.objects.select_related("resource", "reporter", "resource__provider")
-    if is_data_bureau(actor):
-        return items
-    if actor.department is None:
-        return items.none()
-    return items.filter(Q(reporter=actor.department) | Q(resource__provider=actor.department))
