@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import pyarrow as pa
-import pyarrow.compute as pc
+from regshare.core.lazy import lazy_module
+
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
 
 # Company-name normalisation: what registrars and departments write differently for the same
 # entity. Order matters: NFKC first turns full-width letters, digits and brackets half-width.

@@ -9,9 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -21,12 +18,17 @@ from django.utils import timezone
 
 from regshare.core import audit, panels
 from regshare.core.codes import clean_uscc, clean_uscc_arrow, uscc_error, valid_uscc_mask
+from regshare.core.lazy import lazy_module
 from regshare.core.permissions import Principal, has_perm
 from regshare.core.prepared import Prepared
+from regshare.lake import engine
 
 from . import linkage
 from .codes import normalize_names_arrow
 from .models import Entity, EntityLink, LinkMethod, LinkStatus
+
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +83,7 @@ def prepare_master(table: pa.Table) -> pa.Table:
     table = table.set_column(table.column_names.index("uscc"), "uscc", codes)
     table = table.filter(valid_uscc_mask(codes))
     table = table.append_column("name_norm", normalize_names_arrow(table.column("name")))
-    con = duckdb.connect()
-    con.register("t", table)
+    con = engine.open_session(tables={"t": table})
     # The last registration of a code wins (the lake keeps one row per key; this guards files that don't).
     result = con.sql("SELECT * FROM t QUALIFY row_number() OVER (PARTITION BY uscc) = 1 ORDER BY uscc").to_arrow_table()
     con.close()
@@ -427,8 +428,7 @@ def linked_records(principal: Principal, entity: Entity, limit: int = 50, reads:
             continue
         keys = list(EntityLink.objects.filter(source=resource.code, entity=entity, status=LinkStatus.LINKED)
                     .values_list("record_key", flat=True))
-        con = duckdb.connect()
-        con.register("t", tables.dataset(resource.code))
+        con = engine.open_session(tables={"t": tables.dataset(resource.code)})
         conditions, params = [], []
         if cols.uscc:
             conditions.append(f'upper(trim(CAST("{cols.uscc}" AS VARCHAR))) = ?')
@@ -509,12 +509,11 @@ def _master_row(entity: Entity) -> dict:
     row = {column: getattr(entity, column) for column in MASTER_COLUMNS if column != "name"}
     row["name"] = entity.name
     if tables.exists(MASTER_RESOURCE):
-        con = duckdb.connect()
+        con = engine.open_session(tables={"t": tables.dataset(MASTER_RESOURCE)})
         try:
-            con.register("t", tables.dataset(MASTER_RESOURCE))
             found = con.sql("SELECT * FROM t WHERE CAST(uscc AS VARCHAR) = ? LIMIT 1",
                             params=[entity.uscc]).to_arrow_table().to_pylist()
-        except duckdb.Error:  # a master table without a uscc column: the entity's own fields stand for it
+        except con.Error:  # a master table without a uscc column: the entity's own fields stand for it
             found = []
         finally:
             con.close()
