@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections import Counter, defaultdict
 from decimal import Decimal
 
@@ -12,7 +11,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
-from regshare.core import audit
+from regshare.core import audit, caches
 from regshare.core.clock import today_or
 from regshare.core.codes import clean_uscc
 from regshare.core.lazy import lazy_module
@@ -356,30 +355,27 @@ def parse_scenario(value: str) -> str:
     raise ValidationError(f"未知的应用场景“{value}”,可选: {names}", code="unknown_scenario")
 
 
-_MEASURES: dict[str, tuple[float, list[dict]]] = {}
 MEASURE_CACHE_SECONDS = 60
+_MEASURES = caches.ttl_cache(maxsize=64, seconds=MEASURE_CACHE_SECONDS)
 
 
 def measures_for(scenario: str) -> list[dict]:
     """Active measures of a scenario. Memoranda change rarely and every check needs them, so they are kept
     in memory for a minute (an edit in the admin shows within that minute)."""
-    now = time.monotonic()
-    cached = _MEASURES.get(scenario)
-    if cached is not None and now - cached[0] < MEASURE_CACHE_SECONDS:
-        return cached[1]
-    rows = [{"list_type": m.memorandum.list_type, "kind": m.memorandum.kind,
+    return caches.get_or_load(_MEASURES, scenario, lambda: _load_measures(scenario))
+
+
+def _load_measures(scenario: str) -> list[dict]:
+    return [{"list_type": m.memorandum.list_type, "kind": m.memorandum.kind,
              "kind_label": m.memorandum.get_kind_display(), "memorandum": m.memorandum.title,
              "document_no": m.memorandum.document_no, "department": m.department, "measure": m.text,
              "legal_basis": m.legal_basis}
             for m in Measure.objects.filter(scenario=scenario, memorandum__active=True).select_related("memorandum")
             .order_by("memorandum__kind", "memorandum__code", "id")]
-    if rows:
-        _MEASURES[scenario] = (now, rows)
-    return rows
 
 
 def clear_measure_cache() -> None:
-    _MEASURES.clear()
+    caches.clear(_MEASURES)
 
 
 def check(principal: object, uscc: str, scenario: str, purpose: str = "") -> dict:
