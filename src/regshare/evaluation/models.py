@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from regshare.core.models import Department
+from regshare.core.visibility import VisibleQuerySet
 
 
 class IndicatorGroup(models.TextChoices):
@@ -110,7 +111,7 @@ class SubmissionStatus(models.TextChoices):
     RETURNED = "returned", "已退回"
 
 
-class SubmissionQuerySet(models.QuerySet):
+class SubmissionQuerySet(VisibleQuerySet):
     def visible_to(self, principal) -> models.QuerySet:
         """A department sees its own submissions; reviewers and analysts see all."""
         from regshare.core.permissions import has_perm
