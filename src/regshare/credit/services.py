@@ -7,13 +7,13 @@ import time
 from collections import Counter, defaultdict
 from decimal import Decimal
 
-import pyarrow as pa
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
 from regshare.core import audit
+from regshare.core.lazy import lazy_module
 from regshare.core.models import Department
 from regshare.core.permissions import Principal, has_perm
 from regshare.core.prepared import Prepared
@@ -39,6 +39,8 @@ from .models import (
     Scenario,
     Severity,
 )
+
+pa = lazy_module("pyarrow")
 
 PUBLISHED_KINDS = (RecordKind.LICENCE, RecordKind.PENALTY)
 LINK_SOURCE = "credit"

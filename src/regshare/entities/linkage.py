@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
+from regshare.core.lazy import lazy_module
 from regshare.lake import engine
 
 from .codes import normalize_names_arrow
+
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
 
 COLUMNS = ("name_norm", "name_core", "legal_rep", "address", "established")
 # Place names a district's companies put in front of their names (or leave out); stripped to compare the

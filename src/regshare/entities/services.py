@@ -9,8 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -18,7 +16,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from regshare.core import audit
+from regshare.core import audit, panels
+from regshare.core.lazy import lazy_module
 from regshare.core.permissions import Principal, has_perm
 from regshare.core.prepared import Prepared
 from regshare.lake import engine
@@ -33,6 +32,9 @@ from .codes import (
     valid_uscc_mask,
 )
 from .models import Entity, EntityLink, LinkMethod, LinkStatus
+
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
 
 log = logging.getLogger(__name__)
 
@@ -481,18 +483,24 @@ def registration_event(entity: Entity) -> list[dict]:
              "title": f"{entity.name} 设立登记", "department": "区市场监管局", "detail": entity.status}]
 
 
+ENTITY_PAGE = "entities.entity"
+ENTITY_API = "entities.entity.api"
+ENTITY_LIST = "entities.list"
+
+
 def profile(principal: Principal, entity: Entity, channel: str = "entity_page", *, shared_records: bool = True) -> dict:
-    """一企一档: identity, linked records, timeline, lists and risk, for the page, the API and the report
-    (which leaves out the shared records: ``shared_records=False`` does not read them).
+    """一企一档: identity, linked shared records and the timeline, for the page, the API and the report
+    (which leaves out the shared records: ``shared_records=False`` does not read them). Higher apps add
+    their events to the timeline through ``panels.register_data("entities.entity", …)`` and their sections
+    of the page through ``panels.register("entities.entity", …)``.
 
     Like every read of shared data, the read is audited (``exchange.access.<channel>``), one record per
     resource whose data it showed, naming the entity."""
-    from regshare.credit import services as credit
-
     reads = _Reads()
     masked = mask_identity(principal, entity, reads)
     records = linked_records(principal, entity, reads=reads) if shared_records else []
-    timeline = sorted(registration_event(entity) + credit.timeline_events(entity),
+    contributed = panels.data_for(ENTITY_PAGE, principal, entity)
+    timeline = sorted(registration_event(entity) + contributed.get("timeline", []),
                       key=lambda e: (e["date"], e["kind"]), reverse=True)
     for read in reads.reads:
         audit.record_deferred(principal, f"exchange.access.{channel}", f"resource:{read['resource']}",
@@ -501,10 +509,7 @@ def profile(principal: Principal, entity: Entity, channel: str = "entity_page", 
         "entity": entity,
         "identity": masked,
         "records": records,
-        "credit_records": credit.records_by_department(entity),
-        "lists": credit.list_entries(entity),
         "timeline": timeline,
-        "risk": credit.risk_of(entity),
         "candidates": list(EntityLink.objects.filter(entity=entity, status=LinkStatus.CANDIDATE)[:20]),
     }
 
@@ -559,3 +564,12 @@ def mask_identity(principal: Principal, entity: Entity, reads: _Reads | None = N
     if shown and reads is not None:
         reads.add(scope, 1, shown)
     return values
+
+
+def detail_panels(principal: Principal, entity: Entity) -> list[tuple[str, str]]:
+    return panels.panels_for(ENTITY_PAGE, principal, entity)
+
+
+def api_sections(principal: Principal, entity: Entity) -> dict:
+    """What higher apps add to the profile API (credit: ``risk``, ``lists``, ``credit_records``)."""
+    return panels.data_for(ENTITY_API, principal, entity)

@@ -21,8 +21,6 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from cachetools import TTLCache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -32,6 +30,7 @@ from django.utils import timezone
 
 from regshare.catalog.models import Resource
 from regshare.core import audit, exports
+from regshare.core.lazy import lazy_module
 from regshare.core.models import AuditRecord
 from regshare.core.permissions import Principal, has_perm, require
 from regshare.lake import engine, hooks
@@ -40,6 +39,9 @@ from regshare.lake import tables as lake
 from . import receipts
 from .masking import MASKED_TAGS, SMALL, mask_array, mask_rows, mask_table, mask_value
 from .models import Receipt
+
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
 
 RESERVED = {"sort", "cursor", "limit", "as_of", "version", "receipt", "format", "fields", "page"}
 OPERATORS = {"eq": "=", "ne": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "in": "IN",

@@ -13,12 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
-
+from regshare.core.lazy import lazy_module
 from regshare.lake import engine
 
 from .readers import Source
 from .rules import FieldSpec, clean_expr, clean_test, field_sql, ident, lit, register_check_functions
+
+pa = lazy_module("pyarrow")
 
 Progress = Callable[[str, float], None]
 WriteFn = Callable[["pa.Table | AcceptedRows", int], int]  # (data, rows) -> version

@@ -30,9 +30,10 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 DEFAULT_ENGINE = "duckdb"
 DEFAULT_BULK_MEMORY = "1500MB"
@@ -111,7 +112,7 @@ class LakeTable:
     as_of: Any = None  # datetime
 
 
-Registrable = LakeTable | pa.Table | pa.RecordBatchReader | Any  # Any: a pyarrow dataset
+Registrable: TypeAlias = "LakeTable | pa.Table | pa.RecordBatchReader | Any"  # Any: a pyarrow dataset
 
 
 class Session:
