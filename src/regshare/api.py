@@ -20,6 +20,7 @@ from regshare.entities.api import router as entities_router
 from regshare.exchange.api import router as exchange_router
 from regshare.incidents.api import router as incidents_router
 from regshare.ingest.api import router as ingest_router
+from regshare.supervision.api import router as supervision_router
 
 
 class LocalSwagger(Swagger):
@@ -51,6 +52,7 @@ api.add_router("/catalog", catalog_router)
 api.add_router("/ingest", ingest_router)
 api.add_router("/entities", entities_router)
 api.add_router("/incidents", incidents_router)
+api.add_router("/supervision", supervision_router)
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str, **extra):
