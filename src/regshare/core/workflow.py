@@ -54,7 +54,8 @@ class Transition:
     target: str
     permission: str
     may_act: ActorCheck | None = None
-    deadline_workdays: int | None = None
+    # Working days until the next step is due, or a function reading them from settings.
+    deadline_workdays: int | Callable[[], int] | None = None
     audit_action: str = ""
     notify: SideEffect | None = None
     apply: SideEffect | None = None
@@ -62,9 +63,18 @@ class Transition:
     pending: PendingQuery | None = None
     # Data keys ``perform`` must receive non-empty (an opinion, a reason), with their Chinese names.
     required: tuple[tuple[str, str], ...] = ()
+    # Data keys a page may send besides ``required`` (an optional opinion), with their Chinese names.
+    fields: tuple[tuple[str, str], ...] = ()
     # A rule on the object's own data (all steps done, a file attached …), checked like the state.
     when: Callable[[Any], bool] | None = None
     refusal: str = ""  # the message when ``when`` says no
+    refusal_code: str = "not_ready"
+    missing_code: str = "missing_data"
+    # The message when ``may_act`` says no: a text, or a function of (principal, obj) for a precise reason.
+    denial: str | Callable[[Principal, Any], str] = ""
+    # Someone acting on the holder's behalf without the permission (an authorised review agent,
+    # 002 第十五条(一)): an object-level grant that stands in for ``permission``. ``may_act`` still applies.
+    delegate: ActorCheck | None = None
     style: str = ""  # a hint for the button: "primary", "danger"
     confirm: str = ""  # a question the page asks before posting
 
@@ -81,10 +91,19 @@ class Workflow:
     transitions: list[Transition]
     deadline_field: str | None = None
     label: str = ""  # the to-do list's category
+    wrong_state_code: str = "wrong_state"
     pending_title: Callable[[Any], str] | None = None
     pending_link: Callable[[Any], str] | None = None
     pending_related: tuple[str, ...] = ()  # select_related for the to-do query
     pending_limit: int = 20
+    # The state a new object starts in (created by the app's own service, not by a transition) and who
+    # it then waits for: the to-do list's counterpart of ``Transition.pending`` for that first state.
+    initial: str = ""
+    initial_pending: PendingQuery | None = None
+    # When the deadline lives elsewhere (on the current step): annotations for the to-do query and the
+    # name of the one that holds the deadline.
+    pending_annotations: dict[str, Any] = field(default_factory=dict)
+    pending_deadline: str = ""
     _by_name: dict[str, Transition] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -153,13 +172,24 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-def _acting_refusal(principal: Principal, transition: Transition) -> str | None:
-    """Why this principal may not perform the transition (None: they may), leaving the object aside."""
+def _acting_refusal(principal: Principal, transition: Transition, obj: Any) -> str | None:
+    """Why this principal may not perform the transition (None: they may), the object's state aside."""
     if not principal.is_authenticated:
         return "请先登录"
-    if not has_perm(principal, transition.permission):
+    if not has_perm(principal, transition.permission) and not (
+            transition.delegate is not None and transition.delegate(principal, obj)):
         return f"无权执行「{transition.label}」(需要权限 {transition.permission})"
+    if transition.may_act is not None and not transition.may_act(principal, obj):
+        denial = transition.denial(principal, obj) if callable(transition.denial) else transition.denial
+        return denial or f"您所在的部门不能对此事项执行「{transition.label}」"
     return None
+
+
+def deadline_after(transition: Transition, start: dt.date) -> dt.date | None:
+    days = transition.deadline_workdays
+    if days is None:
+        return None
+    return workdays.add_workdays(start, days() if callable(days) else days)
 
 
 def may_perform(principal: Principal, obj: Any, name: str) -> bool:
@@ -170,9 +200,7 @@ def may_perform(principal: Principal, obj: Any, name: str) -> bool:
 def _allowed(principal: Principal, obj: Any, flow: Workflow, transition: Transition) -> bool:
     if getattr(obj, flow.state_field) not in transition.source:
         return False
-    if _acting_refusal(principal, transition) is not None:
-        return False
-    if transition.may_act is not None and not transition.may_act(principal, obj):
+    if _acting_refusal(principal, transition, obj) is not None:
         return False
     return transition.when is None or bool(transition.when(obj))
 
@@ -189,6 +217,9 @@ def perform(principal: Principal, obj: Any, name: str, **data: Any) -> Any:
     Raises ``PermissionDenied`` (not signed in, no permission, not the acting department) or
     ``TransitionRefused`` (wrong state, missing data, the object's own rule says no). Nothing is
     written unless everything succeeds, the audit record and the transition's own writes included.
+
+    ``data`` reaches ``apply`` and ``notify``; ``on`` (a date) replaces today as the start of the next
+    deadline, which they find in ``data["deadline"]``.
     """
     flow, transition = find(obj, name)
     model = type(obj)
@@ -197,26 +228,28 @@ def perform(principal: Principal, obj: Any, name: str, **data: Any) -> Any:
         state = getattr(locked, flow.state_field)
         if state not in transition.source:
             raise TransitionRefused(f"当前状态为「{flow.state_label(state)}」,不能{transition.label}",
-                                    code="wrong_state")
-        refusal = _acting_refusal(principal, transition)
+                                    code=flow.wrong_state_code)
+        refusal = _acting_refusal(principal, transition, locked)
         if refusal is not None:
             raise PermissionDenied(refusal)
-        if transition.may_act is not None and not transition.may_act(principal, locked):
-            raise PermissionDenied(f"您所在的部门不能对此事项执行「{transition.label}」")
         missing = [label for key, label in transition.required if not str(data.get(key) or "").strip()]
         if missing:
-            raise TransitionRefused(f"{transition.label}需要填写:{'、'.join(missing)}", code="missing_data")
+            raise TransitionRefused(f"{transition.label}需要填写:{'、'.join(missing)}", code=transition.missing_code)
         if transition.when is not None and not transition.when(locked):
-            raise TransitionRefused(transition.refusal or f"此事项目前不能{transition.label}", code="not_ready")
+            raise TransitionRefused(transition.refusal or f"此事项目前不能{transition.label}",
+                                    code=transition.refusal_code)
+        on = data.get("on") or _today()
+        deadline = deadline_after(transition, on)
+        data = {**data, "on": on, "deadline": deadline}
         setattr(locked, flow.state_field, transition.target)
-        if flow.deadline_field and transition.deadline_workdays is not None:
-            setattr(locked, flow.deadline_field, workdays.add_workdays(_today(), transition.deadline_workdays))
+        if flow.deadline_field and deadline is not None:
+            setattr(locked, flow.deadline_field, deadline)
         # The transition's own writes see the new state and may refine it (a last review step closes the case).
         extra = transition.apply(locked, principal, data) if transition.apply is not None else None
         locked.save()
         detail = {"from": state, "to": getattr(locked, flow.state_field), "transition": transition.name}
-        if flow.deadline_field and transition.deadline_workdays is not None:
-            detail["deadline"] = str(getattr(locked, flow.deadline_field))
+        if deadline is not None:
+            detail["deadline"] = str(deadline)
         if isinstance(extra, dict):
             detail.update(extra)
         audit.record(principal, flow.audit_action(transition), locked, detail)
@@ -257,26 +290,30 @@ def register_pending(provider: PendingProvider) -> PendingProvider:
 
 def pending_query(principal: Principal, flow: Workflow) -> models.QuerySet | None:
     """The objects of ``flow`` waiting for this principal, or None when none can."""
+    waiting = [(t.target, t.pending) for t in flow.transitions if t.pending is not None]
+    if flow.initial and flow.initial_pending is not None:
+        waiting.append((flow.initial, flow.initial_pending))
     condition: Q | None = None
-    for transition in flow.transitions:
-        if transition.pending is None:
-            continue
-        q = transition.pending(principal)
+    for state, pending in waiting:
+        q = pending(principal)
         if q is None:
             continue
-        q = Q(**{flow.state_field: transition.target}) & q
+        q = Q(**{flow.state_field: state}) & q
         condition = q if condition is None else condition | q
     if condition is None:
         return None
     qs = flow.model_class._default_manager.filter(condition)
     if flow.pending_related:
         qs = qs.select_related(*flow.pending_related)
-    order = [flow.deadline_field, "pk"] if flow.deadline_field else ["pk"]
-    return qs.order_by(*order)
+    if flow.pending_annotations:
+        qs = qs.annotate(**flow.pending_annotations)
+    deadline = flow.pending_deadline or flow.deadline_field
+    return qs.order_by(*([deadline, "pk"] if deadline else ["pk"]))
 
 
 def _item(flow: Workflow, obj: Any, today: dt.date) -> PendingItem:
-    deadline = getattr(obj, flow.deadline_field, None) if flow.deadline_field else None
+    deadline_attr = flow.pending_deadline or flow.deadline_field
+    deadline = getattr(obj, deadline_attr, None) if deadline_attr else None
     if isinstance(deadline, dt.datetime):
         deadline = timezone.localdate(deadline)
     title = flow.pending_title(obj) if flow.pending_title else str(obj)
@@ -298,6 +335,13 @@ def pending_for(principal: Principal, today: dt.date | None = None) -> list[Pend
     for provider in _PROVIDERS:
         items.extend(provider(principal))
     return sorted(items, key=lambda item: (not item.overdue, item.deadline or "9999"))
+
+
+def perform_posted(principal: Principal, obj: Any, post: Any) -> tuple[Transition, Any]:
+    """Perform the transition a page's form posted (``transition`` plus its declared data keys)."""
+    _flow, transition = find(obj, str(post.get("transition", "")))
+    keys = [key for key, _ in transition.required + transition.fields]
+    return transition, perform(principal, obj, transition.name, **{key: post.get(key, "") for key in keys})
 
 
 def actions(principal: Principal, obj: Any) -> list[dict[str, str]]:

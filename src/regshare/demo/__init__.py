@@ -25,6 +25,7 @@ STEPS = (
     "regshare.demo.supervision",
     "regshare.demo.exchange",
     "regshare.demo.incidents",
+    "regshare.demo.evaluation",
 )
 
 
