@@ -115,4 +115,18 @@ def test_entity_panel_respects_visibility(sup, principal_of_user):
     mine = panels.panels_for("entities.entity", principal_of_user("scjg_liaison"), record.entity)
     assert any(title == "监管记录" and record.doc_no in html for title, html in mine)
     other = panels.panels_for("entities.entity", principal_of_user("zjj_liaison"), record.entity)
-    assert not any(record.doc_no in html for _, html in other)
+    assert not any(title == "监管记录" and record.doc_no in html for title, html in other)
+
+
+def test_entity_page_and_profile_api_show_supervision(sup, client_as):
+    from django.urls import reverse
+
+    from regshare.supervision.models import SupervisionRecord
+
+    record = SupervisionRecord.objects.filter(kind="penalty").first()
+    client = client_as("scjg_liaison")
+    page = client.get(reverse("entities:detail", args=[record.entity.uscc])).content.decode()
+    assert "监管记录" in page and record.doc_no in page
+    profile = client.get(f"/api/v1/entities/{record.entity.uscc}")
+    assert profile.status_code == 200
+    assert record.doc_no in [r["doc_no"] for r in profile.json()["supervision"]["records"]]

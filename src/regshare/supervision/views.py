@@ -278,15 +278,3 @@ def case_detail(request, pk: int):
         "case": case, "events": case.events.select_related("department"),
         "assistance": case.assistance.select_related("requester", "target"),
         "departments": case.departments.all()})
-
-
-def entity_panel(principal, entity) -> tuple[str, str] | None:
-    """The entity page's supervision section (records, inspections, complaints this principal may see)."""
-    from django.template.loader import render_to_string
-
-    if not has_perm(principal, "supervision.view"):
-        return None
-    data = services.entity_summary(principal, entity)
-    if not any(len(v) for v in data.values()):
-        return None
-    return "监管记录", render_to_string("supervision/entity_panel.html", data)
