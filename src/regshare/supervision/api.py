@@ -10,9 +10,9 @@ from ninja import Router, Status
 
 from regshare.core import workflow
 from regshare.core.auth import allow
+from regshare.core.codes import clean_uscc
 from regshare.core.pagination import Mapped, PageNumberPagination, paginate
 from regshare.core.permissions import PUBLIC, Principal
-from regshare.entities.codes import clean_uscc
 from regshare.entities.models import Entity
 
 from . import services

@@ -24,7 +24,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-import numpy as np
+from regshare.core.lazy import lazy_module
+
+np = lazy_module("numpy")
+
 
 ALGORITHM = "sha256-rank-v1"
 
