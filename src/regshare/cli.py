@@ -10,7 +10,7 @@ import importlib.util
 import os
 import sys
 
-APPS_WITH_COMMANDS = ("core", "catalog", "ingest", "lake", "exchange", "entities", "credit")
+APPS_WITH_COMMANDS = ("core", "catalog", "ingest", "lake", "exchange", "entities", "credit", "supervision", "evaluation")
 # Which app's ``commands.py`` adds each sub-command: a run imports only the module of its own command
 # (tests/core/test_cli.py checks the table against what the modules register). A command missing
 # here still works: the parser then loads every app's commands.
@@ -20,6 +20,8 @@ APP_OF_COMMAND = {
     "receipt": "exchange", "package": "exchange",
     "entities": "entities",
     "credit": "credit",
+    "draw": "supervision",
+    "ahp": "evaluation", "fuzzy": "evaluation",
 }
 BUILTIN_COMMANDS = ("serve", "worker", "migrate", "demo", "workdays", "audit")
 
@@ -65,7 +67,7 @@ def _worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
     from huey.contrib.djhuey.management.commands.run_huey import Command
 
-    call_command(Command(), workers=args.workers)
+    call_command(Command(), workers=args.workers, periodic=not args.no_periodic)
     return 0
 
 
@@ -158,6 +160,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="运行后台与定时任务 / run background and periodic tasks")
     worker.add_argument("--workers", type=int, default=2)
+    worker.add_argument("--no-periodic", action="store_true",
+                        help="不调度定时任务(多台工作进程时) / do not schedule periodic tasks")
     worker.set_defaults(func=_worker)
 
     migrate = sub.add_parser("migrate", help="迁移数据库结构 / apply database migrations")

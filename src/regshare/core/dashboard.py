@@ -1,41 +1,17 @@
-"""Pending items on the dashboard. Domain apps register a provider that returns the user's items."""
+"""The dashboard: its to-do list is ``workflow.pending_for`` (objects waiting for a transition, plus the
+registered reminders); the admin's calendar warning is computed here."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.utils import timezone
 
 from . import workdays
 from .permissions import Principal, has_perm
+from .workflow import PendingItem, PendingProvider, pending_for, register_pending
 
-
-@dataclass
-class PendingItem:
-    category: str
-    title: str
-    link: str
-    deadline: str = ""
-    overdue: bool = False
-
-
-PendingProvider = Callable[[Principal], list[PendingItem]]
-_PROVIDERS: list[PendingProvider] = []
-
-
-def register_pending(provider: PendingProvider) -> PendingProvider:
-    if provider not in _PROVIDERS:
-        _PROVIDERS.append(provider)
-    return provider
-
-
-def pending_for(principal: Principal) -> list[PendingItem]:
-    items: list[PendingItem] = []
-    for provider in _PROVIDERS:
-        items.extend(provider(principal))
-    return sorted(items, key=lambda item: (not item.overdue, item.deadline or "9999"))
+__all__ = ["PendingItem", "PendingProvider", "calendar_warning", "pending_for", "register_pending"]
 
 
 def calendar_warning(principal: Principal, today: dt.date | None = None) -> int | None:

@@ -68,6 +68,13 @@ class Principal:
         return self.user.department if self.user is not None else None
 
     @property
+    def department_id(self) -> int | None:
+        """The acting department's id without loading it (workflow ``may_act`` predicates compare ids)."""
+        if self.token is not None:
+            return self.token.department_id
+        return self.user.department_id if self.user is not None else None
+
+    @property
     def is_authenticated(self) -> bool:
         return self.user is not None or self.token is not None
 

@@ -14,6 +14,7 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
 from regshare.catalog.models import Resource
+from regshare.core import workflow
 from regshare.core.auth import allow
 from regshare.core.pagination import PageNumberPagination, paginate
 from regshare.core.permissions import PUBLIC, principal_of
@@ -235,6 +236,38 @@ def _application(request, app_id: int) -> Application:
     return get_object_or_404(services.applications_for(principal_of(request)), pk=app_id)
 
 
+class ActionOut(Schema):
+    name: str
+    label: str
+    required: list[str]
+
+
+class ActionIn(Schema):
+    reason: str = ""
+    note: str = ""
+    answer: str = ""
+    corrected_value: str = ""
+
+
+def _act(request, obj, name: str, payload: ActionIn):
+    transition = workflow.find(obj, name)[1]
+    keys = {key for key, _ in transition.required + transition.fields}
+    return workflow.perform(principal_of(request), obj, name,
+                            **{k: v for k, v in payload.dict().items() if k in keys})
+
+
+@router.get("/applications/{app_id}/actions", response=list[ActionOut], summary="我可以办理的操作",
+            auth=allow("exchange.view"))
+def application_actions(request, app_id: int):
+    return workflow.actions(principal_of(request), _application(request, app_id))
+
+
+@router.post("/applications/{app_id}/actions/{name}", response=ApplicationOut, summary="办理一项操作",
+             auth=allow("exchange.view"))
+def application_act(request, app_id: int, name: str, payload: ActionIn):
+    return _act(request, _application(request, app_id), name, payload)
+
+
 @router.post("/applications/{app_id}/review", response=ApplicationOut, summary="审核(平台/提供部门)",
              auth=allow("exchange.review"))
 def review(request, app_id: int, payload: ReviewIn):
@@ -420,6 +453,13 @@ def report_correction(request, payload: CorrectionIn):
 def list_corrections(request, status: str = ""):
     items = services.corrections_for(principal_of(request))
     return items.filter(status=status) if status else items
+
+
+@router.get("/corrections/{correction_id}/actions", response=list[ActionOut], summary="我可以办理的纠错操作",
+            auth=allow("exchange.view"))
+def correction_actions(request, correction_id: int):
+    correction = get_object_or_404(services.corrections_for(principal_of(request)), pk=correction_id)
+    return workflow.actions(principal_of(request), correction)
 
 
 @router.post("/corrections/{correction_id}/answer", response=CorrectionOut, summary="答复纠错",

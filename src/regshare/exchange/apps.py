@@ -7,13 +7,14 @@ class ExchangeConfig(AppConfig):
     verbose_name = "共享交换"
 
     def ready(self) -> None:
-        from regshare.core.dashboard import register_pending
         from regshare.core.navigation import MenuItem, register_menu
+        from regshare.core.workflow import register_pending
         from regshare.lake import hooks
 
         # Not the tasks module: huey's consumer finds it (run_huey), and importing huey here would cost
         # every process its Redis and PostgreSQL clients.
         from . import (
+            flows,
             policy,  # noqa: F401  (registers the permissions)
             push,
         )
@@ -28,6 +29,7 @@ class ExchangeConfig(AppConfig):
             MenuItem("数据纠错", "exchange:corrections", "exchange.view", "共享交换"),
             MenuItem("调用记录", "exchange:access_logs", "exchange.access_log", "共享交换"),
         )
+        flows.register()
         register_pending(pending_items)
         hooks.on_version_written(push.on_version_written)
         try:

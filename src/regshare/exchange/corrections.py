@@ -9,16 +9,15 @@ import datetime as dt
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from regshare.catalog.models import Resource
-from regshare.core import audit
+from regshare.core import audit, workflow
 from regshare.core import services as core
 from regshare.core.lazy import lazy_module
 from regshare.core.permissions import Principal, require
 from regshare.lake import tables as lake
 
-from .models import Correction, CorrectionStatus
+from .models import Correction
 
 pa = lazy_module("pyarrow")
 pc = lazy_module("pyarrow.compute")
@@ -84,41 +83,25 @@ def report_correction(actor: Principal, resource: Resource, key: dict, field: st
 def answer_correction(actor: Principal, correction: Correction, accept: bool, answer: str,
                       corrected_value: str | None = None) -> Correction:
     """Accept (writes a new version with the corrected value) or keep the value with a reason."""
-    require(actor, "exchange.provide")
+    return workflow.perform(actor, correction, "accept" if accept else "keep", answer=answer or "",
+                            corrected_value=corrected_value)
+
+
+def write_correction(correction: Correction, corrected_value: str | None) -> int:
+    """The new lake version with the corrected value (merge on the key); the lake's hook pushes it to subscribers."""
     resource = correction.resource
-    if actor.department is None or actor.department.pk != resource.provider_id:
-        raise PermissionDenied("只有提供部门可以答复纠错")
-    if correction.status != CorrectionStatus.OPEN:
-        raise ValidationError("该纠错已答复", code="already_answered")
-    answer = (answer or "").strip()
-    if not answer:
-        raise ValidationError("请填写校核意见", code="missing_text")
-    new_version = None
-    if accept:
-        value = correction.proposed_value if corrected_value is None else corrected_value
-        rows, _ = _find_row(resource, correction.key)
-        if rows.num_rows == 0:
-            raise ValidationError("找不到该主键对应的记录", code="row_not_found")
-        column = rows.schema.get_field_index(correction.field)
-        target_type = rows.schema.field(column).type
-        try:
-            new_column = pc.cast(pa.array([value] * rows.num_rows, pa.string()), target_type)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            raise ValidationError(f"更正值 {value} 与数据项类型不符", code="bad_value") from exc
-        rows = rows.set_column(column, rows.schema.field(column), new_column)
-        # The merge is the commit that changes data; the lake fires the hook that pushes to subscribers.
-        new_version = lake.write(resource.code, rows, mode="merge", key=list(correction.key))
-    with transaction.atomic():
-        correction.status = CorrectionStatus.CORRECTED if accept else CorrectionStatus.REJECTED
-        correction.answer, correction.answered_by, correction.answered_at = answer, actor.user, timezone.now()
-        correction.new_version = new_version
-        correction.save()
-        audit.record(actor, "exchange.correction.answer", correction,
-                     {"accept": accept, "answer": answer, "new_version": new_version})
-        core.notify_department(correction.reporter, "exchange.correction",
-                               f"纠错已答复:{resource.name}", ("已更正," if accept else "经核实无误,") + answer,
-                               f"/exchange/corrections/{correction.pk}/")
-    return correction
+    value = correction.proposed_value if corrected_value is None else corrected_value
+    rows, _ = _find_row(resource, correction.key)
+    if rows.num_rows == 0:
+        raise ValidationError("找不到该主键对应的记录", code="row_not_found")
+    column = rows.schema.get_field_index(correction.field)
+    target_type = rows.schema.field(column).type
+    try:
+        new_column = pc.cast(pa.array([value] * rows.num_rows, pa.string()), target_type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise ValidationError(f"更正值 {value} 与数据项类型不符", code="bad_value") from exc
+    rows = rows.set_column(column, rows.schema.field(column), new_column)
+    return lake.write(resource.code, rows, mode="merge", key=list(correction.key))
 
 
 def corrections_for(actor: Principal) -> QuerySet[Correction]:

@@ -10,24 +10,27 @@ re-exported at the bottom, so callers use ``exchange.services`` only.
 from __future__ import annotations
 
 import datetime as dt
-import time
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from cachetools import TTLCache
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from regshare.catalog import services as catalog_services
-from regshare.catalog.models import Resource, ShareType, Status
-from regshare.core import audit, uploads, workdays
+from regshare.catalog.models import Resource, ResourceField, ShareType, Status
+from regshare.core import audit, uploads, workdays, workflow
 from regshare.core import services as core
 from regshare.core.models import ApiToken, Department, Role
 from regshare.core.permissions import Principal, has_perm, require
 
+from . import flows
 from .models import (
     Application,
     ApplicationStatus,
@@ -234,33 +237,18 @@ def _delegated_resources(actor: Principal) -> QuerySet[Resource]:
 
 
 def can_act_on(actor: Principal, step: ReviewStep) -> bool:
-    """Whether the actor may decide this step (a pure check, used by pages and services)."""
-    if step.decision != Decision.PENDING or not actor.is_authenticated or actor.user is None:
+    """Whether the actor may decide this step now: one of the stage's decisions is available to them."""
+    if step.decision != Decision.PENDING:
         return False
-    application = step.application
-    if step.stage != Stage.NEGOTIATION and _reviews_own_application(actor, application):
-        return False
-    if step.stage in (Stage.PLATFORM, Stage.COORDINATION):
-        return has_perm(actor, "exchange.review") and is_data_bureau(actor)
-    if step.stage == Stage.PROVIDER:
-        if not has_perm(actor, "exchange.review"):
-            return _is_delegate(actor, application.resource)
-        return actor.department is not None and actor.department.pk == application.resource.provider_id \
-            or _is_delegate(actor, application.resource)
-    if step.stage == Stage.NEGOTIATION:
-        department = actor.department
-        return has_perm(actor, "exchange.review") and department is not None and department.pk in (
-            application.resource.provider_id, application.requester_id)
-    return False
+    names = flows.DECISIONS.get(step.stage, ())
+    return any(t.name in names for t in workflow.available(actor, step.application))
 
 
 def _reviews_own_application(actor: Principal, application: Application) -> bool:
-    """A department never decides on its own application (the data bureau's included, and a delegate
-    acting for the provider): negotiation, where both sides take part, is not a decision of this kind."""
-    return actor.department is not None and actor.department.pk == application.requester_id
+    return flows._own(actor, application)
 
 
-SELF_REVIEW_MESSAGE = "不能审核本部门提交的共享申请,须由其他有权部门审核"
+SELF_REVIEW_MESSAGE = flows.SELF_REVIEW_MESSAGE
 
 
 def _is_delegate(actor: Principal, resource: Resource) -> bool:
@@ -288,52 +276,18 @@ def _pending_step(application: Application) -> ReviewStep:
 def review(actor: Principal, application: Application, approve: bool, reason: str = "", *,
            clear_fields: list[str] | None = None, on: dt.date | None = None) -> Application:
     """Decide the current platform or provider step. A rejection must say why (002 第十五条(二))."""
-    on = on or today()
-    step = _pending_step(application)
-    if step.stage not in (Stage.PLATFORM, Stage.PROVIDER):
+    if application.status == ApplicationStatus.PLATFORM_REVIEW:
+        conditional = application.resource.share_type == ShareType.CONDITIONAL
+        name = ("platform_pass" if conditional else "platform_approve") if approve else "platform_reject"
+    elif application.status == ApplicationStatus.PROVIDER_REVIEW:
+        name = "provider_approve" if approve else "provider_reject"
+    else:
         raise ValidationError("该申请不在审核环节", code="wrong_stage")
-    if _reviews_own_application(actor, application):
-        raise PermissionDenied(SELF_REVIEW_MESSAGE)
-    if not can_act_on(actor, step):
-        raise PermissionDenied("您不是该环节的审核人")
-    reason = (reason or "").strip()
-    if not approve and not reason:
-        raise ValidationError("驳回申请必须说明理由和依据", code="reason_required")
-    if clear_fields is not None and set(clear_fields) - set(application.clear_fields):
-        raise ValidationError("只能缩小申请的明文数据项范围", code="unknown_field")
-    resource = application.resource
-    with transaction.atomic():
-        step.decision = Decision.APPROVE if approve else Decision.REJECT
-        step.reason, step.decided_by, step.decided_at = reason, actor.user, timezone.now()
-        step.delegated = step.stage == Stage.PROVIDER and (
-            actor.department is None or actor.department.pk != resource.provider_id)
-        step.save()
-        if clear_fields is not None:
-            application.clear_fields = [f for f in application.clear_fields if f in clear_fields]
-        if not approve:
-            application.status = ApplicationStatus.REJECTED
-            application.decided_at = timezone.now()
-            application.save()
-            core.notify_department(application.requester, "exchange.rejected", f"共享申请被驳回:{application.number}",
-                                   f"{step.get_stage_display()}驳回,理由:{reason}",
-                                   f"/exchange/applications/{application.pk}/")
-        elif step.stage == Stage.PLATFORM and resource.share_type == ShareType.CONDITIONAL:
-            deadline = _deadline(on, provider_review_days())
-            ReviewStep.objects.create(application=application, stage=Stage.PROVIDER, department=resource.provider,
-                                      opened_on=on, deadline=deadline)
-            application.status = ApplicationStatus.PROVIDER_REVIEW
-            application.save()
-            core.notify_department(resource.provider, "exchange.review", f"共享申请待审核:{application.number}",
-                                   f"{application.requester.name} 申请 {resource.name},请于 {deadline} 前答复。",
-                                   f"/exchange/applications/{application.pk}/")
-        else:
-            _approve(application)
-        audit.record(actor, "exchange.application.review", application,
-                     {"stage": step.stage, "approve": approve, "reason": reason, "delegated": step.delegated})
-    return application
+    return workflow.perform(actor, application, name, reason=reason or "", clear_fields=clear_fields,
+                            on=on or today())
 
 
-def _approve(application: Application) -> Grant:
+def _create_grant(application: Application) -> Grant:
     application.status = ApplicationStatus.APPROVED
     application.decided_at = timezone.now()
     application.save()
@@ -352,109 +306,24 @@ def _approve(application: Application) -> Grant:
 
 def start_negotiation(actor: Principal, application: Application, note: str, *, on: dt.date | None = None) -> Application:
     """002 第十四条(三): a refused conditional application the requester still needs goes to negotiation."""
-    require(actor, "exchange.apply")
-    on = on or today()
-    if actor.department is None or actor.department.pk != application.requester_id:
-        raise PermissionDenied("只有申请部门可以发起协商")
-    if application.status != ApplicationStatus.REJECTED:
-        raise ValidationError("只有被驳回的申请可以发起协商", code="wrong_stage")
-    rejected = application.steps.filter(decision=Decision.REJECT).order_by("-id").first()
-    if rejected is None or rejected.stage != Stage.PROVIDER:
-        raise ValidationError("只有被提供部门驳回的有条件共享申请可以协商", code="wrong_stage")
-    if not (note or "").strip():
-        raise ValidationError("请说明履职确需使用的理由", code="reason_required")
-    with transaction.atomic():
-        deadline = _deadline(on, negotiation_days())
-        ReviewStep.objects.create(application=application, stage=Stage.NEGOTIATION,
-                                  department=application.resource.provider, opened_on=on, deadline=deadline,
-                                  reason=note.strip())
-        application.status = ApplicationStatus.NEGOTIATION
-        application.decided_at = None
-        application.save()
-        audit.record(actor, "exchange.application.negotiate", application, {"note": note, "deadline": deadline})
-        core.notify_department(application.resource.provider, "exchange.negotiation",
-                               f"共享申请进入协商:{application.number}", note,
-                               f"/exchange/applications/{application.pk}/")
-    return application
+    return workflow.perform(actor, application, "negotiate", note=note or "", on=on or today())
 
 
 def conclude_negotiation(actor: Principal, application: Application, agreed: bool, note: str, *,
                          on: dt.date | None = None) -> Application:
     """Agreement grants; failure goes to the data bureau for coordination (协调解决)."""
-    on = on or today()
-    step = _pending_step(application)
-    if step.stage != Stage.NEGOTIATION:
-        raise ValidationError("该申请不在协商环节", code="wrong_stage")
-    if not can_act_on(actor, step):
-        raise PermissionDenied("只有申请部门或提供部门可以登记协商结果")
-    if not (note or "").strip():
-        raise ValidationError("请填写协商情况", code="reason_required")
-    if agreed and actor.department.pk != application.resource.provider_id:
-        raise PermissionDenied("协商一致须由提供部门确认")
-    with transaction.atomic():
-        step.decision = Decision.AGREED if agreed else Decision.FAILED
-        step.reason = f"{step.reason}\n协商结果:{note.strip()}".strip()
-        step.decided_by, step.decided_at = actor.user, timezone.now()
-        step.save()
-        if agreed:
-            _approve(application)
-        else:
-            bureau = data_bureau()
-            deadline = _deadline(on, coordination_days())
-            ReviewStep.objects.create(application=application, stage=Stage.COORDINATION, department=bureau,
-                                      opened_on=on, deadline=deadline)
-            application.status = ApplicationStatus.COORDINATION
-            application.save()
-            core.notify_department(bureau, "exchange.coordination", f"共享争议待协调:{application.number}",
-                                   note, f"/exchange/applications/{application.pk}/")
-        audit.record(actor, "exchange.application.negotiation_result", application, {"agreed": agreed, "note": note})
-    return application
+    name = "negotiation_agree" if agreed else "negotiation_fail"
+    return workflow.perform(actor, application, name, note=note or "", on=on or today())
 
 
 def coordinate(actor: Principal, application: Application, approve: bool, reason: str) -> Application:
     """The data bureau's coordination decision is final."""
-    step = _pending_step(application)
-    if step.stage != Stage.COORDINATION:
-        raise ValidationError("该申请不在协调环节", code="wrong_stage")
-    if _reviews_own_application(actor, application):
-        raise PermissionDenied(SELF_REVIEW_MESSAGE)
-    if not can_act_on(actor, step):
-        raise PermissionDenied("只有数据管理部门可以作出协调决定")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError("协调决定必须说明理由", code="reason_required")
-    with transaction.atomic():
-        step.decision = Decision.APPROVE if approve else Decision.REJECT
-        step.reason, step.decided_by, step.decided_at = reason, actor.user, timezone.now()
-        step.save()
-        if approve:
-            _approve(application)
-        else:
-            application.status = ApplicationStatus.REJECTED
-            application.decided_at = timezone.now()
-            application.save()
-        audit.record(actor, "exchange.application.coordinate", application, {"approve": approve, "reason": reason})
-        for department in (application.requester, application.resource.provider):
-            core.notify_department(department, "exchange.coordination", f"协调决定:{application.number}",
-                                   ("同意共享" if approve else "不予共享") + f",理由:{reason}",
-                                   f"/exchange/applications/{application.pk}/")
-    return application
+    return workflow.perform(actor, application, "coordinate_approve" if approve else "coordinate_reject",
+                            reason=reason or "")
 
 
 def withdraw(actor: Principal, application: Application) -> Application:
-    require(actor, "exchange.apply")
-    if actor.department is None or actor.department.pk != application.requester_id:
-        raise PermissionDenied("只有申请部门可以撤回")
-    if application.status in (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN):
-        raise ValidationError("该申请已办结,不能撤回", code="wrong_stage")
-    with transaction.atomic():
-        application.steps.filter(decision=Decision.PENDING).update(decision=Decision.REJECT, reason="申请部门撤回",
-                                                                   decided_at=timezone.now(), decided_by=actor.user)
-        application.status = ApplicationStatus.WITHDRAWN
-        application.decided_at = timezone.now()
-        application.save()
-        audit.record(actor, "exchange.application.withdraw", application)
-    return application
+    return workflow.perform(actor, application, "withdraw")
 
 
 def delegate_review(actor: Principal, delegate_user, resource: Resource | None = None) -> ReviewDelegate:
@@ -566,7 +435,7 @@ class ChannelCut:
 
 
 def _close_channel(grant: Grant, now: dt.datetime) -> ChannelCut:
-    _meta_cache.clear()
+    forget_metadata()
     tokens = ApiToken.objects.filter(grant_binding__grant=grant, revoked_at__isnull=True).update(revoked_at=now)
     subscriptions = grant.subscriptions.filter(active=True).update(active=False)
     deliveries = Delivery.objects.filter(subscription__grant=grant, status=DeliveryStatus.PENDING).update(
@@ -709,21 +578,43 @@ class AccessScope:
     grants: tuple = ()
 
 
-# Field metadata and token→grant bindings are read on every data request, so each process keeps
-# them for a few seconds. Revocation still takes effect at once: ending a grant revokes its tokens
-# in the same transaction, and the token itself is checked against the database on every request.
+# Field metadata, resources and token→grant bindings are read on every data request, so each process keeps
+# them for a few seconds (cachetools). A change in this process (a grant ended, a field edited, a token
+# bound) clears them when it commits. Revocation takes effect at once everywhere: ending a grant revokes
+# its tokens in the same transaction, and the token itself is checked against the database on every call.
 META_TTL = 5.0
-_meta_cache: dict[tuple, tuple[float, object]] = {}
+_meta_cache: TTLCache = TTLCache(maxsize=4096, ttl=META_TTL)
+_meta_lock = threading.Lock()
+_MISSING = object()
 
 
 def _cached(key: tuple, load):
-    now = time.monotonic()
-    hit = _meta_cache.get(key)
-    if hit is not None and now - hit[0] < META_TTL:
-        return hit[1]
+    with _meta_lock:
+        hit = _meta_cache.get(key, _MISSING)
+    if hit is not _MISSING:
+        return hit
     value = load()
-    _meta_cache[key] = (now, value)
+    with _meta_lock:
+        _meta_cache[key] = value
     return value
+
+
+def forget_metadata(*_args, **_kwargs) -> None:
+    """Clear the cached metadata now and once the current transaction commits (a request reading the old
+    rows in between must not keep them for the next seconds)."""
+    _clear_metadata()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_clear_metadata)
+
+
+def _clear_metadata() -> None:
+    with _meta_lock:
+        _meta_cache.clear()
+
+
+for _model in (Grant, GrantToken, Resource, ResourceField):
+    post_save.connect(forget_metadata, sender=_model, dispatch_uid=f"regshare.exchange.meta.save.{_model.__name__}")
+    post_delete.connect(forget_metadata, sender=_model, dispatch_uid=f"regshare.exchange.meta.del.{_model.__name__}")
 
 
 def _tags(resource: Resource) -> dict[str, str]:

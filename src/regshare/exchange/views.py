@@ -10,18 +10,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from regshare.catalog.models import Resource, ShareType, Status
+from regshare.core import workflow
 from regshare.core.pages import page_of
 from regshare.core.permissions import has_perm, page_permission, principal_of
 
 from . import services
 from .forms import (
-    AnswerForm,
     ApplicationForm,
     CorrectionForm,
     DecisionForm,
     DestructionForm,
     HandoverForm,
-    NoteForm,
     ReasonForm,
     SubscriptionForm,
 )
@@ -95,34 +94,23 @@ def dedicated(request, code: str):
 def application(request, app_id: int):
     principal = principal_of(request)
     item = get_object_or_404(services.applications_for(principal), pk=app_id)
-    step = item.current_step()
-    can_act = step is not None and services.can_act_on(principal, step)
-    is_requester = principal.department is not None and principal.department.pk == item.requester_id
     if request.method == "POST":
-        action = request.POST.get("action", "")
         try:
-            if action == "review":
+            if request.POST.get("action") == "review":  # the decision form of the review queue
                 form = DecisionForm(request.POST)
                 if form.is_valid():
-                    d = form.cleaned_data
-                    if step is not None and step.stage == Stage.COORDINATION:
-                        services.coordinate(principal, item, d["approve"], d["reason"])
-                    else:
-                        services.review(principal, item, d["approve"], d["reason"])
-            elif action == "negotiate":
-                services.start_negotiation(principal, item, request.POST.get("note", ""))
-            elif action == "negotiation_result":
-                services.conclude_negotiation(principal, item, request.POST.get("agreed") == "1",
-                                              request.POST.get("note", ""))
-            elif action == "withdraw":
-                services.withdraw(principal, item)
+                    services.review(principal, item, form.cleaned_data["approve"], form.cleaned_data["reason"])
+            else:
+                workflow.perform_posted(principal, item, request.POST)
             messages.success(request, "已办理。")
             return redirect("exchange:application", item.pk)
         except ValidationError as exc:
             _errors(request, exc)
+    step = item.current_step()
     return render(request, "exchange/application.html", {
-        "item": item, "steps": item.steps.order_by("id"), "step": step, "can_act": can_act,
-        "is_requester": is_requester, "decision_form": DecisionForm(), "note_form": NoteForm(),
+        "item": item, "steps": item.steps.order_by("id"), "step": step,
+        "transitions": workflow.available(principal, item),
+        "heading": f"{step.get_stage_display()}(期限 {step.deadline:%Y-%m-%d})" if step else "办理",
         "grant": getattr(item, "grant", None) if item.status == ApplicationStatus.APPROVED else None})
 
 
@@ -286,19 +274,15 @@ def corrections(request):
 def correction(request, correction_id: int):
     principal = principal_of(request)
     item = get_object_or_404(services.corrections_for(principal), pk=correction_id)
-    form = AnswerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    if request.method == "POST":
         try:
-            services.answer_correction(principal, item, data["accept"], data["answer"],
-                                       data["corrected_value"] or None)
+            workflow.perform_posted(principal, item, request.POST)
             messages.success(request, "已答复。")
             return redirect("exchange:correction", item.pk)
         except ValidationError as exc:
-            form.add_error(None, exc)
-    can_answer = principal.department is not None and principal.department.pk == item.resource.provider_id \
-        and has_perm(principal, "exchange.provide") and item.status == "open"
-    return render(request, "exchange/correction.html", {"item": item, "form": form, "can_answer": can_answer})
+            _errors(request, exc)
+    return render(request, "exchange/correction.html", {"item": item, "heading": "校核答复",
+                                                        "transitions": workflow.available(principal, item)})
 
 
 @page_permission("exchange.access_log")
