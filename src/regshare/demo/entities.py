@@ -92,23 +92,17 @@ def missing_codes(rows: list[dict]) -> int:
 
     Only the code column of the snapshot is read, so a re-run next to a million registrations loaded
     by a department costs a column scan, not a reload and a rebuild."""
-    from regshare.lake import tables
+    from regshare.lake import engine, tables
 
     if not tables.exists("SCJG-0001"):
         return len(rows)
-    import duckdb
-
     snapshot = tables.dataset("SCJG-0001")
     if "uscc" not in snapshot.schema.names:
         return len(rows)
-    con = duckdb.connect()
-    try:
-        con.register("demo", pa.table({"uscc": [r["uscc"] for r in rows]}))
-        con.register("codes", snapshot.to_table(columns=["uscc"]))
+    demo = pa.table({"uscc": [r["uscc"] for r in rows]})
+    with engine.session(tables={"demo": demo, "codes": snapshot.to_table(columns=["uscc"])}) as con:
         ((missing,),) = con.sql("SELECT count(*) FROM demo WHERE uscc NOT IN "
                               "(SELECT CAST(uscc AS VARCHAR) FROM codes WHERE uscc IS NOT NULL)").fetchall()
-    finally:
-        con.close()
     return int(missing)
 
 
