@@ -111,7 +111,8 @@ def test_a_later_version_with_a_removal_date_removes_the_entry_and_nothing_is_ev
     assert entry.removed_on == dt.date(2026, 6, 15) and entry.removal_reason == "已履行公示义务,申请移出"
     assert not entry.active
     run = conversions("SCJG-0003")[-1]
-    assert (run["created"], run["updated"], run["removed"], run["unchanged"]) == (0, 1, 1, 1)
+    # Only the changed row is converted again: row B, the same in both versions, is not read.
+    assert (run["created"], run["updated"], run["removed"], run["unchanged"], run["mode"]) == (0, 1, 1, 0, "increment")
     data = client_as("fgj_liaison").get("/api/v1/credit/check", {"uscc": a.uscc, "scenario": "招标投标"}).json()
     assert not any(s["decision_no"] == "柴市监异〔2026〕5号" for m in data["measures"] for s in m["sources"])
     assert all(item["decision_no"] != "柴市监异〔2026〕5号" for item in data["lists"])
@@ -175,12 +176,13 @@ def test_converting_the_same_version_again_changes_nothing(lake):
     assert len(entries) == 2 and notes == 2
     assert ListEntry.objects.get(decision_no="柴市监异〔2026〕23号").cause_text == "企业自行申报的住所无人办公"
 
-    again = lists.convert_version("SCJG-0003", version)
+    again = lists.convert_version("SCJG-0003", version, full=True)
     assert (again.created, again.updated, again.unchanged, again.unlinked) == (0, 0, 2, 1)
+    assert lists.convert_version("SCJG-0003", version).rows == 0  # nothing changed since it was converted
     assert list(ListEntry.objects.filter(decision_no__startswith="柴市监异〔2026〕2").order_by("id")
                 .values(*fields)) == entries
     assert Notification.objects.filter(kind="credit.list_conversion").count() == notes  # not reported twice
-    assert len(conversions("SCJG-0003")) == runs + 2  # but every run is audited
+    assert len(conversions("SCJG-0003")) == runs + 3  # but every run is audited
 
 
 def test_a_confirmed_candidate_becomes_an_entry(lake, principal_of_user):
@@ -198,8 +200,8 @@ def test_a_confirmed_candidate_becomes_an_entry(lake, principal_of_user):
     entry = ListEntry.objects.get(decision_no="柴市监严〔2026〕31号")
     assert (entry.entity, entry.list_type, entry.cause) == (entity, ListType.SERIOUS, ListCause.SERIOUS_VIOLATION)
     assert conversions("SCJG-0004")[-1]["trigger"] == "link_confirmed"
-    # The next conversion keeps the reviewer's link.
-    assert lists.convert_version("SCJG-0004").unchanged == 1
+    # The next full conversion keeps the reviewer's link.
+    assert lists.convert_version("SCJG-0004", full=True).unchanged == 1
 
 
 def test_a_decision_number_of_another_list_is_left_alone_and_reported(lake):

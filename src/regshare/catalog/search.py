@@ -25,8 +25,16 @@ from regshare.core.lazy import lazy_module
 jieba = lazy_module("jieba")
 np = lazy_module("numpy")
 
-# jieba logs its dictionary loading at DEBUG on its own logger (jieba.setLogLevel without importing it).
+# jieba logs its dictionary loading at DEBUG on its own logger, and sets that level when it is imported.
 logging.getLogger("jieba").setLevel(logging.WARNING)
+
+
+@functools.cache
+def _jieba():
+    """jieba, imported on first use and quietened once imported."""
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
 
 K1 = 1.2
 B = 0.75
@@ -64,7 +72,7 @@ def tokenize(text: str) -> list[str]:
 def _tokenize_cached(text: str) -> tuple[str, ...]:
     # Field and department names repeat across thousands of resources; cutting each once keeps rebuilds cheap.
     out = []
-    for token in jieba.cut_for_search(normalise(text)):
+    for token in _jieba().cut_for_search(normalise(text)):
         token = token.strip()
         if not token or _PUNCT.match(token) or token in STOPWORDS:
             continue

@@ -54,6 +54,14 @@ def _risk(args: argparse.Namespace) -> int:
     return 0
 
 
+def _convert(args: argparse.Namespace) -> int:
+    from regshare.credit import lists
+
+    result = lists.convert_version(args.resource, actor="cli", full=args.full)
+    print(json.dumps(result.as_dict(), ensure_ascii=False, default=str))
+    return 0
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -76,3 +84,8 @@ def register(subparsers) -> None:
     risk = sub.add_parser("risk", help="重算信用风险分类 A/B/C/D / recompute risk classes")
     risk.add_argument("--date", type=_date, default=dt.date.today())
     risk.set_defaults(func=_risk)
+    convert = sub.add_parser("convert", help="名单资源转换为信用名单(SCJG-0003/0004)/ convert a list resource")
+    convert.add_argument("resource", help="资源代码 / resource code")
+    convert.add_argument("--full", action="store_true",
+                         help="转换当前版本的全部记录,而非上次转换以来的变化 / every row, not the changes")
+    convert.set_defaults(func=_convert)

@@ -32,7 +32,7 @@ from regshare.core.codes import clean_uscc, is_valid_uscc
 from regshare.core.lazy import lazy_module
 from regshare.core.models import Department, Notification
 from regshare.entities import services as entities
-from regshare.entities.models import Entity, EntityLink, LinkMethod, LinkStatus
+from regshare.entities.models import Entity, EntityLink, LinkStatus
 from regshare.lake import tables
 from regshare.lake.tables import LakeError
 
@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 LIST_RESOURCES: dict[str, str] = {"SCJG-0003": ListType.ABNORMAL, "SCJG-0004": ListType.SERIOUS}
 KEY_COLUMN = "decision_no"
+LIST_CONSUMER = "credit.lists"  # entities.AppliedVersion: the version of each list resource converted last
 REPORTED_ROWS = 50  # rows listed by name in a run's result and notification; the counts are complete
 NOTIFICATION_KIND = "credit.list_conversion"
 
@@ -212,8 +213,8 @@ def _links(resource_code: str, version: int, keys: list[str], codes: list[str]) 
     outcome = _link_resource(resource_code, version)
     links.update(outcome.probabilistic)
     links.update(outcome.exact)
-    decided = EntityLink.objects.filter(source=resource_code, method=LinkMethod.MANUAL, status=LinkStatus.LINKED,
-                                        entity__isnull=False)
+    # Rows linked by an earlier run (the linkage runs on changed rows only) or by a reviewer.
+    decided = EntityLink.objects.filter(source=resource_code, status=LinkStatus.LINKED, entity__isnull=False)
     for key, entity_id in decided.values_list("record_key", "entity_id"):
         links.setdefault(key, entity_id)
     waiting = set(EntityLink.objects.filter(source=resource_code, status=LinkStatus.CANDIDATE)
@@ -299,7 +300,8 @@ def _changes(entry: ListEntry, want: dict) -> list[str]:
 
 
 def _apply(resource: Resource, list_type: str, version: int | None, wanted: dict[str, dict],
-           result: ConversionResult, actor: object, trigger: str) -> None:
+           result: ConversionResult, actor: object, trigger: str,
+           increment: entities.Increment | None = None) -> None:
     """Create and update entries in one transaction with the run's audit record."""
     existing: dict[str, ListEntry] = {}
     numbers = list(wanted)
@@ -335,17 +337,23 @@ def _apply(resource: Resource, list_type: str, version: int | None, wanted: dict
         ListEntry.objects.bulk_create(new, batch_size=2000)
         if changed:
             ListEntry.objects.bulk_update(changed, sorted(fields), batch_size=2000)
+        if increment is not None:
+            entities.mark_applied(increment, result.rows)
         audit.record(actor, "credit.list_resource_converted", f"resource:{resource.code}",
-                     result.counts() | {"version": version, "trigger": trigger, "created_decisions": created_numbers[:200],
+                     result.counts() | {"version": version, "trigger": trigger,
+                                        "mode": "" if increment is None else ("full" if increment.full else "increment"), "created_decisions": created_numbers[:200],
                                         "updated_decisions": updated_numbers[:200],
                                         "conflicting_decisions": conflicts[:200]})
 
 
-def convert_version(resource_code: str, version: int | None = None, actor: object = "system") -> ConversionResult:
-    """Convert one lake version of a list resource into ``ListEntry`` rows (default: the current version).
+def convert_version(resource_code: str, version: int | None = None, actor: object = "system", *,
+                    full: bool = False) -> ConversionResult:
+    """Convert a lake version of a list resource into ``ListEntry`` rows (default: the current version).
 
-    Running it again on the same version changes no entry. A version older than the current one is
-    skipped: the newer version's own run converts the newer data.
+    Only the rows new or changed since the version converted last are read (``entities.plan``): every
+    row with ``full``, on a first run or after the table was dropped and loaded again. Converting again
+    changes no entry. A version older than the current one is skipped: the newer version's own run
+    converts the newer data.
     """
     resource, list_type, cols = _resource(resource_code)
     result = ConversionResult(resource_code, version)
@@ -359,15 +367,18 @@ def convert_version(resource_code: str, version: int | None = None, actor: objec
         result.skipped = f"已有更新的数据版本 {current},由该版本转换"
         return result
     try:
-        table = tables.read(resource_code, version=version)
+        tables.dataset(resource_code, version=version)
     except LakeError as exc:
         raise ValidationError(str(exc), code="unknown_version") from exc
+    increment = entities.plan(LIST_CONSUMER, resource_code, version, full=full)
+    parts = list(increment.batches())
+    table = pa.concat_tables(parts) if parts else tables.dataset(resource_code, version=version).schema.empty_table()
     keys = _record_keys(table)
     codes = [clean_uscc(c) if is_valid_uscc(c) else "" for c in _column(table, cols.uscc)]
     links, waiting = _links(resource_code, version, keys, codes)
     result.rows = table.num_rows
     wanted = _wanted_rows(table, cols, list_type, resource, links, waiting, result)
-    _apply(resource, list_type, version, wanted, result, actor, "version")
+    _apply(resource, list_type, version, wanted, result, actor, "version", increment)
     report(resource, result)
     return result
 

@@ -62,18 +62,39 @@ def _bin(value: float, edges: list[float]) -> int:
     return index
 
 
-def features(until: dt.date) -> tuple[list[int], np.ndarray]:
-    """Per-entity raw feature matrix from records dated before ``until`` (one query per kind)."""
-    ids = list(Entity.objects.order_by("id").values_list("id", flat=True))
-    index = {pk: i for i, pk in enumerate(ids)}
+CHUNK = 20_000  # entities per database round trip: bounds memory at a million entities
+
+
+def features(until: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """Per-entity raw feature matrix from records dated before ``until`` (one query per kind); the
+    entity ids, ascending, index its rows."""
+    total = Entity.objects.count()
+    ids = np.zeros(total, dtype=np.int64)
+    established = np.full(total, np.datetime64("NaT"), dtype="datetime64[D]")
+    capital = np.zeros(total)
+    # Chunks of plain tuples: a million Entity objects (or one list of their tuples) would take gigabytes.
+    rows = Entity.objects.order_by("id").values_list("id", "established", "capital")
+    i = 0
+    for pk, day, money in rows.iterator(chunk_size=CHUNK):
+        if i == total:  # an entity created while reading
+            break
+        ids[i] = pk
+        if day is not None:
+            established[i] = day
+        capital[i] = float(money or 0)
+        i += 1
+    ids, established, capital = ids[:i], established[:i], capital[:i]
     names = list(FEATURES)
     x = np.zeros((len(ids), len(names)))
 
     def fill(name: str, qs) -> None:
-        col = names.index(name)
-        for row in qs.values("entity_id").annotate(n=Count("id")):
-            if row["entity_id"] in index:
-                x[index[row["entity_id"]], col] = row["n"]
+        counted = list(qs.values("entity_id").annotate(n=Count("id")).values_list("entity_id", "n"))
+        if not counted or not len(ids):
+            return
+        entity_ids, counts = (np.array(c, dtype=np.int64) for c in zip(*counted, strict=True))
+        rows_of = np.clip(np.searchsorted(ids, entity_ids), 0, len(ids) - 1)
+        found = ids[rows_of] == entity_ids
+        x[rows_of[found], names.index(name)] = counts[found]
 
     records = CreditRecord.objects.filter(entity__isnull=False, decided_on__lt=until)
     fill("penalties", records.filter(kind=RecordKind.PENALTY).exclude(severity=Severity.SIMPLE))
@@ -82,15 +103,13 @@ def features(until: dt.date) -> tuple[list[int], np.ndarray]:
     fill("failed_inspections", records.filter(kind=RecordKind.INSPECTION, outcome=Outcome.FAILED))
     fill("broken_commitments", records.filter(kind=RecordKind.COMMITMENT, outcome=Outcome.BROKEN))
     fill("abnormal", ListEntry.objects.filter(list_type=ListType.ABNORMAL, listed_on__lt=until))
-    age, cap = names.index("age_years"), names.index("capital")
-    for pk, established, capital in Entity.objects.values_list("id", "established", "capital"):
-        i = index[pk]
-        x[i, age] = max((until - established).days / 365.25, 0) if established else 0
-        x[i, cap] = float(capital or 0)
+    days = (np.datetime64(until, "D") - established).astype("timedelta64[D]").astype(float)
+    x[:, names.index("age_years")] = np.where(np.isnat(established), 0, np.maximum(days / 365.25, 0))
+    x[:, names.index("capital")] = capital
     return ids, x
 
 
-def adverse(since: dt.date, until: dt.date, ids: list[int]) -> np.ndarray:
+def adverse(since: dt.date, until: dt.date, ids: np.ndarray) -> np.ndarray:
     hit = set(CreditRecord.objects.filter(entity__isnull=False, decided_on__gte=since, decided_on__lt=until).filter(
         Q(kind=RecordKind.PENALTY, severity__in=[Severity.GENERAL, Severity.SERIOUS])
         | Q(kind=RecordKind.INSPECTION, outcome=Outcome.FAILED)
@@ -98,15 +117,23 @@ def adverse(since: dt.date, until: dt.date, ids: list[int]) -> np.ndarray:
     hit |= set(ListEntry.objects.filter(listed_on__gte=since, listed_on__lt=until,
                                         list_type__in=[ListType.ABNORMAL, ListType.SERIOUS])
                .values_list("entity_id", flat=True))
-    return np.array([1 if pk in hit else 0 for pk in ids])
+    return np.isin(np.asarray(ids, dtype=np.int64), np.fromiter(hit, dtype=np.int64, count=len(hit))).astype(int)
+
+
+def bins(x: np.ndarray) -> np.ndarray:
+    """The bin of every feature value (``_bin`` column-wise): the last edge at or below the value, else 0."""
+    out = np.zeros(x.shape, dtype=np.int64)
+    for j, (_name, (_label, edges, _labels)) in enumerate(FEATURES.items()):
+        out[:, j] = np.maximum(np.searchsorted(np.asarray(edges, dtype=float), x[:, j], side="right") - 1, 0)
+    return out
 
 
 def one_hot(x: np.ndarray) -> np.ndarray:
+    binned = bins(x)
     columns = []
     for j, (_name, (_label, edges, _labels)) in enumerate(FEATURES.items()):
-        bins = np.array([_bin(v, edges) for v in x[:, j]])
         for b in range(1, len(edges)):  # bin 0 is the reference level
-            columns.append((bins == b).astype(float))
+            columns.append((binned[:, j] == b).astype(float))
     return np.column_stack(columns) if columns else np.zeros((len(x), 0))
 
 
@@ -114,6 +141,16 @@ def one_hot(x: np.ndarray) -> np.ndarray:
 class Model:
     intercept: float
     coef: np.ndarray
+
+    def contribution_matrix(self, binned: np.ndarray) -> np.ndarray:
+        """Log-odds each feature adds vs. its reference bin, for every entity at once."""
+        out = np.zeros(binned.shape)
+        k = 0
+        for j, (_name, (_label, edges, _labels)) in enumerate(FEATURES.items()):
+            coef = np.concatenate([[0.0], np.asarray(self.coef[k:k + len(edges) - 1], dtype=float)])
+            out[:, j] = coef[binned[:, j]]
+            k += len(edges) - 1
+        return out
 
     def contributions(self, x_row: np.ndarray) -> list[tuple[str, str, float]]:
         """(feature label, bin label, log-odds added vs. the reference bin) for one entity."""
@@ -161,44 +198,66 @@ def classify(probability: float, limits: dict[str, float]) -> str:
 
 
 def recompute(as_of: dt.date | None = None, actor: object = "system") -> dict[str, int]:
-    """Score every entity, store class, score and top reasons; returns the count per class."""
+    """Score every entity, store class, score and top reasons; returns the count per class.
+
+    Scores, classes and reasons are computed for all entities at once (numpy); only the assessments
+    that differ from the stored ones are written, chunk by chunk, so a re-run on the same day writes
+    nothing and a million entities never stand in memory as Python objects.
+    """
     as_of = today_or(as_of)
     model = fit(as_of)
     ids, x = features(as_of + dt.timedelta(days=1))
+    binned = bins(x)
     design = one_hot(x)
     log_odds = model.intercept + design @ model.coef if len(ids) else np.zeros(0)
+    probability = 1 / (1 + np.exp(-log_odds))
     limits = thresholds()
+    classes = np.select([probability < limits["A"], probability < limits["B"], probability < limits["C"]],
+                        ["A", "B", "C"], "D")
+    factor = PDO / math.log(2)
+    scores = np.rint(BASE_SCORE - factor * math.log(BASE_ODDS) - factor * log_odds).astype(np.int64)
+    contribution = model.contribution_matrix(binned)
+    top = np.argsort(-contribution, axis=1, kind="stable")[:, :3]  # stable: ties keep the features' order
     hard: dict[int, list[str]] = {}
     for entity_id, list_type in ListEntry.objects.filter(removed_on__isnull=True, list_type__in=list(HARD_D)) \
             .values_list("entity_id", "list_type"):
         hard.setdefault(entity_id, []).append(HARD_D[list_type])
-    existing = dict(RiskAssessment.objects.values_list("entity_id", "id"))
-    counts = {"A": 0, "B": 0, "C": 0, "D": 0}
-    objs = []
+    if hard and len(ids):
+        listed = np.fromiter(hard, dtype=np.int64, count=len(hard))
+        classes[np.isin(ids, listed)] = "D"
+    counts = {c: int((classes == c).sum()) for c in ("A", "B", "C", "D")}
     names = list(FEATURES)
-    for i, pk in enumerate(ids):
-        probability = 1 / (1 + math.exp(-log_odds[i]))
-        risk_class = classify(probability, limits)
-        contributions = sorted(model.contributions(x[i]), key=lambda c: -c[2])
-        reasons = [f"{label}:{bin_label}(风险+{value * PDO / math.log(2):.0f}分)"
-                   for label, bin_label, value in contributions if value > 0.05][:3]
+    labels = [(label, bin_labels) for _name, (label, _edges, bin_labels) in FEATURES.items()]
+    fields = ["risk_class", "score", "probability", "reasons", "features", "computed_on"]
+
+    def wanted(i: int) -> dict:
+        reasons = [f"{labels[j][0]}:{labels[j][1][binned[i, j]]}(风险+{contribution[i, j] * factor:.0f}分)"
+                   for j in top[i] if contribution[i, j] > 0.05]
+        pk = int(ids[i])
         if pk in hard:
-            risk_class = "D"
             reasons = sorted(set(hard[pk])) + reasons
-        if not reasons:
-            reasons = ["无不良信用记录"]
-        counts[risk_class] += 1
-        objs.append(RiskAssessment(id=existing.get(pk), entity_id=pk, risk_class=risk_class,
-                                   score=points(float(log_odds[i])), probability=round(probability, 4),
-                                   reasons=reasons, features={n: round(float(x[i, j]), 2) for j, n in enumerate(names)},
-                                   computed_on=as_of))
+        return {"risk_class": str(classes[i]), "score": int(scores[i]),
+                "probability": round(float(probability[i]), 4), "reasons": reasons or ["无不良信用记录"],
+                "features": {n: round(float(x[i, j]), 2) for j, n in enumerate(names)}, "computed_on": as_of}
+
+    written = 0
     with transaction.atomic():
-        new = [o for o in objs if o.id is None]
-        old = [o for o in objs if o.id is not None]
-        RiskAssessment.objects.bulk_create(new, batch_size=2000)
-        RiskAssessment.objects.bulk_update(old, ["risk_class", "score", "probability", "reasons", "features",
-                                                 "computed_on"], batch_size=2000)
-        audit.record(actor, "credit.risk_recomputed", "credit:risk", {"as_of": as_of, **counts,
+        for start in range(0, len(ids), CHUNK):
+            stop = min(start + CHUNK, len(ids))
+            stored = {row["entity_id"]: row for row in RiskAssessment.objects.filter(
+                entity_id__gte=int(ids[start]), entity_id__lte=int(ids[stop - 1])).values("id", "entity_id", *fields)}
+            new, changed = [], []
+            for i in range(start, stop):
+                want = wanted(i)
+                row = stored.get(int(ids[i]))
+                if row is None:
+                    new.append(RiskAssessment(entity_id=int(ids[i]), **want))
+                elif any(row[f] != want[f] for f in fields):
+                    changed.append(RiskAssessment(id=row["id"], entity_id=int(ids[i]), **want))
+            RiskAssessment.objects.bulk_create(new, batch_size=2000)
+            RiskAssessment.objects.bulk_update(changed, fields, batch_size=2000)
+            written += len(new) + len(changed)
+        audit.record(actor, "credit.risk_recomputed", "credit:risk", {"as_of": as_of, **counts, "written": written,
                                                                      "intercept": round(model.intercept, 4)})
     return counts
 

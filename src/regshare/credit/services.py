@@ -126,14 +126,20 @@ def create_record(actor: object, data: dict) -> CreditRecord:
 
 def bulk_create_records(actor: object, rows: list[dict]) -> int:
     """Many records at once (demo, imports): validated, exact-linked, then the rest linked by Splink."""
-    known = dict(Entity.objects.values_list("uscc", "id"))
     existing = set(CreditRecord.objects.values_list("kind", "doc_no"))
+    rows = [row for row in rows if (row["kind"], row["doc_no"]) not in existing]
+    # Only the entities these records name: the whole master may be a million entities.
+    codes = sorted({clean_uscc(row.get("raw_uscc") or "") for row in rows} - {""})
+    known: dict[str, int] = {}
+    for start in range(0, len(codes), 5000):
+        known.update(Entity.objects.filter(uscc__in=codes[start:start + 5000]).values_list("uscc", "id"))
     cache: dict = {}
-    objs = [build_record(row, known, cache) for row in rows if (row["kind"], row["doc_no"]) not in existing]
+    objs = [build_record(row, known, cache) for row in rows]
     with transaction.atomic():
         CreditRecord.objects.bulk_create(objs, batch_size=2000)
         audit.record(actor, "credit.records_imported", "credit:records", {"count": len(objs)})
-    link_unlinked()
+    if objs:  # a re-run that adds nothing does not link the old unlinked records against the master again
+        link_unlinked()
     return len(objs)
 
 

@@ -312,7 +312,10 @@ def run(ctx: DemoContext) -> None:
     credit.bulk_create_records("demo", records)
     share_to_lake(ctx, rows, records)
     converted = share_abnormal_list(ctx, rows, lists)
-    entity_ids = dict(Entity.objects.values_list("uscc", "id"))
+    listed_codes = sorted({rows[i]["uscc"] for _type, i, *_rest in lists})
+    entity_ids: dict[str, int] = {}
+    for start in range(0, len(listed_codes), 5000):  # not the whole master: it may hold a million entities
+        entity_ids.update(Entity.objects.filter(uscc__in=listed_codes[start:start + 5000]).values_list("uscc", "id"))
     # Entries already there (from SCJG-0003 or an earlier run) keep their decision number and are not made again.
     existing = set(ListEntry.objects.values_list("decision_no", flat=True))
     entries = []

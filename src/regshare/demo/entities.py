@@ -87,7 +87,26 @@ def write_csv(rows: list[dict], path: Path) -> Path:
     return path
 
 
-def load(ctx: DemoContext, rows: list[dict], path: Path) -> None:
+def missing_codes(rows: list[dict]) -> int:
+    """How many of the demo's registrations the current SCJG-0001 snapshot lacks (all of them without one).
+
+    Only the code column of the snapshot is read, so a re-run next to a million registrations loaded
+    by a department costs a column scan, not a reload and a rebuild."""
+    from regshare.lake import engine, tables
+
+    if not tables.exists("SCJG-0001"):
+        return len(rows)
+    snapshot = tables.dataset("SCJG-0001")
+    if "uscc" not in snapshot.schema.names:
+        return len(rows)
+    demo = pa.table({"uscc": [r["uscc"] for r in rows]})
+    with engine.session(tables={"demo": demo, "codes": snapshot.to_table(columns=["uscc"])}) as con:
+        ((missing,),) = con.sql("SELECT count(*) FROM demo WHERE uscc NOT IN "
+                              "(SELECT CAST(uscc AS VARCHAR) FROM codes WHERE uscc IS NOT NULL)").fetchall()
+    return int(missing)
+
+
+def load(ctx: DemoContext, rows: list[dict], path: Path, mode: str = "replace") -> None:
     """Through the validating ingest pipeline when it is installed, else straight into the lake."""
     from regshare.catalog.models import Resource
 
@@ -100,12 +119,12 @@ def load(ctx: DemoContext, rows: list[dict], path: Path) -> None:
         from regshare.core.models import User
 
         actor = User.objects.filter(username="scjg_liaison").first() or "demo"
-        ingest_file(actor, path, resource, mode="replace")
+        ingest_file(actor, path, resource, mode=mode)
         return
     from regshare.lake import tables
 
     table = pa.table({k: [r[k] for r in rows] for k in rows[0]})
-    tables.write("SCJG-0001", table, mode="replace", key=["uscc"], notify=False)
+    tables.write("SCJG-0001", table, mode=mode, key=["uscc"], notify=False)
 
 
 def run(ctx: DemoContext) -> None:
@@ -114,10 +133,17 @@ def run(ctx: DemoContext) -> None:
     if ctx.entities <= 0:
         return
     rows = entity_rows(ctx.seed, ctx.entities)
-    path = write_csv(rows, Path(settings.REGSHARE_LAKE_DIR).parent / "demo" / "scjg-0001-market-entities.csv")
-    load(ctx, rows, path)
-    # The hook also does this off-line in the worker; building it here makes the demo usable at once.
-    count = services.rebuild_master(actor="demo")
+    missing = missing_codes(rows)
+    if missing:
+        from regshare.lake import tables
+
+        path = write_csv(rows, Path(settings.REGSHARE_LAKE_DIR).parent / "demo" / "scjg-0001-market-entities.csv")
+        # Next to registrations someone else loaded, the demo's are merged in, never replacing theirs.
+        load(ctx, rows, path, mode="merge" if tables.exists("SCJG-0001") else "replace")
+    # The hook also does this off-line in the worker; building it here makes the demo usable at once. It
+    # reads only what changed since the version the master applied last (nothing on a re-run).
+    services.rebuild_master(actor="demo")
+    count = len(rows) - missing_codes(rows)
     ctx.data["entity_rows"] = rows
     ctx.data["planted_risk"] = planted_risk(ctx.seed, ctx.entities)
     ctx.echo(f"  法人库:{count} 个市场主体")

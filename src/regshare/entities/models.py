@@ -103,3 +103,27 @@ class EntityLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.record_key} → {self.entity_id}"
+
+
+class AppliedVersion(models.Model):
+    """The lake version of a resource that a derived store last applied (the master from SCJG-0001, a
+    resource's links, a credit list): the next run applies only the rows changed since that version.
+
+    Kept in the database, not beside the lake table, so that it survives the table being dropped and
+    loaded again: the Delta table's own identifier then differs and the next run rebuilds in full.
+    """
+
+    consumer = models.CharField("用途", max_length=40)
+    resource = models.CharField("资源代码", max_length=60)
+    table_id = models.CharField("数据表标识", max_length=64, blank=True)
+    version = models.IntegerField("已应用版本")
+    mode = models.CharField("方式", max_length=12, blank=True)  # "full" or "increment", of the last run
+    rows = models.IntegerField("处理行数", default=0)
+    applied_at = models.DateTimeField("应用时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "已应用数据版本"
+        constraints = [models.UniqueConstraint(fields=["consumer", "resource"], name="applied_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} {self.resource} v{self.version}"

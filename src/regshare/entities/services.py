@@ -25,7 +25,7 @@ from regshare.lake import engine
 
 from . import linkage
 from .codes import normalize_names_arrow
-from .models import Entity, EntityLink, LinkMethod, LinkStatus
+from .models import AppliedVersion, Entity, EntityLink, LinkMethod, LinkStatus
 
 pa = lazy_module("pyarrow")
 pc = lazy_module("pyarrow.compute")
@@ -116,31 +116,140 @@ def upsert_master(table: pa.Table, version: int) -> int:
     return count
 
 
-def rebuild_master(version: int | None = None, actor: object = "system") -> int:
-    """Rebuild the master from the SCJG-0001 snapshot; returns the number of entities upserted."""
+# ---------------------------------------------------------------- incremental runs
+
+MASTER_CONSUMER = "entities.master"
+LINK_CONSUMER = "entities.links"
+READ_BATCH = 100_000  # rows of a lake version read at once: bounds a full rebuild's memory at any size
+
+
+@dataclass
+class Increment:
+    """What a run applies: the lake ``version`` of ``resource``, either in full (``since`` is None) or
+    only the rows that changed since the version ``since`` that the consumer applied last."""
+
+    consumer: str
+    resource: str
+    version: int
+    since: int | None
+    table_id: str
+
+    @property
+    def full(self) -> bool:
+        return self.since is None
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.since is not None and self.since >= self.version
+
+    def batches(self, columns: list[str] | None = None):
+        """The rows to apply, as Arrow tables of at most ``READ_BATCH`` rows."""
+        from regshare.lake import tables
+
+        if self.up_to_date:
+            return
+        if self.full:
+            dataset = tables.dataset(self.resource, version=self.version)
+            names = [c for c in columns if c in dataset.schema.names] if columns else None
+            for batch in dataset.to_batches(columns=names, batch_size=READ_BATCH):
+                if batch.num_rows:
+                    yield pa.Table.from_batches([batch])
+            return
+        changed = tables.changes(self.resource, self.since, self.version)
+        changed = changed.drop_columns([tables.CHANGE_TYPE])
+        if columns:
+            changed = changed.select([c for c in columns if c in changed.column_names])
+        for start in range(0, changed.num_rows, READ_BATCH):
+            yield changed.slice(start, READ_BATCH)
+
+
+def plan(consumer: str, resource: str, version: int | None = None, *, full: bool = False) -> Increment | None:
+    """The run ``consumer`` owes for ``resource`` (None while the resource has no lake table).
+
+    Incremental when the consumer applied an earlier version of the same Delta table; in full when asked
+    (``full``), on the first run, after the table was dropped and loaded again (its identifier changed)
+    or when the version applied last can no longer be read (history cleaned up). A version older than
+    the one applied is already covered: the increment is empty.
+    """
     from regshare.lake import tables
 
-    if not tables.exists(MASTER_RESOURCE):
+    current = tables.current_version(resource)
+    if current is None:
+        return None
+    version = current if version is None else version
+    table_id = tables.table_id(resource) or ""
+    applied = AppliedVersion.objects.filter(consumer=consumer, resource=resource).first()
+    since = None
+    if not full and applied is not None and applied.table_id == table_id:
+        since = min(applied.version, version) if applied.version <= current else None
+        if since is not None and since < version:
+            try:
+                tables.dataset(resource, version=since)
+            except Exception:  # the applied version was vacuumed away: rebuild from the snapshot
+                since = None
+    return Increment(consumer, resource, version, since, table_id)
+
+
+def mark_applied(increment: Increment, rows: int) -> None:
+    """Record the version applied (inside the run's transaction, so a failed run records nothing)."""
+    AppliedVersion.objects.update_or_create(
+        consumer=increment.consumer, resource=increment.resource,
+        defaults={"table_id": increment.table_id, "version": increment.version,
+                  "mode": "full" if increment.full else "increment", "rows": rows})
+
+
+def rebuild_master(version: int | None = None, actor: object = "system", *, full: bool = False) -> int:
+    """Bring the master up to the SCJG-0001 snapshot; returns the number of entities upserted.
+
+    Only the rows changed since the version applied last are read and upserted, unless ``full`` (or a
+    first run, a dropped and reloaded table, or an empty master) asks for the whole snapshot, which is
+    then read in batches. Entities are never deleted: a registration missing from a later version
+    keeps its entity, whose links and credit records still refer to it.
+    """
+    increment = plan(MASTER_CONSUMER, MASTER_RESOURCE, version, full=full)
+    if increment is None:
         return 0
-    version = tables.current_version(MASTER_RESOURCE) if version is None else version
-    available = tables.dataset(MASTER_RESOURCE, version=version).schema.names
-    raw = tables.read(MASTER_RESOURCE, columns=[c for c in MASTER_COLUMNS if c in available], version=version)
-    prepared = prepare_master(raw)
+    if not increment.full and not Entity.objects.exists():
+        increment.since = None  # the master table was emptied: the recorded version says nothing of it
+    if increment.up_to_date:
+        return 0
+    count = rows = 0
     with transaction.atomic():
-        count = upsert_master(prepared, version)
+        for raw in increment.batches(MASTER_COLUMNS):
+            rows += raw.num_rows
+            count += upsert_master(prepare_master(raw), increment.version)
+        mark_applied(increment, rows)
         audit.record(actor, "entities.master_rebuilt", f"resource:{MASTER_RESOURCE}",
-                     {"version": version, "entities": count, "rows": raw.num_rows,
-                      "invalid_or_duplicate": raw.num_rows - count})
+                     {"version": increment.version, "since": increment.since,
+                      "mode": "full" if increment.full else "increment", "entities": count, "rows": rows,
+                      "invalid_or_duplicate": rows - count})
     return count
 
 
 def master_for_linkage() -> pa.Table:
-    """The master's linkage columns: from the lake snapshot (Arrow) when present, else the Entity table."""
-    rows = Entity.objects.values_list("uscc", "name", "legal_rep", "address", "established")
-    uscc, name, rep, address, established = (list(c) for c in zip(*rows, strict=True)) if rows else ([],) * 5
-    table = pa.table({"uscc": pa.array(uscc, pa.string()), "name": pa.array(name, pa.string()),
-                      "legal_rep": pa.array(rep, pa.string()), "address": pa.array(address, pa.string()),
-                      "established": pa.array([d.isoformat() if d else None for d in established], pa.string())})
+    """The master's linkage columns, read from the Entity table in chunks straight into Arrow (a million
+    entities as Python objects at once would take gigabytes)."""
+    columns: dict[str, list[pa.Array]] = {c: [] for c in ("uscc", "name", "legal_rep", "address", "established")}
+    rows = Entity.objects.order_by().values_list("uscc", "name", "legal_rep", "address", "established")
+    chunk: list[tuple] = []
+
+    def flush() -> None:
+        if not chunk:
+            return
+        uscc, name, rep, address, established = zip(*chunk, strict=True)
+        columns["uscc"].append(pa.array(uscc, pa.string()))
+        columns["name"].append(pa.array(name, pa.string()))
+        columns["legal_rep"].append(pa.array(rep, pa.string()))
+        columns["address"].append(pa.array(address, pa.string()))
+        columns["established"].append(pa.array([d.isoformat() if d else None for d in established], pa.string()))
+        chunk.clear()
+
+    for row in rows.iterator(chunk_size=BATCH):
+        chunk.append(row)
+        if len(chunk) >= 50_000:
+            flush()
+    flush()
+    table = pa.table({name: pa.chunked_array(parts, pa.string()) for name, parts in columns.items()})
     return linkage.prepare(table, "uscc")
 
 
@@ -165,7 +274,8 @@ class LinkOutcome:
     unmatched: int = 0
 
 
-def link_records(source: str, records: pa.Table, *, master: pa.Table | None = None) -> LinkOutcome:
+def link_records(source: str, records: pa.Table, *,
+                 master: pa.Table | Callable[[], pa.Table] | None = None) -> LinkOutcome:
     """Link records (columns record_key, uscc, name, legal_rep, address, established) to entities.
 
     A valid code found in the master links exactly (not stored: the code is the link). Everything
@@ -193,8 +303,12 @@ def link_records(source: str, records: pa.Table, *, master: pa.Table | None = No
     rest = rest.filter(pc.invert(pc.is_in(rest.column("record_key").cast(pa.string()),
                                           pa.array(sorted(decided), pa.string())))) if decided else rest
     named = rest.filter(pc.greater(pc.utf8_length(normalize_names_arrow(rest.column("name"))), 0))
-    best = linkage.link(master if master is not None else master_for_linkage(),
-                        linkage.prepare(named, "record_key"), thresholds()) if named.num_rows else None
+    if named.num_rows:
+        # The master is read only when some record needs it (``master`` may load it on first call).
+        table = master() if callable(master) else master if master is not None else master_for_linkage()
+        best = linkage.link(table, linkage.prepare(named, "record_key"), thresholds())
+    else:
+        best = None
     by_key = {}
     if best is not None:
         for row in best.to_pylist():
@@ -320,29 +434,49 @@ def _record_keys(table: pa.Table, cols: ResourceColumns) -> pa.Array:
     return pa.array([hashlib.md5("\x1f".join(r).encode()).hexdigest() for r in rows])
 
 
-def link_resource(code: str, version: int | None = None) -> LinkOutcome | None:
-    """Link every record of a shared resource's current version that has no usable code."""
+def link_resource(code: str, version: int | None = None, *, full: bool = False) -> LinkOutcome | None:
+    """Link the records of a shared resource that have no usable code: those new or changed since the
+    version linked last (every record of the version with ``full``, on a first run or a reloaded table)."""
     from regshare.catalog.models import Resource
-    from regshare.lake import tables
 
     resource = Resource.objects.filter(code=code).prefetch_related("fields").first()
-    if resource is None or code == MASTER_RESOURCE or not tables.exists(code):
+    if resource is None or code == MASTER_RESOURCE:
         return None
     cols = resource_columns(resource)
     if cols is None:
         return None
-    table = tables.read(code, version=version)
-    n = table.num_rows
+    increment = plan(LINK_CONSUMER, code, version, full=full)
+    if increment is None:
+        return None
+    outcome = LinkOutcome()
+    rows = 0
+    loaded: list[pa.Table] = []
 
-    def pick(column: str | None) -> pa.ChunkedArray | pa.Array:
-        if column and column in table.column_names:
-            return pc.cast(table.column(column), pa.string())
-        return pa.nulls(n, pa.string())
+    def master() -> pa.Table:  # once per run, and only if a batch has records without a known code
+        if not loaded:
+            loaded.append(master_for_linkage())
+        return loaded[0]
 
-    records = pa.table({"record_key": _record_keys(table, cols), "uscc": pick(cols.uscc), "name": pick(cols.name),
-                        "legal_rep": pick(cols.legal_rep), "address": pick(cols.address),
-                        "established": pa.nulls(n, pa.string())})
-    return link_records(code, records)
+    for table in increment.batches():
+        rows += table.num_rows
+        n = table.num_rows
+
+        def pick(column: str | None, table=table, n=n) -> pa.ChunkedArray | pa.Array:
+            if column and column in table.column_names:
+                return pc.cast(table.column(column), pa.string())
+            return pa.nulls(n, pa.string())
+
+        records = pa.table({"record_key": _record_keys(table, cols), "uscc": pick(cols.uscc),
+                            "name": pick(cols.name), "legal_rep": pick(cols.legal_rep),
+                            "address": pick(cols.address), "established": pa.nulls(n, pa.string())})
+        part = link_records(code, records, master=master)
+        outcome.exact.update(part.exact)
+        outcome.probabilistic.update(part.probabilistic)
+        outcome.candidates += part.candidates
+        outcome.unmatched += part.unmatched
+    with transaction.atomic():
+        mark_applied(increment, rows)
+    return outcome
 
 
 def on_version_written(resource_code: str, version: int, mode: str) -> None:

@@ -18,7 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-import numpy as np
+from regshare.core.lazy import lazy_module
+
+np = lazy_module("numpy")
 
 CR_LIMIT = 0.1
 

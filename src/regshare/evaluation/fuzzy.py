@@ -19,7 +19,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
+from regshare.core.lazy import lazy_module
+
+np = lazy_module("numpy")
 
 DEFAULT_GRADES: tuple[str, ...] = ("优", "良", "中", "差")
 # Representative scores of the default grades on a 100-point scale (优 90–100, 良 80–90, 中 60–80, 差 < 60).

@@ -398,6 +398,15 @@ def history(code: str) -> list[dict]:
     return out
 
 
+def table_id(code: str) -> str | None:
+    """The Delta table's own identifier (None without a table): it changes when the table is dropped and
+    written again, so a version number recorded earlier no longer names the same data."""
+    path = table_path(code)
+    if not deltalake.DeltaTable.is_deltatable(str(path)):
+        return None
+    return deltalake.DeltaTable(str(path)).metadata().id
+
+
 def row_count(code: str, *, version: int | None = None) -> int:
     return dataset(code, version=version).count_rows()
 

@@ -12,7 +12,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse
-from openpyxl import Workbook
 
 from regshare.catalog.transfer import read_table
 from regshare.core import audit, exports
@@ -82,6 +81,8 @@ def import_items(principal: Principal, upload: Any, default_department: Departme
 
 def export_items(principal: Principal, items) -> bytes:
     require(principal, "supervision.view")
+    from openpyxl import Workbook  # only when a sheet is written: openpyxl is slow to import
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("监管事项目录清单")
     sheet.append([h for h, _a, _o in ITEM_COLUMNS] + ["检查实施清单编码"])
