@@ -48,10 +48,10 @@ def populate(n: int) -> None:
 
     from django.db import transaction
 
+    from regshare.core.codes import USCC_CHARSET, make_uscc
     from regshare.credit.models import ListCause, ListEntry, ListType
     from regshare.demo import build
     from regshare.demo.credit import ensure_memoranda
-    from regshare.entities.codes import USCC_CHARSET, make_uscc
     from regshare.entities.models import Entity
 
     if Entity.objects.count() >= n:

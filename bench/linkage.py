@@ -25,8 +25,8 @@ import duckdb  # noqa: E402
 import pyarrow as pa  # noqa: E402
 from faker import Faker  # noqa: E402
 
+from regshare.core.codes import USCC_CHARSET, make_uscc  # noqa: E402
 from regshare.entities import linkage  # noqa: E402
-from regshare.entities.codes import USCC_CHARSET, make_uscc  # noqa: E402
 
 REGIONS = ["九江", "柴桑区", "九江市柴桑区", "江西", "", "", "浔阳区", "濂溪区"]
 TRADES = ["科技", "商贸", "建设工程", "食品", "餐饮", "商务咨询", "物流", "建材", "家政服务", "技术服务",

@@ -33,7 +33,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 sys.path.insert(0, str(SRC))
 
-from regshare.entities.codes import USCC_CHARSET, make_uscc  # noqa: E402
+from regshare.core.codes import USCC_CHARSET, make_uscc  # noqa: E402
 
 HEADER = ["uscc", "name", "legal_rep", "legal_rep_id", "phone", "address", "established", "capital", "industry",
           "status"]
