@@ -147,6 +147,23 @@ def test_bad_dates_rejected(raw):
     assert reasons[0].startswith("日期无法识别") and values == [None]
 
 
+DATETIME_FIELD = FieldSpec("办结时间", "finished_at", "datetime")
+
+
+@pytest.mark.parametrize("raw", ["2025-11-22 09:46:00", "2025-11-22T09:46:00", "2025/11/22 09:46",
+                                 "2025年11月22日 9时46分", "2025年11月22日9时46分0秒", "20251122094600"])
+def test_datetime_forms(raw):
+    values, reasons = check(DATETIME_FIELD, [raw])
+    assert reasons == [None]
+    assert values == [dt.datetime(2025, 11, 22, 9, 46)]
+
+
+@pytest.mark.parametrize("raw", ["2025-11-22 25:00:00", "下午三点", "2025-13-01 08:00"])
+def test_bad_datetimes_rejected(raw):
+    values, reasons = check(DATETIME_FIELD, [raw])
+    assert reasons[0].startswith("日期时间无法识别") and values == [None]
+
+
 def test_enumeration_and_required():
     spec = FieldSpec("登记状态", "status", "enum", required=True, enumeration=("存续", "注销"))
     values, reasons = check(spec, ["存续", "吊销", "  "])

@@ -122,12 +122,13 @@ def _number_sql(c: str, sql_type: str) -> str:
 
 
 def _datetime_sql(c: str) -> str:
-    norm = (f"regexp_replace(regexp_replace({c}, '^(\\d{{4}})\\s*[-/.年]\\s*(\\d{{1,2}})\\s*[-/.月]\\s*(\\d{{1,2}})"
-            f"\\s*日?', '\\1-\\2-\\3'), '[时分]', ':', 'g')")
+    # The date part keeps one space after it: ``\s*日?`` alone would glue "2025-11-22 09:46" into "2025-11-2209:46".
+    norm = (f"trim(regexp_replace(regexp_replace({c}, '^(\\d{{4}})\\s*[-/.年]\\s*(\\d{{1,2}})\\s*[-/.月]\\s*(\\d{{1,2}})"
+            f"\\s*日?\\s*T?', '\\1-\\2-\\3 '), '[时分]', ':', 'g'))")
     return (f"CASE WHEN regexp_full_match({c}, '\\d{{14}}') THEN try_strptime({c}, '%Y%m%d%H%M%S') "
             f"WHEN regexp_full_match({c}, '\\d{{1,5}}(\\.\\d+)?') "
             f"THEN TIMESTAMP '1899-12-30' + to_microseconds(CAST(CAST({c} AS DOUBLE) * 86400000000 AS BIGINT)) "
-            f"ELSE try_cast(rtrim({norm}, '秒') AS TIMESTAMP) END")
+            f"ELSE try_cast(rtrim({norm}, '秒:') AS TIMESTAMP) END")
 
 
 
