@@ -57,6 +57,16 @@ def test_workdays_is_imports_no_heavy_library(tmp_path):
         assert not [name for name in modules if name.split(".")[0] == "psycopg"]
 
 
+@pytest.mark.parametrize("argv", [["--help"], [], ["no-such-command"]])
+def test_help_and_unknown_commands_list_every_app_command(tmp_path, argv):
+    done, _ = imported_modules(argv, tmp_path)
+    assert done.returncode in (0, 2), done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    listing = done.stdout + done.stderr
+    for command in ("catalog", "entities", "credit", "draw", "ahp", "backup"):
+        assert command in listing
+
+
 def test_an_app_command_loads_only_its_own_commands_module(tmp_path):
     done, modules = imported_modules(["entities", "--help"], tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]

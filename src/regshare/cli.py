@@ -193,7 +193,10 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     verify = asub.add_parser("verify", help="校验审计哈希链 / verify the audit hash chain")
     verify.set_defaults(func=_audit_verify)
 
-    for app in _command_apps(argv):
+    apps_to_load = _command_apps(argv)
+    if apps_to_load:
+        setup_django()  # the commands modules import their app's models
+    for app in apps_to_load:
         module_name = f"regshare.{app}.commands"
         if importlib.util.find_spec(module_name) is not None:
             importlib.import_module(module_name).register(sub)
