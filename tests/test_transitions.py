@@ -90,7 +90,22 @@ def _repair(transition: workflow.Transition):
                                             commitment=True, submitted_on=today, due_on=today)
 
 
+def _resource(transition: workflow.Transition):
+    from django.utils import timezone
+
+    from regshare.catalog import services
+
+    liaison = Principal.for_user(User.objects.get(username="scjg_liaison"))
+    resource = services.create_resource(liaison, {"name": f"测试资源{next(_numbers)}", "summary": "测试"},
+                                        [{"name": "统一社会信用代码", "code_name": "uscc", "is_key": True}])
+    if transition.name != "submit":
+        resource.submitted_at = timezone.now()
+        resource.save(update_fields=["submitted_at"])
+    return resource
+
+
 FACTORIES = {
+    "catalog.publication": _resource,
     "exchange.application": _application,
     "exchange.correction": _correction,
     "credit.publicity": _credit_record,
