@@ -27,6 +27,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+from regshare.lake import engine  # noqa: E402 - every DuckDB connection is opened by the engine module
+
 DATA = ROOT / "bench" / "data"
 RESOURCE = "BENCH-0001"
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -62,7 +65,6 @@ def generate(rows: int, path: Path, seed: int = 20260101) -> dict:
 
 
 def _generate_chunk(rows: int, path: Path, seed: int, start: int, header: bool) -> dict:
-    import duckdb
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -153,10 +155,8 @@ def _generate_chunk(rows: int, path: Path, seed: int, start: int, header: bool) 
         elif kind == "duplicate":
             cols["uscc"][sel] = cols["uscc"][(sel + 1) % n]
     table = pa.table({h: pa.array(cols[c]) for h, c in zip(HEADER, cols, strict=True)})
-    con = duckdb.connect()
-    con.register("t", table)
-    con.execute(f"COPY t TO '{path}' (FORMAT csv, HEADER {'true' if header else 'false'})")
-    con.close()
+    with engine.session(tables={"t": table}) as con:
+        con.execute(f"COPY t TO '{path}' (FORMAT csv, HEADER {'true' if header else 'false'})")
     return planted
 
 
@@ -173,13 +173,10 @@ def _join(chars):
 
 
 def floor_count(path: Path) -> tuple[float, int]:
-    import duckdb
-
-    con = duckdb.connect()
-    start = time.perf_counter()
-    count = con.execute(f"SELECT count(*) FROM read_csv('{path}', all_varchar = true)").fetchone()[0]
-    elapsed = time.perf_counter() - start
-    con.close()
+    with engine.session() as con:
+        start = time.perf_counter()
+        count = con.scalar(f"SELECT count(*) FROM read_csv('{path}', all_varchar = true)")
+        elapsed = time.perf_counter() - start
     return elapsed, int(count)
 
 

@@ -17,6 +17,7 @@ from regshare.core.ratelimit import RateLimited
 from regshare.core.workdays import CalendarYearUnknown
 from regshare.credit.api import router as credit_router
 from regshare.entities.api import router as entities_router
+from regshare.evaluation.api import router as evaluation_router
 from regshare.exchange.api import router as exchange_router
 from regshare.incidents.api import router as incidents_router
 from regshare.ingest.api import router as ingest_router
@@ -51,6 +52,7 @@ api.add_router("/catalog", catalog_router)
 api.add_router("/ingest", ingest_router)
 api.add_router("/entities", entities_router)
 api.add_router("/incidents", incidents_router)
+api.add_router("/evaluation", evaluation_router)
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str, **extra):

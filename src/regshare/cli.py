@@ -10,7 +10,20 @@ import importlib.util
 import os
 import sys
 
-APPS_WITH_COMMANDS = ("core", "catalog", "ingest", "lake", "exchange", "entities", "credit")
+APPS_WITH_COMMANDS = ("core", "catalog", "ingest", "lake", "exchange", "entities", "credit", "supervision", "evaluation")
+# Which app's ``commands.py`` adds each sub-command: a run imports only the module of its own command
+# (tests/core/test_cli.py checks the table against what the modules register). A command missing
+# here still works: the parser then loads every app's commands.
+APP_OF_COMMAND = {
+    "catalog": "catalog",
+    "ingest": "ingest", "pull": "ingest", "pull-source": "ingest", "zero-report": "ingest", "duty-remind": "ingest",
+    "receipt": "exchange", "package": "exchange",
+    "entities": "entities",
+    "credit": "credit",
+    "draw": "supervision",
+    "ahp": "evaluation", "fuzzy": "evaluation",
+}
+BUILTIN_COMMANDS = ("serve", "worker", "migrate", "demo", "workdays", "audit")
 
 
 def setup_django() -> None:
@@ -49,9 +62,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    # huey's app is not installed (importing huey loads its Redis and PostgreSQL clients in every
+    # process); its consumer command is run from its module.
     from django.core.management import call_command
+    from huey.contrib.djhuey.management.commands.run_huey import Command
 
-    call_command("run_huey", workers=args.workers)
+    call_command(Command(), workers=args.workers, periodic=not args.no_periodic)
     return 0
 
 
@@ -115,7 +131,21 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_apps(argv: list[str] | None) -> tuple[str, ...]:
+    """The apps whose ``commands.py`` the parser needs for ``argv``: none for a built-in command, the
+    owner of an app's command, every app for help, an unknown command or no command at all."""
+    if argv is None:
+        return APPS_WITH_COMMANDS
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    if command in BUILTIN_COMMANDS:
+        return ()
+    if command in APP_OF_COMMAND:
+        return (APP_OF_COMMAND[command],)
+    return APPS_WITH_COMMANDS
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The command line parser; given the arguments, it loads only the commands module they need."""
     parser = argparse.ArgumentParser(
         prog="regshare", description="市场准入数据共享平台命令行 / regshare command line",
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -130,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="运行后台与定时任务 / run background and periodic tasks")
     worker.add_argument("--workers", type=int, default=2)
+    worker.add_argument("--no-periodic", action="store_true",
+                        help="不调度定时任务(多台工作进程时) / do not schedule periodic tasks")
     worker.set_defaults(func=_worker)
 
     migrate = sub.add_parser("migrate", help="迁移数据库结构 / apply database migrations")
@@ -160,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify = asub.add_parser("verify", help="校验审计哈希链 / verify the audit hash chain")
     verify.set_defaults(func=_audit_verify)
 
-    for app in APPS_WITH_COMMANDS:
+    for app in _command_apps(argv):
         module_name = f"regshare.{app}.commands"
         if importlib.util.find_spec(module_name) is not None:
             importlib.import_module(module_name).register(sub)
@@ -168,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -26,7 +26,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "huey.contrib.djhuey",
+    # huey.contrib.djhuey is deliberately not installed: importing huey imports its Redis and PostgreSQL
+    # clients, a second of start-up for every command. Task modules import it when a task is queued;
+    # `regshare worker` runs its consumer command directly (docs/DECISIONS.md, "Start-up").
     "regshare.core",
     "regshare.catalog",
     "regshare.lake",
@@ -35,6 +37,8 @@ INSTALLED_APPS = [
     "regshare.incidents",
     "regshare.entities",
     "regshare.credit",
+    "regshare.supervision",
+    "regshare.evaluation",
     "regshare.portal",
 ]
 
@@ -139,7 +143,15 @@ HUEY = {
     "immediate": os.environ.get("REGSHARE_HUEY_IMMEDIATE", "0") == "1",
 }
 if os.environ.get("REDIS_URL"):
-    HUEY = {"huey_class": "huey.RedisHuey", "name": "regshare", "url": os.environ["REDIS_URL"]}
+    # Several workers on one Redis (regshare.core.queue): a task whose worker died is re-queued once the
+    # worker's lease (REGSHARE_WORKER_LEASE_SECONDS) runs out, and one scheduler at a time enqueues periodic tasks.
+    HUEY = {
+        "huey_class": "regshare.core.queue.RegshareRedisHuey",
+        "name": os.environ.get("REGSHARE_QUEUE_NAME", "regshare"),
+        "url": os.environ["REDIS_URL"],
+        "lease_seconds": int(os.environ.get("REGSHARE_WORKER_LEASE_SECONDS", "30")),
+        "immediate": os.environ.get("REGSHARE_HUEY_IMMEDIATE", "0") == "1",
+    }
 
 # --- regshare rules that are settings -------------------------------------------------------
 # Login lock-out (issue: 5 failures lock the account for 15 minutes).
@@ -149,6 +161,22 @@ REGSHARE_LOCKOUT_MINUTES = 15
 REGSHARE_AUDIT_HASH = os.environ.get("REGSHARE_AUDIT_HASH", "sha256")
 # Where the shared datasets live (Delta Lake tables).
 REGSHARE_LAKE_DIR = Path(os.environ.get("REGSHARE_LAKE_DIR", DATA_DIR / "lake"))
+# Or on S3-compatible object storage: REGSHARE_LAKE_URL=s3://bucket/prefix, with the endpoint and keys
+# below (unset ones fall back to the standard AWS_* variables and instance credentials). Commits use
+# conditional puts (lake.tables.storage_options), which AWS S3, MinIO, Ceph RGW and most vendors' stores accept.
+REGSHARE_LAKE_URL = os.environ.get("REGSHARE_LAKE_URL", "")
+REGSHARE_LAKE_STORAGE_OPTIONS = {
+    option: os.environ[variable]
+    for option, variable in (("AWS_ENDPOINT_URL", "REGSHARE_S3_ENDPOINT_URL"),
+                             ("AWS_ACCESS_KEY_ID", "REGSHARE_S3_ACCESS_KEY_ID"),
+                             ("AWS_SECRET_ACCESS_KEY", "REGSHARE_S3_SECRET_ACCESS_KEY"),
+                             ("AWS_REGION", "REGSHARE_S3_REGION"))
+    if os.environ.get(variable)
+}
+if REGSHARE_LAKE_STORAGE_OPTIONS.get("AWS_ENDPOINT_URL", "").startswith("http://"):
+    # A store inside the government network without TLS (MinIO on the same rack): allowed only when asked
+    # for by giving an http:// endpoint.
+    REGSHARE_LAKE_STORAGE_OPTIONS["AWS_ALLOW_HTTP"] = "true"
 # Outbound connections (core.egress): internal hosts, address ranges or SQLite directories that table
 # sources, interface pulls, webhooks and the API proxy may reach, comma-separated; the admin adds more
 # on the 出网白名单 admin page.
@@ -205,3 +233,16 @@ REGSHARE_MAX_SHEET_ROWS = int(os.environ.get("REGSHARE_MAX_SHEET_ROWS", "1000000
 
 # Request threads per server process (regshare.asgi): a slow request holds one of them, not the process.
 REGSHARE_REQUEST_THREADS = int(os.environ.get("REGSHARE_REQUEST_THREADS", "8"))
+
+# Supervision (互联网+监管, docs/supervision.md). Draw ratio per credit-risk class: every class above zero, so no
+# entity is never inspected. Deadlines in working days.
+SUPERVISION_DRAW_RATIOS = {"A": 0.03, "B": 0.05, "C": 0.10, "D": 0.20, "未评价": 0.05}
+SUPERVISION_INSPECTORS_PER_OBJECT = 2
+SUPERVISION_RESULT_PUBLISH_WORKDAYS = 20
+SUPERVISION_INSPECTION_WORKDAYS = 30
+SUPERVISION_COMPLAINT_ACCEPT_WORKDAYS = 7
+SUPERVISION_COMPLAINT_HANDLE_WORKDAYS = 45
+SUPERVISION_COMPLAINT_REPLY_WORKDAYS = 5
+SUPERVISION_COMPLAINT_ALARM_WORKDAYS = 10
+SUPERVISION_ASSISTANCE_WORKDAYS = 10
+SUPERVISION_CASE_STEP_WORKDAYS = 30

@@ -19,6 +19,8 @@ urlpatterns = [
     path("incidents/", include("regshare.incidents.urls")),
     path("entities/", include("regshare.entities.urls")),
     path("credit/", include("regshare.credit.urls")),
+    path("supervision/", include("regshare.supervision.urls")),
+    path("evaluation/", include("regshare.evaluation.urls")),
     path("portal/", include("regshare.portal.urls")),
     path("", include("regshare.core.urls")),
 ]

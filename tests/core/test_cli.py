@@ -70,3 +70,22 @@ def test_year_add_refuses_a_year_without_holidays(unconfirmed_years, capsys):
     WorkdayOverride.objects.create(date="2031-01-01", is_workday=False, note="元旦")
     code, out, _ = run(capsys, "workdays", "year-add", "2031")
     assert code == 0 and "2031" in out and CalendarYear.objects.filter(year=2031).exists()
+
+
+def test_every_app_command_is_in_the_table_of_owners():
+    """``regshare <command>`` loads only the commands module that APP_OF_COMMAND names for it."""
+    import argparse
+    import importlib
+
+    for app in cli.APPS_WITH_COMMANDS:
+        try:
+            module = importlib.import_module(f"regshare.{app}.commands")
+        except ModuleNotFoundError:
+            continue
+        sub = argparse.ArgumentParser().add_subparsers()
+        module.register(sub)
+        for command in sub.choices:
+            assert cli.APP_OF_COMMAND.get(command) == app, f"{command} ({app}) missing from cli.APP_OF_COMMAND"
+    assert cli._command_apps(["workdays", "is", "2026-10-10"]) == ()
+    assert cli._command_apps(["credit", "check", "--help"]) == ("credit",)
+    assert cli._command_apps(["--help"]) == cli.APPS_WITH_COMMANDS

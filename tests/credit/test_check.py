@@ -94,3 +94,72 @@ def test_check_page(district, client_as):
     assert "限制参加政府采购活动" in page.content.decode()
     bad = client_as("fgj_liaison").get("/credit/check/", {"uscc": "123", "scenario": "gov_procurement"})
     assert "18位" in bad.content.decode()
+
+
+def test_a_check_whose_audit_record_cannot_be_written_answers_503_and_records_nothing(district, client_as):
+    from unittest import mock
+
+    from django.db import OperationalError
+
+    from regshare.core import audit
+
+    entity = listed(ListType.DISHONEST_DEBTOR)
+    checks, records = CreditCheck.objects.count(), AuditRecord.objects.count()
+    with mock.patch.object(audit, "record", side_effect=OperationalError("database is locked")):
+        response = client_as("fgj_liaison").get("/api/v1/credit/check",
+                                                {"uscc": entity.uscc, "scenario": "政府采购"})
+    assert response.status_code == 503
+    body = response.json()
+    assert body["code"] == "audit_unavailable" and "审计记录写入失败" in body["message"]
+    assert "限制" not in response.text  # no unaudited answer
+    assert (CreditCheck.objects.count(), AuditRecord.objects.count()) == (checks, records)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_checks_commit_in_groups_with_their_audit_records_and_the_chain_holds(demo):
+    """Outside a transaction (a request thread) the check record and its audit record go to the audit group
+    writer together; several threads at once share commits, each record names its own check."""
+    import threading
+
+    from django.db import connection
+
+    from regshare.core import audit
+
+    entity = Entity.objects.create(uscc=make_uscc("91360404MA35GRP0X"), name="九江成组提交测试有限公司")
+    saved, errors = [], []
+    start = threading.Barrier(6)
+
+    def check(i: int) -> None:
+        try:
+            start.wait()
+            saved.append(audit.record_row(f"user:t{i}", "credit.checked", CreditCheck(
+                entity=entity, scenario="bidding", actor=f"user:t{i}", conclusion="无限制"), {"i": i}))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=check, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(c.actor for c in saved) == [f"user:t{i}" for i in range(6)]
+    for c in saved:
+        assert CreditCheck.objects.filter(pk=c.pk, actor=c.actor).exists()
+        record = AuditRecord.objects.get(action="credit.checked", target=f"credit.creditcheck:{c.pk}")
+        assert record.actor == c.actor
+    result = audit.verify()
+    assert result.ok, result.reason
+
+    # A batch that fails writes neither the check nor its record, and the caller is told.
+    from unittest import mock
+
+    before = (CreditCheck.objects.count(), AuditRecord.objects.count())
+    with mock.patch.object(audit, "_chain_row", side_effect=RuntimeError("disk full")), \
+            pytest.raises(audit.AuditUnavailable):
+        audit.record_row("user:late", "credit.checked",
+                         CreditCheck(entity=entity, scenario="bidding", actor="user:late", conclusion="无限制"))
+    assert (CreditCheck.objects.count(), AuditRecord.objects.count()) == before
+    assert audit.verify().ok

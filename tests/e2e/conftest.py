@@ -46,6 +46,8 @@ def live_demo(live_server):
 def page(browser):
     ARTIFACTS.mkdir(exist_ok=True)
     context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    # A shared 2-core machine under a parallel build can take far longer than Playwright's 30 s default.
+    context.set_default_timeout(120_000)
     page = context.new_page()
     yield page
     context.close()

@@ -54,7 +54,7 @@ def test_entity_page_masks_as_the_viewers_grant_says(district, client_as, userna
     """The registering department (provider of SCJG-0001) sees its own data in clear; others masked."""
     entity = an_entity_with_records()
     page = client_as(username).get(f"/entities/{entity.uscc}/").content.decode()
-    assert entity.name in page and "时间轴" in page and "信用风险分类" in page
+    assert entity.name in page and "时间轴" in page and "信用风险分类" in page  # credit's panel
     assert (entity.legal_rep_id in page) is clear
 
 

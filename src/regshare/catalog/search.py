@@ -18,11 +18,15 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import jieba
-import numpy as np
 from django.db.models.signals import post_delete, post_save
 
-jieba.setLogLevel(logging.WARNING)
+from regshare.core.lazy import lazy_module
+
+jieba = lazy_module("jieba")
+np = lazy_module("numpy")
+
+# jieba logs its dictionary loading at DEBUG on its own logger (jieba.setLogLevel without importing it).
+logging.getLogger("jieba").setLevel(logging.WARNING)
 
 K1 = 1.2
 B = 0.75
@@ -123,7 +127,11 @@ class _Index:
         self.avgdl = 1.0
 
 
-_NO_HITS = Hits(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+
+
+def _no_hits() -> Hits:
+    return Hits(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+
 _lock = threading.Lock()
 _index: _Index | None = None
 # resource id -> (text key, term weights): survives rebuilds so unchanged resources are not re-cut.
@@ -223,14 +231,14 @@ def search(query: str, *, filters: dict[str, str] | None = None, visible_departm
     index = get_index()
     n = len(index.ids)
     if n == 0:
-        return _NO_HITS
+        return _no_hits()
     mask = np.ones(n, dtype=bool)
     for key, value in (filters or {}).items():
         if value in (None, ""):
             continue
         code = index.codes[key].get(str(value))
         if code is None:
-            return _NO_HITS
+            return _no_hits()
         mask &= index.attrs[key] == code
     if not see_all:
         published = index.codes["status"].get("published", -1)

@@ -19,11 +19,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from python_calamine import CalamineWorkbook
 
 from regshare.core import audit, exports, uploads
+from regshare.core.lazy import lazy_module
 from regshare.core.models import Department
 from regshare.core.permissions import Principal, require
 
@@ -39,6 +37,10 @@ from .models import (
     ShareType,
     Status,
 )
+
+openpyxl = lazy_module("openpyxl")
+openpyxl_styles = lazy_module("openpyxl.styles")
+calamine = lazy_module("python_calamine")
 
 MAX_ROWS = 5000
 MAX_BYTES = 10 * 1024 * 1024
@@ -166,7 +168,7 @@ def read_table(content: bytes, columns: list[tuple[str, str, tuple[str, ...]]]) 
     except ValidationError as exc:
         raise SheetError(exc.messages[0], code=exc.code) from exc
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        workbook = calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
     except Exception as exc:  # calamine raises its own error types for every unreadable file
         raise SheetError("无法读取该文件,请上传 Excel(.xlsx / .xls)格式的清单", code="unreadable_file") from exc
     aliases = {}
@@ -361,16 +363,16 @@ def import_demand_list(actor: Principal, content: bytes) -> ImportReport:
 
 
 def _workbook(title: str, headers: list[str], rows: list[list[Any]]) -> bytes:
-    workbook = Workbook()
+    workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = title[:31]
     sheet.append(exports.xlsx_row(sheet, [title]))
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet["A1"].alignment = Alignment(horizontal="center")
+    sheet["A1"].font = openpyxl_styles.Font(bold=True, size=14)
+    sheet["A1"].alignment = openpyxl_styles.Alignment(horizontal="center")
     sheet.append(headers)
     for cell in sheet[2]:
-        cell.font = Font(bold=True)
+        cell.font = openpyxl_styles.Font(bold=True)
     for row in rows:
         sheet.append(exports.xlsx_row(sheet, row))
     for i, header in enumerate(headers, 1):

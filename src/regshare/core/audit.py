@@ -20,11 +20,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from .models import AuditHead, AuditRecord
@@ -99,11 +99,17 @@ class _Entry:
     action: str
     target: str
     detail: str
+    # A record of the act itself (a credit check) inserted in the same transaction, just before the
+    # entry; the entry's target is then that row ("app.model:<pk>").
+    row: Any = field(default=None, compare=False)
+
+
+def _detail_text(detail: dict | None) -> str:
+    return json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def _entry(actor: Any, action: str, target: Any, detail: dict | None) -> _Entry:
-    return _Entry(_actor_name(actor)[:150], action[:80], _target_name(target),
-                  json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str))
+    return _Entry(_actor_name(actor)[:150], action[:80], _target_name(target), _detail_text(detail))
 
 
 def _lock_head(cursor) -> tuple[int, str]:
@@ -159,6 +165,61 @@ def commit_deferred(entries: list[_Entry]) -> asyncio.Future:
     return done
 
 
+class AuditUnavailable(Exception):
+    """The audit record of an act could not be written, so the act was not done (the API answers 503)."""
+
+    code = "audit_unavailable"
+
+    def __init__(self, message: str = "审计记录写入失败,本次操作未完成,请稍后重试") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class _Waiter:
+    """A request thread waiting for the group writer (``record_row``), where ``commit_deferred`` waits on
+    an event loop's future."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.error: BaseException | None = None
+
+    def settle(self, error: BaseException | None) -> None:
+        self.error = error
+        self.event.set()
+
+
+ROW_WAIT_SECONDS = 10.0
+
+
+def record_row(actor: Any, action: str, instance: Any, detail: dict | None = None) -> Any:
+    """Insert ``instance`` (the record of an act that changes nothing else: a credit check) and append its
+    audit record, whose target is that row, in one transaction; return the saved instance.
+
+    Outside a transaction (a request), the pair goes to this process's group writer with the other
+    requests' records and this thread waits for the commit: concurrent requests share one chain lock and
+    one commit instead of queueing for one each. Inside a transaction both are written at once, in it. Either way both rows commit together or not
+    at all; if they cannot be written, ``AuditUnavailable`` is raised and nothing was recorded."""
+    if connection.in_atomic_block:
+        try:
+            with write_turn(), transaction.atomic():
+                from .prepared import insert
+
+                insert(instance)
+                record(actor, action, instance, detail)
+        except DatabaseError as exc:
+            raise AuditUnavailable() from exc
+        return instance
+    waiter = _Waiter()
+    _group_writer().queue.put(([_Entry(_actor_name(actor)[:150], action[:80], "", _detail_text(detail), instance)],
+                               None, waiter))
+    if not waiter.event.wait(ROW_WAIT_SECONDS):
+        logger.error("审计记录批量写入超时")
+        raise AuditUnavailable()
+    if waiter.error is not None:
+        raise AuditUnavailable() from waiter.error
+    return instance
+
+
 def _settle(futures: list[asyncio.Future], error: BaseException | None) -> None:
     for future in futures:
         if future.done():  # the request was cancelled (its client left); its records are written anyway
@@ -198,7 +259,10 @@ class _GroupWriter:
                 error = exc
             by_loop: dict = {}
             for _entries, loop, future in batch:
-                by_loop.setdefault(loop, []).append(future)
+                if loop is None:  # a request thread waiting in ``record_row``
+                    future.settle(error)
+                else:
+                    by_loop.setdefault(loop, []).append(future)
             for loop, futures in by_loop.items():
                 try:
                     loop.call_soon_threadsafe(_settle, futures, error)
@@ -244,6 +308,8 @@ def append_many(entries: list[_Entry]) -> int:
             seq, prev_hash = row
             rows = []
             for entry in entries:
+                if entry.row is not None:
+                    entry = replace(entry, target=_target_name(_insert_row(cursor, entry.row, mark)), row=None)
                 seq += 1
                 rows.append(_chain_row(seq, entry, prev_hash, timezone.now()))
                 prev_hash = rows[-1][-1]
@@ -259,6 +325,18 @@ def append_many(entries: list[_Entry]) -> int:
         finally:
             cursor.close()
     return seq
+
+
+def _insert_row(cursor, instance: Any, mark: str) -> Any:
+    """``core.prepared.insert`` on the group writer's driver cursor (inside its open transaction)."""
+    from .prepared import insert_statement
+
+    sql, values = insert_statement(instance, connection)
+    cursor.execute(sql.replace("%s", mark), values)
+    instance.pk = cursor.fetchone()[0]
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return instance
 
 
 _turns_lock = threading.Lock()

@@ -20,16 +20,20 @@ redirect to an inner address cannot slip through; redirects are not followed at 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpcore
-import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from regshare.core.lazy import lazy_module
+
+httpcore = lazy_module("httpcore")
+httpx = lazy_module("httpx")
 
 CODE = "egress_forbidden"
 HINT = "如确需访问,请平台管理员将其加入出网白名单"
@@ -337,23 +341,29 @@ def pinned_database_url(url: str, target: Target):
 # ----------------------------------------------------------------------------- HTTP
 
 
-class _GuardedBackend(httpcore.SyncBackend):
-    def __init__(self, purpose: str) -> None:
-        self.purpose = purpose
+@functools.cache
+def _guarded_backend() -> type:
+    """The network backend class, defined on first use: httpcore is imported only when HTTP is used."""
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options=None) -> httpcore.NetworkStream:
-        addresses = allowed_addresses(host, port, self.purpose)
-        error: Exception | None = None
-        for address in addresses:
-            try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
-            except httpcore.ConnectError as exc:
-                error = exc
-        raise error or httpcore.ConnectError(f"cannot connect to {host}")
+    class _GuardedBackend(httpcore.SyncBackend):
+        def __init__(self, purpose: str) -> None:
+            self.purpose = purpose
 
-    def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options=None):
-        raise EgressForbidden(f"{self.purpose}不允许连接本机套接字")
+        def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                        socket_options=None) -> httpcore.NetworkStream:
+            addresses = allowed_addresses(host, port, self.purpose)
+            error: Exception | None = None
+            for address in addresses:
+                try:
+                    return super().connect_tcp(address, port, timeout, local_address, socket_options)
+                except httpcore.ConnectError as exc:
+                    error = exc
+            raise error or httpcore.ConnectError(f"cannot connect to {host}")
+
+        def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options=None):
+            raise EgressForbidden(f"{self.purpose}不允许连接本机套接字")
+
+    return _GuardedBackend
 
 
 def http_client(*, purpose: str, timeout: float, headers: dict | None = None) -> httpx.Client:
@@ -364,6 +374,6 @@ def http_client(*, purpose: str, timeout: float, headers: dict | None = None) ->
     transport = httpx.HTTPTransport()
     # httpx offers no public hook for name resolution; its pool accepts a network backend.
     transport._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(),
-                                              network_backend=_GuardedBackend(purpose))
+                                              network_backend=_guarded_backend()(purpose))
     return httpx.Client(transport=transport, timeout=timeout, headers=headers, follow_redirects=False,
                         trust_env=False)

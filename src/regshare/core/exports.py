@@ -13,20 +13,29 @@ negative numbers stays numeric. Every CSV or XLSX the platform writes goes throu
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
+from regshare.core.lazy import lazy_module
+
+np = lazy_module("numpy")
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
 
 # The same pattern for Python strings and for Arrow's RE2 engine (``\s`` would differ between the two).
 _RISKY_PATTERN = r"^(?:[\t\r]|[\t\n\r\f\v ]*[=+\-@])"
 _RISKY = re.compile(_RISKY_PATTERN)
-_TEXT_TYPES = (pa.string(), pa.large_string())
-_FIRST_BYTES = np.zeros(256, dtype=bool)
-_FIRST_BYTES[list(b"=+-@\t\n\r\f\v ")] = True
+
+
+@functools.cache
+def _first_bytes() -> np.ndarray:
+    """``table[byte]``: whether a value starting with that byte could be read as a formula."""
+    table = np.zeros(256, dtype=bool)
+    table[list(b"=+-@\t\n\r\f\v ")] = True
+    return table
+
 QUOTE = "'"
 
 
@@ -82,13 +91,13 @@ def _candidate_positions(array: pa.Array) -> np.ndarray:
     starts = offsets[:-1]
     first = data[np.minimum(starts, data.size - 1)]
     # A null's offsets are equal too, so "non-empty" also leaves out nulls.
-    return np.flatnonzero(_FIRST_BYTES[first] & (offsets[1:] > starts))
+    return np.flatnonzero(_first_bytes()[first] & (offsets[1:] > starts))
 
 
 def csv_table(table: pa.Table) -> pa.Table:
     """The table with every text column passed through ``csv_array``; other columns are untouched."""
     for index, column_field in enumerate(table.schema):
-        if column_field.type in _TEXT_TYPES:
+        if column_field.type in (pa.string(), pa.large_string()):
             table = table.set_column(index, column_field, csv_array(table.column(index)))
     return table
 

@@ -32,14 +32,20 @@ class Mapped(Sequence):
     """A queryset shaped row by row only for the page that is sent: ``paginate`` slices it (the database pages)
     and counts it (``SELECT COUNT``), so a list handler that shapes its rows need not load all of them first."""
 
-    def __init__(self, queryset: QuerySet, shape: Callable[[Any], Any]) -> None:
+    def __init__(self, queryset: QuerySet, shape: Callable[[Any], Any] | None = None, *,
+                 batch: Callable[[list], list] | None = None) -> None:
+        """``shape`` shapes one row; ``batch`` shapes the page's rows at once (one query for a column
+        that a higher app adds to the whole page)."""
         self.queryset = queryset
-        self.shape = shape
+        self.shape = shape or (lambda row: row)
+        self.batch = batch
 
     def __len__(self) -> int:
         return self.queryset.count()
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return [self.shape(row) for row in self.queryset[index]]
-        return self.shape(self.queryset[index])
+            rows = [self.shape(row) for row in self.queryset[index]]
+            return self.batch(rows) if self.batch else rows
+        row = self.shape(self.queryset[index])
+        return self.batch([row])[0] if self.batch else row

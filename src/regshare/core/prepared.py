@@ -107,13 +107,8 @@ class Prepared:
 _INSERTS: dict[tuple[type[Model], str], tuple[str, list]] = {}
 
 
-def insert(instance: Model, using: str = "default") -> Model:
-    """Insert a new instance and set its primary key, with SQL built once per model.
-
-    The same values as ``save()`` writes (``pre_save`` fills ``auto_now_add`` and the like, then each
-    field's ``get_db_prep_save``), without the per-call compiling. No ``pre_save``/``post_save``
-    signals are sent: use it only for models nothing listens to (check records, logs)."""
-    connection = connections[using]
+def insert_statement(instance: Model, connection) -> tuple[str, list]:
+    """The INSERT … RETURNING pk of ``insert`` (``%s`` placeholders) and its values for ``instance``."""
     model = type(instance)
     built = _INSERTS.get((model, connection.vendor))
     if built is None:
@@ -125,7 +120,17 @@ def insert(instance: Model, using: str = "default") -> Model:
             f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({marks}) "
             f"RETURNING {pk}", fields))
     sql, fields = built
-    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    return sql, [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+
+
+def insert(instance: Model, using: str = "default") -> Model:
+    """Insert a new instance and set its primary key, with SQL built once per model.
+
+    The same values as ``save()`` writes (``pre_save`` fills ``auto_now_add`` and the like, then each
+    field's ``get_db_prep_save``), without the per-call compiling. No ``pre_save``/``post_save``
+    signals are sent: use it only for models nothing listens to (check records, logs)."""
+    connection = connections[using]
+    sql, values = insert_statement(instance, connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         instance.pk = cursor.fetchone()[0]

@@ -7,14 +7,17 @@ import datetime as dt
 import hashlib
 import io
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 
+from cachetools import TTLCache
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.signals import post_delete, post_save
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -164,11 +167,56 @@ def authenticate_token(secret: str, context: dict | None = None) -> ApiToken | N
 _TOKEN_BY_HASH = Prepared(lambda secret_hash: ApiToken.objects.filter(secret_hash=secret_hash), "str")
 
 
+# Tokens by secret hash, read on every API call. Building the model instance costs several times the
+# query, so each process keeps the instance and, on every call, re-reads only the columns that can take a
+# token away or change what it may do (expiry, revocation, scopes, department) with one indexed raw query:
+# an instance whose row changed is rebuilt, so a revocation anywhere counts at the next call, as before.
+_tokens: TTLCache = TTLCache(maxsize=4096, ttl=300)
+_tokens_lock = threading.Lock()
+
+
+def _token_state(secret_hash: str) -> tuple | None:
+    from django.db import connection
+
+    table = ApiToken._meta.db_table
+    mark = "?" if connection.vendor == "sqlite" else "%s"
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(f"SELECT id, expires_at, revoked_at, scopes, department_id FROM {table} "
+                       f"WHERE secret_hash = {mark}", [secret_hash])
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return None if row is None else tuple(str(v) for v in row)
+
+
 def _token_by_hash(secret_hash: str) -> ApiToken | None:
+    state = _token_state(secret_hash)
+    if state is None:
+        return None
+    with _tokens_lock:
+        hit = _tokens.get(secret_hash)
+    if hit is not None and hit[1] == state:
+        return hit[0]
+    # Read after the state: if the row changes in between, the state kept is the older one and the next
+    # call rebuilds the instance again.
     token = _TOKEN_BY_HASH.first(secret_hash)
-    if token is not None:
-        token.department = _department(token.department_id)
+    if token is None:
+        return None
+    token.department = _department(token.department_id)
+    with _tokens_lock:
+        _tokens[secret_hash] = (token, state)
     return token
+
+
+def forget_tokens(*_args, **_kwargs) -> None:
+    with _tokens_lock:
+        _tokens.clear()
+
+
+post_save.connect(forget_tokens, sender=ApiToken, dispatch_uid="regshare.core.forget_tokens.save")
+post_delete.connect(forget_tokens, sender=ApiToken, dispatch_uid="regshare.core.forget_tokens.delete")
 
 
 _DEPARTMENT_CACHE: dict[int, tuple[float, Department]] = {}

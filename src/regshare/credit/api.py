@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from ninja import Router
 
+from regshare.core import audit
 from regshare.core.auth import allow
 from regshare.core.pagination import Mapped, PageNumberPagination, paginate
 from regshare.entities import services as entities
@@ -28,7 +29,10 @@ router = Router(tags=["credit"])
 
 @router.get("/check", response=CheckOut, auth=allow("credit.check"), summary="信用核查(联合奖惩措施)")
 def check(request: HttpRequest, uscc: str, scenario: str, purpose: str = ""):
-    result = services.check(request.auth, uscc, scenario, purpose)
+    try:
+        result = services.check(request.auth, uscc, scenario, purpose)
+    except audit.AuditUnavailable as exc:
+        return JsonResponse({"code": exc.code, "message": exc.message}, status=503)
     entity = result["entity"]
     return {**result, "entity": {"uscc": entity.uscc, "name": entity.name, "status": entity.status}}
 

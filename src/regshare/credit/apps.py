@@ -11,10 +11,11 @@ class CreditConfig(AppConfig):
         from regshare.entities.services import on_link_decided
         from regshare.lake import hooks
 
-        from . import flows, lists, policy  # noqa: F401  (policy registers permissions)
+        from . import flows, lists, panels, policy  # noqa: F401  (policy registers permissions)
         from .services import on_link_decided as credit_link_listener
 
         on_link_decided(credit_link_listener)
+        panels.register()  # the credit sections of the entity pages
         # SCJG-0003/0004 versions become list entries; a confirmed candidate for one of their rows too.
         hooks.on_version_written(lists.on_version_written)
         on_link_decided(lists.on_link_decided)

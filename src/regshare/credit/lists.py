@@ -22,14 +22,13 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from regshare.catalog.models import Resource
 from regshare.core import audit
 from regshare.core import services as core
+from regshare.core.lazy import lazy_module
 from regshare.core.models import Department, Notification
 from regshare.entities import services as entities
 from regshare.entities.codes import clean_uscc, is_valid_uscc
@@ -38,6 +37,9 @@ from regshare.lake import tables
 from regshare.lake.tables import LakeError
 
 from .models import ListCause, ListEntry, ListType
+
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,12 @@ from regshare.core import audit
 from regshare.entities import services as entities
 from regshare.entities.models import Entity
 
+from . import panels
+
 
 def context(principal: object, entity: Entity) -> dict:
     data = entities.profile(principal, entity, channel="report", shared_records=False)
-    return {**data, "generated": timezone.localtime().strftime("%Y年%m月%d日 %H:%M"),
+    return {**data, **panels.sections(entity), "generated": timezone.localtime().strftime("%Y年%m月%d日 %H:%M"),
             "today": dt.date.today()}
 
 

@@ -18,15 +18,17 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 
 from regshare.core import audit
+from regshare.core.lazy import lazy_module
 from regshare.entities.models import Entity
 
 from .models import CreditRecord, ListEntry, ListType, Outcome, RecordKind, RiskAssessment, Severity
+
+np = lazy_module("numpy")
 
 WINDOW_DAYS = 730
 BASE_SCORE, BASE_ODDS, PDO = 600, 20.0, 40

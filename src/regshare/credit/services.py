@@ -7,16 +7,16 @@ import time
 from collections import Counter, defaultdict
 from decimal import Decimal
 
-import pyarrow as pa
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
 from regshare.core import audit, workflow
+from regshare.core.lazy import lazy_module
 from regshare.core.models import Department
 from regshare.core.permissions import Principal, require
-from regshare.core.prepared import Prepared, insert
+from regshare.core.prepared import Prepared
 from regshare.core.workdays import add_workdays
 from regshare.entities import services as entities
 from regshare.entities.codes import clean_uscc
@@ -39,6 +39,8 @@ from .models import (
     Scenario,
     Severity,
 )
+
+pa = lazy_module("pyarrow")
 
 PUBLISHED_KINDS = (RecordKind.LICENCE, RecordKind.PENALTY)
 LINK_SOURCE = "credit"
@@ -379,13 +381,13 @@ def check(principal: object, uscc: str, scenario: str, purpose: str = "") -> dic
     reward = len(measures) - punish
     conclusion = "限制" if punish else ("绿色通道" if reward else "无限制")
     department = getattr(principal, "department", None)
-    with audit.write_turn(), transaction.atomic():
-        record = insert(CreditCheck(
-            entity=entity, scenario=scenario, actor=audit._actor_name(principal), department=department,
-            purpose=(purpose or "")[:200], punish_count=punish, reward_count=reward, conclusion=conclusion,
-            risk_class=risk.risk_class if risk else ""))
-        audit.record(principal, "credit.checked", record, {"uscc": entity.uscc, "scenario": scenario,
-                                                          "conclusion": conclusion})
+    # The check record and its audit record commit together through the audit group writer (one commit for
+    # the checks of concurrent requests); if they cannot be written, AuditUnavailable: no unaudited answer.
+    record = audit.record_row(principal, "credit.checked", CreditCheck(
+        entity=entity, scenario=scenario, actor=audit._actor_name(principal), department=department,
+        purpose=(purpose or "")[:200], punish_count=punish, reward_count=reward, conclusion=conclusion,
+        risk_class=risk.risk_class if risk else ""), {"uscc": entity.uscc, "scenario": scenario,
+                                                       "conclusion": conclusion})
     return {"check_id": record.pk, "entity": entity, "scenario": scenario,
             "scenario_label": Scenario(scenario).label, "conclusion": conclusion,
             "risk_class": risk.risk_class if risk else None, "measures": measures,

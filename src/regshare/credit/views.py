@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from regshare.core import workflow
+from regshare.core import audit, workflow
 from regshare.core.pages import page_of
 from regshare.core.permissions import has_perm, page_permission, principal_of
 from regshare.entities import services as entities
@@ -43,6 +43,8 @@ def check(request):
             error = _errors(exc)
         except Http404 as exc:
             error = str(exc)
+        except audit.AuditUnavailable as exc:  # no answer without its audit record
+            error = exc.message
     return render(request, "credit/check.html", {"uscc": uscc, "scenario": scenario, "scenarios": Scenario.choices,
                                                  "result": result, "error": error,
                                                  "purpose": request.GET.get("purpose", "")})

@@ -22,8 +22,10 @@ STEPS = (
     "regshare.demo.ingest",
     "regshare.demo.entities",
     "regshare.demo.credit",
+    "regshare.demo.supervision",
     "regshare.demo.exchange",
     "regshare.demo.incidents",
+    "regshare.demo.evaluation",
 )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router
 
+from regshare.core import panels
 from regshare.core.auth import allow
-from regshare.core.pagination import PageNumberPagination, paginate
+from regshare.core.pagination import Mapped, PageNumberPagination, paginate
 
 from . import services
 from .schemas import CandidateOut, DecisionIn, EntityOut, ProfileOut
@@ -17,7 +18,14 @@ router = Router(tags=["entities"])
 @router.get("", response=list[EntityOut], auth=allow("entities.view"), summary="按代码或名称检索市场主体")
 @paginate(PageNumberPagination, page_size=20)
 def search(request: HttpRequest, q: str = "", status: str = ""):
-    return services.search(q, status).select_related("risk")
+    principal = request.auth
+
+    def with_columns(entities: list) -> list[dict]:
+        values = panels.column_values(services.ENTITY_LIST, principal, entities)
+        return [{**EntityOut.model_validate(entity).model_dump(),
+                 "columns": {key: found.get(entity.pk) for key, found in values.items()}} for entity in entities]
+
+    return Mapped(services.search(q, status), batch=with_columns)
 
 
 @router.get("/links/candidates", response=list[CandidateOut], auth=allow("entities.review"),
@@ -48,19 +56,9 @@ def reject(request: HttpRequest, link_id: int, body: DecisionIn):
 def profile(request: HttpRequest, uscc: str):
     entity = services.get_entity(uscc)
     data = services.profile(request.auth, entity, channel="entity_api")
-    risk = data["risk"]
     return {
         "identity": {**data["identity"], "capital": float(entity.capital) if entity.capital is not None else None},
-        "risk": {"risk_class": risk.risk_class, "score": risk.score, "probability": risk.probability,
-                 "reasons": risk.reasons, "computed_on": risk.computed_on} if risk else None,
-        "lists": [{"list_type": e.list_type, "list_label": e.get_list_type_display(), "cause": e.cause,
-                   "cause_label": e.get_cause_display(), "decision_no": e.decision_no,
-                   "department": e.department.name, "listed_on": e.listed_on, "removed_on": e.removed_on,
-                   "removal_reason": e.removal_reason} for e in data["lists"]],
-        "credit_records": [{"kind": r.kind, "doc_no": r.doc_no, "department": r.department.name, "title": r.title,
-                            "decided_on": r.decided_on, "severity": r.severity, "outcome": r.outcome,
-                            "publicity": r.publicity, "link_method": r.link_method}
-                           for g in data["credit_records"] for r in g["records"]],
+        **services.api_sections(request.auth, entity),
         "shared_records": data["records"],
         "timeline": data["timeline"],
     }

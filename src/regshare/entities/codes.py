@@ -6,12 +6,15 @@ Both are used column-wise over whole tables (``normalize_names_arrow``) and one 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
+from regshare.core.lazy import lazy_module
+
+np = lazy_module("numpy")
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
 
 # GB 32100-2015 §4: 31 characters (no I, O, S, V, Z), weights 3^(i) mod 31.
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -95,9 +98,13 @@ def clean_uscc_arrow(column: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray | pa
     return pc.utf8_upper(pc.replace_substring_regex(text, r"\s+", ""))
 
 
-_CHAR_VALUE = np.full(256, 0, dtype=np.int64)
-for _i, _ch in enumerate(USCC_CHARSET):
-    _CHAR_VALUE[ord(_ch)] = _i
+@functools.cache
+def _char_values() -> np.ndarray:
+    """``table[byte]``: the value of a code character (0 for any other byte, already refused by shape)."""
+    table = np.full(256, 0, dtype=np.int64)
+    for index, char in enumerate(USCC_CHARSET):
+        table[ord(char)] = index
+    return table
 
 
 def valid_uscc_mask(column: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -115,7 +122,7 @@ def valid_uscc_mask(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     # Shaped codes are exactly 18 ASCII bytes, so the data buffer reshapes into one row per code.
     raw = np.frombuffer(pc.binary_join_element_wise(codes, "", "").cast(pa.binary()).buffers()[2],
                         dtype=np.uint8)[: 18 * len(codes)].reshape(-1, 18)
-    values = _CHAR_VALUE[raw]
+    values = _char_values()[raw]
     expected = (31 - (values[:, :17] @ np.array(USCC_WEIGHTS)) % 31) % 31
     ok[np.flatnonzero(ok)] = expected == values[:, 17]
     return pa.array(ok)

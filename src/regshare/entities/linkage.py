@@ -13,11 +13,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
+from regshare.core.lazy import lazy_module
+from regshare.lake import engine
 
 from .codes import normalize_names_arrow
+
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
 
 COLUMNS = ("name_norm", "name_core", "legal_rep", "address", "established")
 # Place names a district's companies put in front of their names (or leave out); stripped to compare the
@@ -70,7 +72,7 @@ def name_core_arrow(names):
     return core
 
 
-def _collision(con: duckdb.DuckDBPyConnection, column: str, n: int) -> float:
+def _collision(con: engine.Session, column: str, n: int) -> float:
     """P(two random master rows share a non-empty value of ``column``), from the value frequencies."""
     squares, total = con.sql(
         f"SELECT sum(c * c), sum(c) FROM (SELECT count(*) AS c FROM m_in "
@@ -80,7 +82,7 @@ def _collision(con: duckdb.DuckDBPyConnection, column: str, n: int) -> float:
     return min(max(float(squares) / float(total) ** 2, 0.5 / max(n, 2)), 0.5)
 
 
-def _near_miss(con: duckdb.DuckDBPyConnection, n: int) -> float:
+def _near_miss(con: engine.Session, n: int) -> float:
     """P(two random trade names differ by one character), on a fixed 2,000 × 2,000 sample of the master.
 
     A 1,000 × 1,000 sample costs a quarter but at 1M entities its noisier estimate cost 3 points of recall.
@@ -93,7 +95,7 @@ def _near_miss(con: duckdb.DuckDBPyConnection, n: int) -> float:
     return min(max(float(share or 0.0), 1.0 / max(n, 2)), 0.2)
 
 
-def _settings(con: duckdb.DuckDBPyConnection, n_master: int):
+def _settings(con: engine.Session, n_master: int):
     """Fixed m-probabilities (how departments mistype entities); u-probabilities computed from the
     master's value frequencies (exact levels) and a fixed sample (one-character near misses)."""
     import splink.comparison_library as cl
@@ -145,7 +147,7 @@ def _loose_form_sql() -> str:
     return f"(?:{'|'.join(variants)})公司$"
 
 
-def _near_unique(con: duckdb.DuckDBPyConnection) -> None:
+def _near_unique(con: engine.Session) -> None:
     """Table ``near``: records whose name is one character away from exactly one registered name.
 
     Names are compared whole (place prefix and legal form included, the legal form canonicalised even
@@ -205,9 +207,8 @@ def link(master: pa.Table, records: pa.Table, thresholds: LinkThresholds | None 
                          "match_probability": pa.array([], pa.float64()),
                          "runner_up": pa.array([], pa.float64()), "unique_name": pa.array([], pa.bool_())})
     logging.getLogger("splink").setLevel(logging.ERROR)
-    con = duckdb.connect()
-    con.execute("SET threads TO 2")
-    db_api = DuckDBAPI(connection=con)
+    con = engine.open_session(settings=engine.Settings(threads=2))
+    db_api = DuckDBAPI(connection=con.con)  # Splink runs its SQL on the session's own connection
     con.register("m_in", master)
     con.register("r_in", records)
     left = db_api.register(master, dataset_display_name="master")

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import ObjectDoesNotExist
 from ninja import Schema
 
 
@@ -12,14 +11,8 @@ class EntityOut(Schema):
     status: str
     established: dt.date | None = None
     industry: str = ""
-    risk_class: str | None = None
-
-    @staticmethod
-    def resolve_risk_class(obj) -> str | None:
-        try:
-            return obj.risk.risk_class
-        except ObjectDoesNotExist:
-            return None
+    # what higher apps add to the list (credit: ``risk_class``), by column key
+    columns: dict[str, str | int | float | None] = {}
 
 
 class IdentityOut(Schema):
@@ -88,9 +81,10 @@ class RiskOut(Schema):
 
 class ProfileOut(Schema):
     identity: IdentityOut
+    # the sections credit adds (panels.register_data("entities.entity.api", …)); empty without it
     risk: RiskOut | None = None
-    lists: list[ListEntryOut]
-    credit_records: list[CreditRecordOut]
+    lists: list[ListEntryOut] = []
+    credit_records: list[CreditRecordOut] = []
     shared_records: list[RecordGroup]
     timeline: list[TimelineEvent]
 

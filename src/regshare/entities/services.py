@@ -9,9 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -19,9 +16,11 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from regshare.core import audit
+from regshare.core import audit, panels
+from regshare.core.lazy import lazy_module
 from regshare.core.permissions import Principal, has_perm
 from regshare.core.prepared import Prepared
+from regshare.lake import engine
 
 from . import linkage
 from .codes import (
@@ -33,6 +32,9 @@ from .codes import (
     valid_uscc_mask,
 )
 from .models import Entity, EntityLink, LinkMethod, LinkStatus
+
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +89,7 @@ def prepare_master(table: pa.Table) -> pa.Table:
     table = table.set_column(table.column_names.index("uscc"), "uscc", codes)
     table = table.filter(valid_uscc_mask(codes))
     table = table.append_column("name_norm", normalize_names_arrow(table.column("name")))
-    con = duckdb.connect()
-    con.register("t", table)
+    con = engine.open_session(tables={"t": table})
     # The last registration of a code wins (the lake keeps one row per key; this guards files that don't).
     result = con.sql("SELECT * FROM t QUALIFY row_number() OVER (PARTITION BY uscc) = 1 ORDER BY uscc").to_arrow_table()
     con.close()
@@ -440,8 +441,7 @@ def linked_records(principal: Principal, entity: Entity, limit: int = 50, reads:
             continue
         keys = list(EntityLink.objects.filter(source=resource.code, entity=entity, status=LinkStatus.LINKED)
                     .values_list("record_key", flat=True))
-        con = duckdb.connect()
-        con.register("t", tables.dataset(resource.code))
+        con = engine.open_session(tables={"t": tables.dataset(resource.code)})
         conditions, params = [], []
         if cols.uscc:
             conditions.append(f'upper(trim(CAST("{cols.uscc}" AS VARCHAR))) = ?')
@@ -483,18 +483,24 @@ def registration_event(entity: Entity) -> list[dict]:
              "title": f"{entity.name} 设立登记", "department": "区市场监管局", "detail": entity.status}]
 
 
+ENTITY_PAGE = "entities.entity"
+ENTITY_API = "entities.entity.api"
+ENTITY_LIST = "entities.list"
+
+
 def profile(principal: Principal, entity: Entity, channel: str = "entity_page", *, shared_records: bool = True) -> dict:
-    """一企一档: identity, linked records, timeline, lists and risk, for the page, the API and the report
-    (which leaves out the shared records: ``shared_records=False`` does not read them).
+    """一企一档: identity, linked shared records and the timeline, for the page, the API and the report
+    (which leaves out the shared records: ``shared_records=False`` does not read them). Higher apps add
+    their events to the timeline through ``panels.register_data("entities.entity", …)`` and their sections
+    of the page through ``panels.register("entities.entity", …)``.
 
     Like every read of shared data, the read is audited (``exchange.access.<channel>``), one record per
     resource whose data it showed, naming the entity."""
-    from regshare.credit import services as credit
-
     reads = _Reads()
     masked = mask_identity(principal, entity, reads)
     records = linked_records(principal, entity, reads=reads) if shared_records else []
-    timeline = sorted(registration_event(entity) + credit.timeline_events(entity),
+    contributed = panels.data_for(ENTITY_PAGE, principal, entity)
+    timeline = sorted(registration_event(entity) + contributed.get("timeline", []),
                       key=lambda e: (e["date"], e["kind"]), reverse=True)
     for read in reads.reads:
         audit.record_deferred(principal, f"exchange.access.{channel}", f"resource:{read['resource']}",
@@ -503,10 +509,7 @@ def profile(principal: Principal, entity: Entity, channel: str = "entity_page", 
         "entity": entity,
         "identity": masked,
         "records": records,
-        "credit_records": credit.records_by_department(entity),
-        "lists": credit.list_entries(entity),
         "timeline": timeline,
-        "risk": credit.risk_of(entity),
         "candidates": list(EntityLink.objects.filter(entity=entity, status=LinkStatus.CANDIDATE)[:20]),
     }
 
@@ -519,12 +522,11 @@ def _master_row(entity: Entity) -> dict:
     row = {column: getattr(entity, column) for column in MASTER_COLUMNS if column != "name"}
     row["name"] = entity.name
     if tables.exists(MASTER_RESOURCE):
-        con = duckdb.connect()
+        con = engine.open_session(tables={"t": tables.dataset(MASTER_RESOURCE)})
         try:
-            con.register("t", tables.dataset(MASTER_RESOURCE))
             found = con.sql("SELECT * FROM t WHERE CAST(uscc AS VARCHAR) = ? LIMIT 1",
                             params=[entity.uscc]).to_arrow_table().to_pylist()
-        except duckdb.Error:  # a master table without a uscc column: the entity's own fields stand for it
+        except con.Error:  # a master table without a uscc column: the entity's own fields stand for it
             found = []
         finally:
             con.close()
@@ -562,3 +564,12 @@ def mask_identity(principal: Principal, entity: Entity, reads: _Reads | None = N
     if shown and reads is not None:
         reads.add(scope, 1, shown)
     return values
+
+
+def detail_panels(principal: Principal, entity: Entity) -> list[tuple[str, str]]:
+    return panels.panels_for(ENTITY_PAGE, principal, entity)
+
+
+def api_sections(principal: Principal, entity: Entity) -> dict:
+    """What higher apps add to the profile API (credit: ``risk``, ``lists``, ``credit_records``)."""
+    return panels.data_for(ENTITY_API, principal, entity)

@@ -7,8 +7,10 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from regshare.core import panels
 from regshare.core.dashboard import PendingItem
 from regshare.core.pages import page_of
 from regshare.core.permissions import has_perm, page_permission, principal_of
@@ -20,9 +22,12 @@ from . import services
 def entity_list(request):
     q = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
-    page = page_of(request, services.search(q, status).select_related("risk"), 20)
-    return render(request, "entities/list.html", {"page": page, "q": q, "status": status,
-                                                  "statuses": ["存续", "在业", "吊销", "注销"]})
+    page = page_of(request, services.search(q, status), 20)
+    principal = principal_of(request)
+    return render(request, "entities/list.html", {
+        "page": page, "q": q, "status": status, "statuses": ["存续", "在业", "吊销", "注销"],
+        "columns": panels.columns_for(services.ENTITY_LIST),
+        "rows": panels.column_cells(services.ENTITY_LIST, principal, list(page.object_list))})
 
 
 @page_permission("entities.view")
@@ -31,7 +36,10 @@ def entity_detail(request, uscc: str):
         entity = services.get_entity(uscc)
     except ValidationError as exc:
         raise Http404(";".join(exc.messages)) from exc
-    data = services.profile(principal_of(request), entity)
+    principal = principal_of(request)
+    data = services.profile(principal, entity)
+    data["panels"] = [(title, mark_safe(html))  # noqa: S308  (rendered by the panel's own template)
+                      for title, html in services.detail_panels(principal, entity)]
     return render(request, "entities/detail.html", data)
 
 

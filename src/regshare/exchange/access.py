@@ -16,15 +16,12 @@ import io
 import json
 import tempfile
 import threading
-import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
+from cachetools import TTLCache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -33,14 +30,18 @@ from django.utils import timezone
 
 from regshare.catalog.models import Resource
 from regshare.core import audit, exports
+from regshare.core.lazy import lazy_module
 from regshare.core.models import AuditRecord
 from regshare.core.permissions import Principal, has_perm, require
-from regshare.lake import hooks
+from regshare.lake import engine, hooks
 from regshare.lake import tables as lake
 
 from . import receipts
 from .masking import MASKED_TAGS, SMALL, mask_array, mask_rows, mask_table, mask_value
 from .models import Receipt
+
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
 
 RESERVED = {"sort", "cursor", "limit", "as_of", "version", "receipt", "format", "fields", "page"}
 OPERATORS = {"eq": "=", "ne": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "in": "IN",
@@ -177,12 +178,15 @@ def secure_table(table: pa.Table, scope, tags: dict[str, str], columns: list[str
 # ----------------------------------------------------------------------------- versions
 
 
-_version_cache: dict[str, tuple[float, int | None]] = {}
 VERSION_TTL = 2.0
+_version_cache: TTLCache = TTLCache(maxsize=1024, ttl=VERSION_TTL)
+_version_lock = threading.Lock()
+_MISSING = object()
 
 
 def _on_version(code: str, version: int, mode: str) -> None:
-    _version_cache[code] = (time.monotonic(), version)
+    with _version_lock:
+        _version_cache[code] = version
 
 
 hooks.on_version_written(_on_version)
@@ -191,12 +195,13 @@ hooks.on_version_written(_on_version)
 def current_version(code: str) -> int | None:
     """The newest version, re-read from the lake at most every two seconds per process (a write in
     this process updates it at once through the lake hook)."""
-    cached = _version_cache.get(code)
-    now = time.monotonic()
-    if cached is not None and now - cached[0] < VERSION_TTL:
-        return cached[1]
+    with _version_lock:
+        cached = _version_cache.get(code, _MISSING)
+    if cached is not _MISSING:
+        return cached
     version = lake.current_version(code)
-    _version_cache[code] = (now, version)
+    with _version_lock:
+        _version_cache[code] = version
     return version
 
 
@@ -358,9 +363,10 @@ def parse_conditions(params: dict, visible: tuple[str, ...], unusable: dict[str,
 
 
 def _row_clause(row_filter: dict, args: list) -> str:
+    d = engine.dialect()
     parts = []
     for name, allowed in sorted(row_filter.items()):
-        parts.append(f'CAST("{name}" AS VARCHAR) IN ({", ".join("?" for _ in allowed)})')
+        parts.append(d.in_placeholders(d.text(d.quote(name)), len(allowed)))
         args.extend(str(v) for v in allowed)
     return " AND ".join(parts)
 
@@ -372,19 +378,20 @@ def _where(conditions: list[Condition], row_filters: list[dict]) -> tuple[str, l
         alternatives = [_row_clause(f, args) for f in row_filters]
         clauses.append(alternatives[0] if len(alternatives) == 1 else
                        "(" + " OR ".join(f"({a})" for a in alternatives) + ")")
+    d = engine.dialect()
     for c in conditions:
-        column = f'"{c.field}"'
+        column = d.quote(c.field)
         if c.op == "in":
             values = [v for v in c.value.split(",") if v != ""]
             if not values:
                 raise ValidationError(f"{c.field}__in 至少需要一个值", code="bad_filter")
-            clauses.append(f'CAST({column} AS VARCHAR) IN ({", ".join("?" for _ in values)})')
+            clauses.append(d.in_placeholders(d.text(column), len(values)))
             args.extend(values)
         elif c.op == "contains":
-            clauses.append(f"contains(CAST({column} AS VARCHAR), ?)")
+            clauses.append(d.contains(d.text(column), "?"))
             args.append(c.value)
         elif c.op in ("eq", "ne"):
-            clauses.append(f"CAST({column} AS VARCHAR) {OPERATORS[c.op]} ?")
+            clauses.append(f"{d.text(column)} {OPERATORS[c.op]} ?")
             args.append(c.value)
         else:
             clauses.append(f"{column} {OPERATORS[c.op]} ?")
@@ -415,9 +422,10 @@ def _order_salt() -> str:
 def _order_by(sort: list[tuple[str, bool]], tiebreak: list[str], hidden: frozenset[str] | set[str] = frozenset()) -> str:
     """``hidden``: tiebreak fields the viewer may not order by; pages follow a keyed digest of their
     value instead, a stable order (cursors keep working) that says nothing about the values."""
-    parts = [f'"{n}" {"DESC" if d else "ASC"} NULLS LAST' for n, d in sort]
+    d = engine.dialect()
+    parts = [f'{d.quote(n)} {"DESC" if desc else "ASC"} NULLS LAST' for n, desc in sort]
     salt = _order_salt() if hidden else ""
-    parts += [(f"md5(CAST(\"{n}\" AS VARCHAR) || '{salt}')" if n in hidden else f'"{n}"') + " ASC NULLS LAST"
+    parts += [(d.md5(f"{d.text(d.quote(n))} || {d.literal(salt)}") if n in hidden else d.quote(n)) + " ASC NULLS LAST"
               for n in tiebreak if n not in {s[0] for s in sort}]
     return " ORDER BY " + ", ".join(parts) if parts else ""
 
@@ -445,13 +453,8 @@ def _query_fingerprint(conditions: list[Condition], sort: list, fields: list[str
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-BAD_VALUE_ERRORS = (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.BinderException)
-
-
-def _connect(code: str, version: int) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.register("t", lake.dataset(code, version=version))
-    return con
+def _connect(code: str, version: int) -> engine.Session:
+    return engine.open_session(tables={"t": engine.LakeTable(code, version=version)})
 
 
 def _bad_value(exc: Exception) -> ValidationError:
@@ -459,13 +462,11 @@ def _bad_value(exc: Exception) -> ValidationError:
 
 
 def _fetch_table(code: str, version: int, sql: str, args: list) -> pa.Table:
-    con = _connect(code, version)
-    try:
-        return con.sql(sql, params=args).to_arrow_table()
-    except BAD_VALUE_ERRORS as exc:
-        raise _bad_value(exc) from exc
-    finally:
-        con.close()
+    with _connect(code, version) as s:
+        try:
+            return s.table(sql, args)
+        except s.bad_value_errors as exc:
+            raise _bad_value(exc) from exc
 
 
 # ----------------------------------------------------------------------------- receipts and audit
@@ -725,7 +726,7 @@ def download(principal: Principal, resource: Resource, fmt: str, params: dict, *
     receipt_id = str(uuid.uuid4()) if want_receipt else None
     query = {k: v for k, v in params.items() if k != "receipt"}
     query["format"] = fmt
-    reader = con.sql(sql, params=args).to_arrow_reader(BATCH_ROWS)
+    reader = con.reader(sql, args, BATCH_ROWS)
     writer = {"csv": _csv_chunks, "parquet": _parquet_chunks, "xlsx": _xlsx_chunks}[fmt]
     if len(terms) > 1:
         batches = (secure_table(pa.Table.from_batches([b], reader.schema), scope, scope.tags, list(scope.fields))

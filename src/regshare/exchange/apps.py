@@ -11,11 +11,12 @@ class ExchangeConfig(AppConfig):
         from regshare.core.workflow import register_pending
         from regshare.lake import hooks
 
-        from . import (  # noqa: F401  (huey discovers the tasks on import)
+        # Not the tasks module: huey's consumer finds it (run_huey), and importing huey here would cost
+        # every process its Redis and PostgreSQL clients.
+        from . import (
             flows,
             policy,  # noqa: F401  (registers the permissions)
             push,
-            tasks,
         )
         from .pending import pending_items
 

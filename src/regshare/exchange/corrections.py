@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -15,10 +13,14 @@ from django.db.models import Q, QuerySet
 from regshare.catalog.models import Resource
 from regshare.core import audit, workflow
 from regshare.core import services as core
+from regshare.core.lazy import lazy_module
 from regshare.core.permissions import Principal, require
 from regshare.lake import tables as lake
 
 from .models import Correction
+
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
 
 
 def _find_row(resource: Resource, key: dict) -> tuple[pa.Table, int]:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import pyarrow as pa
-import pyarrow.compute as pc
+from regshare.core.lazy import lazy_module
+
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
 
 NEVER_MASKED = frozenset({"uscc", "company_name", ""})
 MASKED_TAGS = frozenset({"id_card", "mobile", "person_name", "address", "bank_card"})

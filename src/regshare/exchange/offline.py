@@ -5,19 +5,21 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pyarrow.parquet as pq
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from regshare.core import audit
+from regshare.core.lazy import lazy_module
 from regshare.core.permissions import Principal, require
 from regshare.lake import tables as lake
 
 from . import packages
 from .masking import mask_table
 from .models import Grant, OfflinePackage
+
+pq = lazy_module("pyarrow.parquet")
 
 
 def package_dir() -> Path:

@@ -16,8 +16,11 @@ import os
 import zipfile
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from regshare.core.lazy import lazy_module
+
+crypto_errors = lazy_module("cryptography.exceptions")
+aead = lazy_module("cryptography.hazmat.primitives.ciphers.aead")
+
 
 MAGIC = b"RSPKG1\n"
 
@@ -27,7 +30,7 @@ class PackageError(ValueError):
 
 
 def new_key() -> str:
-    return base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)).decode()
+    return base64.urlsafe_b64encode(aead.AESGCM.generate_key(bit_length=256)).decode()
 
 
 def key_fingerprint(key: str) -> str:
@@ -58,7 +61,7 @@ def seal(files: dict[str, bytes], manifest: dict, key: str) -> bytes:
     header = json.dumps({"manifest": manifest, "nonce": base64.b64encode(nonce).decode()},
                         ensure_ascii=False, sort_keys=True).encode()
     aad = json.dumps(manifest, ensure_ascii=False, sort_keys=True).encode()
-    cipher = AESGCM(_key_bytes(key)).encrypt(nonce, buffer.getvalue(), aad)
+    cipher = aead.AESGCM(_key_bytes(key)).encrypt(nonce, buffer.getvalue(), aad)
     return MAGIC + len(header).to_bytes(4, "big") + header + cipher
 
 
@@ -92,8 +95,8 @@ def open_package(blob: bytes, key: str) -> Opened:
         raise PackageError("密钥与共享包不匹配 / wrong key")
     aad = json.dumps(manifest, ensure_ascii=False, sort_keys=True).encode()
     try:
-        plain = AESGCM(_key_bytes(key)).decrypt(base64.b64decode(header["nonce"]), cipher, aad)
-    except InvalidTag as exc:
+        plain = aead.AESGCM(_key_bytes(key)).decrypt(base64.b64decode(header["nonce"]), cipher, aad)
+    except crypto_errors.InvalidTag as exc:
         raise PackageError("解密失败:密钥错误或共享包被改动 / decryption failed") from exc
     files = {}
     with zipfile.ZipFile(io.BytesIO(plain)) as archive:

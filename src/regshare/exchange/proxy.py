@@ -13,16 +13,19 @@ from __future__ import annotations
 import hashlib
 import json
 
-import httpx
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from ninja.errors import HttpError
 
 from regshare.catalog.models import Resource
 from regshare.core import audit, egress
+from regshare.core.lazy import lazy_module
 from regshare.core.permissions import Principal, require
 
 from .models import ProxyEndpoint
+
+ninja_errors = lazy_module("ninja.errors")
+
+httpx = lazy_module("httpx")
 
 ROW_KEYS = ("rows", "data", "items")
 PURPOSE = "代理接口"
@@ -53,7 +56,7 @@ def _rows_of(payload) -> tuple[list[dict], str | None]:
             if isinstance(payload.get(key), list):
                 return [r for r in payload[key] if isinstance(r, dict)], key
         return [payload], ""
-    raise HttpError(502, "提供部门接口返回的不是 JSON 对象或数组")
+    raise ninja_errors.HttpError(502, "提供部门接口返回的不是 JSON 对象或数组")
 
 
 SCALARS = (str, int, float, bool, type(None))
@@ -99,13 +102,13 @@ def proxy_call(principal: Principal, resource: Resource, path: str, params: dict
         with egress.http_client(purpose=PURPOSE, timeout=endpoint.timeout) as client:
             response = client.get(url, params=forwarded)
     except httpx.HTTPError as exc:
-        raise HttpError(502, f"提供部门接口不可用: {type(exc).__name__}") from exc
+        raise ninja_errors.HttpError(502, f"提供部门接口不可用: {type(exc).__name__}") from exc
     if response.status_code >= 300:
-        raise HttpError(502, f"提供部门接口返回 HTTP {response.status_code},未转发")
+        raise ninja_errors.HttpError(502, f"提供部门接口返回 HTTP {response.status_code},未转发")
     try:
         payload = response.json()
     except ValueError as exc:
-        raise HttpError(502, "提供部门接口返回的不是 JSON") from exc
+        raise ninja_errors.HttpError(502, "提供部门接口返回的不是 JSON") from exc
     rows, key = _rows_of(payload)
     rows = _granted_rows(rows, scope)
     if key is None:

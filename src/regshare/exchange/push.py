@@ -14,19 +14,21 @@ import hmac
 import json
 import secrets
 
-import httpx
-import pyarrow as pa
-import pyarrow.compute as pc
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from regshare.core import audit, egress
+from regshare.core.lazy import lazy_module
 from regshare.core.permissions import Principal, require
 from regshare.lake import tables as lake
 
 from .masking import mask_table
 from .models import Delivery, DeliveryStatus, Grant, Subscription
+
+httpx = lazy_module("httpx")
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
 
 MAX_ATTEMPTS = 8
 BACKOFF_SECONDS = 30

@@ -16,14 +16,17 @@ import os
 import threading
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from regshare.core.lazy import lazy_module
+
+crypto_errors = lazy_module("cryptography.exceptions")
+serialization = lazy_module("cryptography.hazmat.primitives.serialization")
+ed25519 = lazy_module("cryptography.hazmat.primitives.asymmetric.ed25519")
+
 
 PRIVATE_NAME = "receipt-ed25519.pem"
 PUBLIC_NAME = "receipt-ed25519.pub"
 _lock = threading.Lock()
-_cache: dict[str, Ed25519PrivateKey] = {}
+_cache: dict[str, ed25519.Ed25519PrivateKey] = {}
 
 
 def key_dir() -> Path:
@@ -32,12 +35,12 @@ def key_dir() -> Path:
     return Path(settings.DATA_DIR) / "keys"
 
 
-def _load_or_create(directory: Path) -> Ed25519PrivateKey:
+def _load_or_create(directory: Path) -> ed25519.Ed25519PrivateKey:
     private_path = directory / PRIVATE_NAME
     if private_path.exists():
         return serialization.load_pem_private_key(private_path.read_bytes(), password=None)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key = Ed25519PrivateKey.generate()
+    key = ed25519.Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
     # O_EXCL: two processes starting together must not overwrite each other's key.
@@ -52,7 +55,7 @@ def _load_or_create(directory: Path) -> Ed25519PrivateKey:
     return key
 
 
-def private_key() -> Ed25519PrivateKey:
+def private_key() -> ed25519.Ed25519PrivateKey:
     directory = str(key_dir())
     with _lock:
         if directory not in _cache:
@@ -60,7 +63,7 @@ def private_key() -> Ed25519PrivateKey:
         return _cache[directory]
 
 
-def public_key_text(public: Ed25519PublicKey | None = None) -> str:
+def public_key_text(public: ed25519.Ed25519PublicKey | None = None) -> str:
     public = public or private_key().public_key()
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return base64.b64encode(raw).decode()
@@ -85,9 +88,9 @@ def verify(document: dict, public_key: str | None = None) -> tuple[bool, str]:
     """Check a signed receipt with a public key alone (no database, no network)."""
     try:
         key_text = public_key or document["public_key"]
-        public = Ed25519PublicKey.from_public_bytes(base64.b64decode(key_text))
+        public = ed25519.Ed25519PublicKey.from_public_bytes(base64.b64decode(key_text))
         public.verify(base64.b64decode(document["signature"]), canonical(document["receipt"]))
-    except InvalidSignature:
+    except crypto_errors.InvalidSignature:
         return False, "签名无效:凭证内容已被改动或不是本平台签发 / invalid signature"
     except (KeyError, TypeError, ValueError) as exc:
         return False, f"凭证格式错误 / malformed receipt: {exc}"

@@ -10,19 +10,21 @@ re-exported at the bottom, so callers use ``exchange.services`` only.
 from __future__ import annotations
 
 import datetime as dt
-import time
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from cachetools import TTLCache
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from regshare.catalog import services as catalog_services
-from regshare.catalog.models import Resource, ShareType, Status
+from regshare.catalog.models import Resource, ResourceField, ShareType, Status
 from regshare.core import audit, uploads, workdays, workflow
 from regshare.core import services as core
 from regshare.core.models import ApiToken, Department, Role
@@ -433,7 +435,7 @@ class ChannelCut:
 
 
 def _close_channel(grant: Grant, now: dt.datetime) -> ChannelCut:
-    _meta_cache.clear()
+    forget_metadata()
     tokens = ApiToken.objects.filter(grant_binding__grant=grant, revoked_at__isnull=True).update(revoked_at=now)
     subscriptions = grant.subscriptions.filter(active=True).update(active=False)
     deliveries = Delivery.objects.filter(subscription__grant=grant, status=DeliveryStatus.PENDING).update(
@@ -576,21 +578,43 @@ class AccessScope:
     grants: tuple = ()
 
 
-# Field metadata and token→grant bindings are read on every data request, so each process keeps
-# them for a few seconds. Revocation still takes effect at once: ending a grant revokes its tokens
-# in the same transaction, and the token itself is checked against the database on every request.
+# Field metadata, resources and token→grant bindings are read on every data request, so each process keeps
+# them for a few seconds (cachetools). A change in this process (a grant ended, a field edited, a token
+# bound) clears them when it commits. Revocation takes effect at once everywhere: ending a grant revokes
+# its tokens in the same transaction, and the token itself is checked against the database on every call.
 META_TTL = 5.0
-_meta_cache: dict[tuple, tuple[float, object]] = {}
+_meta_cache: TTLCache = TTLCache(maxsize=4096, ttl=META_TTL)
+_meta_lock = threading.Lock()
+_MISSING = object()
 
 
 def _cached(key: tuple, load):
-    now = time.monotonic()
-    hit = _meta_cache.get(key)
-    if hit is not None and now - hit[0] < META_TTL:
-        return hit[1]
+    with _meta_lock:
+        hit = _meta_cache.get(key, _MISSING)
+    if hit is not _MISSING:
+        return hit
     value = load()
-    _meta_cache[key] = (now, value)
+    with _meta_lock:
+        _meta_cache[key] = value
     return value
+
+
+def forget_metadata(*_args, **_kwargs) -> None:
+    """Clear the cached metadata now and once the current transaction commits (a request reading the old
+    rows in between must not keep them for the next seconds)."""
+    _clear_metadata()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_clear_metadata)
+
+
+def _clear_metadata() -> None:
+    with _meta_lock:
+        _meta_cache.clear()
+
+
+for _model in (Grant, GrantToken, Resource, ResourceField):
+    post_save.connect(forget_metadata, sender=_model, dispatch_uid=f"regshare.exchange.meta.save.{_model.__name__}")
+    post_delete.connect(forget_metadata, sender=_model, dispatch_uid=f"regshare.exchange.meta.del.{_model.__name__}")
 
 
 def _tags(resource: Resource) -> dict[str, str]:

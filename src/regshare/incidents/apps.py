@@ -11,10 +11,7 @@ class IncidentsConfig(AppConfig):
         from regshare.core.navigation import MenuItem, register_menu
         from regshare.exchange.services import register_channel_guard
 
-        from . import (  # noqa: F401  (huey discovers the tasks on import)
-            policy,  # noqa: F401  (registers the permissions)
-            tasks,
-        )
+        from . import policy  # noqa: F401  (registers the permissions; huey's consumer finds the tasks)
         from .services import channel_refusal, pending_items
 
         register_menu(MenuItem("安全事件", "incidents:list", "incidents.view", "安全管理"))

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-import pyarrow as pa
+from regshare.core.lazy import lazy_module
+from regshare.lake import engine
 
 from .readers import Source
 from .rules import FieldSpec, clean_expr, clean_test, field_sql, ident, lit, register_check_functions
+
+pa = lazy_module("pyarrow")
 
 Progress = Callable[[str, float], None]
 WriteFn = Callable[["pa.Table | AcceptedRows", int], int]  # (data, rows) -> version
@@ -54,7 +55,7 @@ class AcceptedRows:
     """The rows a load writes, still inside DuckDB: the lake has them copied to Parquet files in
     parallel (``copy_parquet``) instead of pulling them through Arrow into a writer of its own."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, query: str) -> None:
+    def __init__(self, con: engine.Session, query: str) -> None:
         self.con, self.query = con, query
 
     @functools.cached_property
@@ -78,13 +79,10 @@ class AcceptedRows:
         return self.con.sql(self.query).to_arrow_table()
 
 
-def _connect() -> duckdb.DuckDBPyConnection:
-    spill = Path(tempfile.gettempdir()) / "regshare-duckdb"
-    spill.mkdir(parents=True, exist_ok=True)
-    limit = os.environ.get("REGSHARE_INGEST_MEMORY", "1500MB")
-    con = duckdb.connect(config={"memory_limit": limit, "temp_directory": str(spill),
-                                 "preserve_insertion_order": True})
-    register_check_functions(con)
+def _connect() -> engine.Session:
+    """A bulk session (memory cap, spill folder, file order kept) with the check functions registered."""
+    con = engine.open_bulk_session()
+    register_check_functions(con.con)
     return con
 
 

@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-import pyarrow as pa
 from django.core.exceptions import ValidationError
 
 from regshare.core import uploads
+from regshare.core.lazy import lazy_module
 
 from .rules import FieldSpec, ident, lit, match_columns
+
+pa = lazy_module("pyarrow")
 
 CSV_EXT = {".csv", ".txt", ".tsv"}
 EXCEL_EXT = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}

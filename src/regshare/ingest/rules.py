@@ -13,8 +13,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import numpy as np
-import pyarrow as pa
+from regshare.core.lazy import lazy_module
+
+np = lazy_module("numpy")
+pa = lazy_module("pyarrow")
 
 # --------------------------------------------------------------------------- GB 32100-2015
 
@@ -282,22 +284,32 @@ def clean_expr(x: FieldSQL, column: str, test: str | None = None) -> str:
 # --------------------------------------------------------------------------- codes, in numpy
 
 # Byte -> value of a code character (255: not allowed), and the allowed 登记管理部门/机构类别 pairs.
-_USCC_VALUE = np.full(256, 255, dtype=np.uint8)
-for _i, _ch in enumerate(USCC_ALPHABET):
-    _USCC_VALUE[ord(_ch)] = _i
-_USCC_PAIR_OK = np.zeros((256, 256), dtype=bool)
-for _prefix in USCC_PREFIXES:
-    _USCC_PAIR_OK[ord(_prefix[0]), ord(_prefix[1])] = True
-_DIGIT_VALUE = np.full(256, 255, dtype=np.uint8)
-for _i in range(10):
-    _DIGIT_VALUE[ord(str(_i))] = _i
-_USCC_W = np.array(USCC_WEIGHTS, dtype=np.float32)
-_ID_W = np.array(ID_WEIGHTS, dtype=np.float32)
-# Weighted sum -> check character, so that no modulo is computed per value.
-_USCC_CHAR_OF_SUM = np.array([ord(USCC_ALPHABET[(31 - s % 31) % 31]) for s in range(30 * sum(USCC_WEIGHTS) + 1)],
-                             dtype=np.uint8)
-_ID_CHAR_OF_SUM = np.array([ord(ID_CHECK[s % 11]) for s in range(9 * sum(ID_WEIGHTS) + 1)], dtype=np.uint8)
-_PLACE = np.array([10 ** p for p in range(7, -1, -1)], dtype=np.float64)
+# Built on first use: numpy is not imported by commands that never check a code.
+_TABLES_READY = False
+
+
+def _build_tables() -> None:
+    global _TABLES_READY, _USCC_VALUE, _USCC_PAIR_OK, _DIGIT_VALUE, _USCC_W, _ID_W, _USCC_CHAR_OF_SUM
+    global _ID_CHAR_OF_SUM, _PLACE
+    _USCC_VALUE = np.full(256, 255, dtype=np.uint8)
+    for _i, _ch in enumerate(USCC_ALPHABET):
+        _USCC_VALUE[ord(_ch)] = _i
+    _USCC_PAIR_OK = np.zeros((256, 256), dtype=bool)
+    for _prefix in USCC_PREFIXES:
+        _USCC_PAIR_OK[ord(_prefix[0]), ord(_prefix[1])] = True
+    _DIGIT_VALUE = np.full(256, 255, dtype=np.uint8)
+    for _i in range(10):
+        _DIGIT_VALUE[ord(str(_i))] = _i
+    _USCC_W = np.array(USCC_WEIGHTS, dtype=np.float32)
+    _ID_W = np.array(ID_WEIGHTS, dtype=np.float32)
+    # Weighted sum -> check character, so that no modulo is computed per value.
+    _USCC_CHAR_OF_SUM = np.array([ord(USCC_ALPHABET[(31 - s % 31) % 31]) for s in range(30 * sum(USCC_WEIGHTS) + 1)],
+                                 dtype=np.uint8)
+    _ID_CHAR_OF_SUM = np.array([ord(ID_CHECK[s % 11]) for s in range(9 * sum(ID_WEIGHTS) + 1)], dtype=np.uint8)
+    _PLACE = np.array([10 ** p for p in range(7, -1, -1)], dtype=np.float64)
+    _TABLES_READY = True
+
+
 _FIRST_BIRTH = 19000000  # yyyymmdd of 1900-01-01 minus its month and day
 _BIRTHS: dict[dt.date, np.ndarray] = {}
 _OFFSETS: dict[int, pa.Buffer] = {}
@@ -353,6 +365,8 @@ def expected_check_chars(column: pa.Array | pa.ChunkedArray, kind: str) -> pa.Ar
     per row cost DuckDB several times more than a (rows x 17) byte matrix costs numpy, and every
     numpy call lets the other DuckDB thread take the GIL, so the usual chunk takes only a few calls.
     """
+    if not _TABLES_READY:
+        _build_tables()
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
     if not pa.types.is_string(column.type):

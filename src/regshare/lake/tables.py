@@ -1,4 +1,6 @@
-"""The lake: one Delta Lake table per resource under ``settings.REGSHARE_LAKE_DIR / <resource code>``.
+"""The lake: one Delta Lake table per resource under ``settings.REGSHARE_LAKE_DIR / <resource code>``, or,
+when ``settings.REGSHARE_LAKE_URL`` is an object-storage URL (``s3://bucket/prefix``), under that prefix
+with ``settings.REGSHARE_LAKE_STORAGE_OPTIONS`` (endpoint, keys; see ``storage_options``).
 
 Column names are the resource fields' ``code_name``. Every write is one Delta commit, so it is
 atomic: a write that fails or is interrupted before its commit leaves only unreferenced Parquet
@@ -17,15 +19,18 @@ import re
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-import pyarrow as pa
-import pyarrow.dataset as pads
-from deltalake import CommitProperties, DeltaTable, write_deltalake
-from deltalake.exceptions import CommitFailedError, TableNotFoundError
-from deltalake.schema import Schema as DeltaSchema
-from deltalake.transaction import AddAction, create_table_with_add_actions
 from django.conf import settings
 
+from regshare.core.lazy import lazy_module
+
 from . import hooks
+
+pa = lazy_module("pyarrow")
+pads = lazy_module("pyarrow.dataset")
+deltalake = lazy_module("deltalake")
+delta_errors = lazy_module("deltalake.exceptions")
+delta_schema = lazy_module("deltalake.schema")
+delta_tx = lazy_module("deltalake.transaction")
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 KEY_META = "regshare.key"
@@ -56,27 +61,76 @@ class ParquetExport(Protocol):
 
 
 # Column types whose Parquet encoding every Delta reader takes without a table feature (timestamps
-# without a zone need ``timestampNtz``, which only ``write_deltalake`` knows how to add).
+# without a zone need ``timestampNtz``, which only ``deltalake.write_deltalake`` knows how to add).
 def _file_type_ok(t: pa.DataType) -> bool:
     return (pa.types.is_string(t) or pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
             or pa.types.is_date32(t) or pa.types.is_decimal(t))
 
 
-def table_path(code: str) -> Path:
+def _check_code(code: str) -> str:
     if not _CODE.match(code or "") or ".." in code:
         raise LakeError(f"资源代码不合法: {code!r}")
-    return Path(settings.REGSHARE_LAKE_DIR) / code
+    return code
+
+
+def lake_url() -> str:
+    """Where the lake lives: ``REGSHARE_LAKE_URL`` (``s3://bucket/prefix``) or else the local ``REGSHARE_LAKE_DIR``."""
+    return (getattr(settings, "REGSHARE_LAKE_URL", "") or "").rstrip("/") or str(settings.REGSHARE_LAKE_DIR)
+
+
+def is_remote() -> bool:
+    return "://" in lake_url() and not lake_url().startswith("file://")
+
+
+def storage_options() -> dict[str, str] | None:
+    """The delta-rs object-store options for a remote lake (None for a local one).
+
+    S3 has no atomic rename, so a Delta commit there is safe against a concurrent writer only when the
+    log entry is written with a conditional put (``If-None-Match: *``): the second writer of version N
+    gets "already exists" and delta-rs re-checks its commit against the winner. ``conditional_put=etag``
+    is therefore always set; ``AWS_S3_ALLOW_UNSAFE_RENAME`` is never set (it lets two writers both
+    "win" the same version and silently lose one commit).
+    """
+    if not is_remote():
+        return None
+    options = {str(k): str(v) for k, v in (getattr(settings, "REGSHARE_LAKE_STORAGE_OPTIONS", None) or {}).items()}
+    options = {k: v for k, v in options.items() if k.upper() != "AWS_S3_ALLOW_UNSAFE_RENAME"}
+    if lake_url().startswith(("s3://", "s3a://")):
+        options["conditional_put"] = "etag"
+    return options
+
+
+def table_path(code: str) -> Path:
+    """The local folder of a resource's table (a local lake only; see ``table_uri``)."""
+    if is_remote():
+        raise LakeError("数据湖位于对象存储,没有本地目录")
+    return Path(settings.REGSHARE_LAKE_DIR) / _check_code(code)
+
+
+def table_uri(code: str) -> str:
+    """The table's location as delta-rs takes it: a local path or ``s3://bucket/prefix/<code>``."""
+    if is_remote():
+        return f"{lake_url()}/{_check_code(code)}"
+    return str(table_path(code))
+
+
+def _is_table(uri: str) -> bool:
+    return deltalake.DeltaTable.is_deltatable(uri, storage_options=storage_options())
+
+
+def _table(uri: str) -> deltalake.DeltaTable:
+    return deltalake.DeltaTable(uri, storage_options=storage_options())
 
 
 def exists(code: str) -> bool:
-    return DeltaTable.is_deltatable(str(table_path(code)))
+    return _is_table(table_uri(code))
 
 
-def _open(code: str, *, version: int | None = None, as_of: dt.datetime | None = None) -> DeltaTable:
-    path = table_path(code)
-    if not DeltaTable.is_deltatable(str(path)):
+def _open(code: str, *, version: int | None = None, as_of: dt.datetime | None = None) -> deltalake.DeltaTable:
+    uri = table_uri(code)
+    if not _is_table(uri):
         raise LakeError(f"资源 {code} 尚无数据")
-    table = DeltaTable(str(path))
+    table = _table(uri)
     try:
         if version is not None:
             table.load_as_version(int(version))
@@ -119,8 +173,9 @@ def write(code: str, table: pa.Table | pa.RecordBatchReader | ParquetExport, *, 
     if mode not in ("replace", "merge"):
         raise LakeError(f"未知的写入方式: {mode}")
     key = list(key or [])
-    path = table_path(code)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    uri = table_uri(code)
+    if not is_remote():
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
     columns = table.schema.names
     missing = [k for k in key if k not in columns]
     if missing:
@@ -129,10 +184,10 @@ def write(code: str, table: pa.Table | pa.RecordBatchReader | ParquetExport, *, 
     meta = {KEY_META: ",".join(key), MODE_META: mode}
     if rows is not None:
         meta[ROWS_META] = str(rows)
-    commit = CommitProperties(custom_metadata=meta)
+    commit = deltalake.CommitProperties(custom_metadata=meta)
     if isinstance(table, ParquetExport) and not isinstance(table, pa.Table | pa.RecordBatchReader):
         if mode == "replace" and all(_file_type_ok(f.type) for f in table.schema):
-            version = _commit_file(path, table, commit)
+            version = _commit_file(uri, table, commit)
             if notify:
                 hooks.fire(code, version, mode)
             return version
@@ -146,30 +201,30 @@ def write(code: str, table: pa.Table | pa.RecordBatchReader | ParquetExport, *, 
     attempts = 3 if isinstance(table, pa.Table) else 1
     for attempt in range(attempts):
         try:
-            _commit(path, table, mode, key, commit)
+            _commit(uri, table, mode, key, commit)
             break
-        except CommitFailedError:
+        except delta_errors.CommitFailedError:
             if attempt == attempts - 1:
                 raise
-    version = DeltaTable(str(path)).version()
+    version = _table(uri).version()
     if notify:
         hooks.fire(code, version, mode)
     return version
 
 
-def _commit(path: Path, table, mode: str, key: list[str], commit: CommitProperties) -> None:
-    is_table = DeltaTable.is_deltatable(str(path))
+def _commit(uri: str, table, mode: str, key: list[str], commit: deltalake.CommitProperties) -> None:
+    is_table = _is_table(uri)
     if mode == "merge" and is_table:
         if not key:
             raise LakeError("合并写入须指定主键")
-        target = DeltaTable(str(path))
+        target = _table(uri)
         predicate = " AND ".join(f't."{k}" = s."{k}"' for k in key)
         (target.merge(table, predicate=predicate, source_alias="s", target_alias="t", merge_schema=True,
                       commit_properties=commit)
          .when_matched_update_all().when_not_matched_insert_all().execute())
     else:
-        write_deltalake(str(path), table, mode="overwrite", schema_mode="overwrite" if is_table else None,
-                        commit_properties=commit)
+        deltalake.write_deltalake(uri, table, mode="overwrite", schema_mode="overwrite" if is_table else None,
+                        commit_properties=commit, storage_options=storage_options())
 
 
 def _file_stats(rows: int, columns: dict[str, dict], schema: pa.Schema) -> str:
@@ -190,36 +245,69 @@ def _file_stats(rows: int, columns: dict[str, dict], schema: pa.Schema) -> str:
     return json.dumps(stats, ensure_ascii=False)
 
 
-def _commit_file(path: Path, export: ParquetExport, commit: CommitProperties) -> int:
+def _export_files(uri: str, export: ParquetExport) -> list[delta_tx.AddAction]:
+    """Have ``export`` write its Parquet files into the table's folder and describe them as Delta adds.
+
+    A remote lake has no folder the engine can write into: the files are written to a local temporary
+    folder and uploaded through delta-rs' own object store (same endpoint, keys and options)."""
+    if not is_remote():
+        path = Path(uri)
+        path.mkdir(parents=True, exist_ok=True)
+        adds = []
+        for name, rows, columns in export.copy_parquet(str(path)):
+            info = (path / name).stat()
+            adds.append(delta_tx.AddAction(name, info.st_size, {}, int(info.st_mtime * 1000), True,
+                                  _file_stats(rows, columns, export.schema)))
+        return adds
+    import shutil
+    import tempfile
+    import time
+
+    # The raw delta-rs handler: its stream takes bytes (pyarrow's wrapper of it hands over Buffers) and
+    # uploads in multipart chunks, so a file of any size streams through constant memory.
+    from deltalake._internal import DeltaFileSystemHandler
+
+    store = DeltaFileSystemHandler(uri, storage_options())
+    adds = []
+    with tempfile.TemporaryDirectory(prefix="regshare-lake-upload-") as folder:
+        for name, rows, columns in export.copy_parquet(folder):
+            local = Path(folder) / name
+            target = store.open_output_stream(name, None)
+            try:
+                with open(local, "rb") as source:
+                    shutil.copyfileobj(source, target, 8 * 1024 * 1024)
+            finally:
+                target.close()
+            adds.append(delta_tx.AddAction(name, local.stat().st_size, {}, int(time.time() * 1000), True,
+                                  _file_stats(rows, columns, export.schema)))
+    return adds
+
+
+def _commit_file(uri: str, export: ParquetExport, commit: deltalake.CommitProperties) -> int:
     """Replace the table's content by the Parquet files that ``export`` writes straight into the table's
     folder. Until the commit names them, no reader sees the files, so a failure leaves the previous
     version as it was (and unreferenced files, as any interrupted Delta write does)."""
-    path.mkdir(parents=True, exist_ok=True)
-    adds = []
-    for name, rows, columns in export.copy_parquet(str(path)):
-        info = (path / name).stat()
-        adds.append(AddAction(name, info.st_size, {}, int(info.st_mtime * 1000), True,
-                              _file_stats(rows, columns, export.schema)))
+    adds = _export_files(uri, export)
     for attempt in range(3):
         try:
-            if DeltaTable.is_deltatable(str(path)):
-                DeltaTable(str(path)).create_write_transaction(adds, mode="overwrite", schema=export.schema,
-                                                               commit_properties=commit)
+            if _is_table(uri):
+                _table(uri).create_write_transaction(adds, mode="overwrite", schema=export.schema,
+                                                     commit_properties=commit)
             else:
-                create_table_with_add_actions(str(path), DeltaSchema.from_arrow(export.schema), adds, mode="error",
-                                              commit_properties=commit)
+                delta_tx.create_table_with_add_actions(uri, delta_schema.Schema.from_arrow(export.schema), adds, mode="error",
+                                              commit_properties=commit, storage_options=storage_options())
             break
-        except CommitFailedError:
+        except delta_errors.CommitFailedError:
             if attempt == 2:
                 raise
-    return DeltaTable(str(path)).version()
+    return _table(uri).version()
 
 
 def current_version(code: str) -> int | None:
-    path = table_path(code)
-    if not DeltaTable.is_deltatable(str(path)):
+    uri = table_uri(code)
+    if not _is_table(uri):
         return None
-    return DeltaTable(str(path)).version()
+    return _table(uri).version()
 
 
 def dataset(code: str, *, version: int | None = None, as_of: dt.datetime | None = None) -> pads.Dataset:
@@ -254,7 +342,7 @@ def changes(code: str, from_version: int, to_version: int | None = None) -> pa.T
     changed); without a known key every changed row is reported as ``insert``. Deleted rows are
     not reported.
     """
-    import duckdb
+    from . import engine
 
     to_version = current_version(code) if to_version is None else to_version
     if to_version is None:
@@ -265,30 +353,26 @@ def changes(code: str, from_version: int, to_version: int | None = None) -> pa.T
     old = dataset(code, version=from_version)
     key = [k for k in _key_of(code, to_version) if k in new.schema.names and k in old.schema.names]
     names = new.schema.names
-    con = duckdb.connect()
-    try:
-        con.register("new_rows", new)
-        con.register("old_rows", old)
-        select_new = ", ".join(f'"{c}"' for c in names)
-        select_old = ", ".join(f'"{c}"' if c in old.schema.names else f'NULL AS "{c}"' for c in names)
+    with engine.session(tables={"new_rows": new, "old_rows": old}) as s:
+        q = s.dialect.quote
+        select_new = ", ".join(q(c) for c in names)
+        select_old = ", ".join(q(c) if c in old.schema.names else f"NULL AS {q(c)}" for c in names)
         diff = f"SELECT {select_new} FROM new_rows EXCEPT SELECT {select_old} FROM old_rows"
         if key:
-            on = " AND ".join(f'd."{k}" IS NOT DISTINCT FROM o."{k}"' for k in key)
+            on = " AND ".join(f"d.{q(k)} IS NOT DISTINCT FROM o.{q(k)}" for k in key)
             sql = (f"SELECT d.*, CASE WHEN EXISTS (SELECT 1 FROM old_rows o WHERE {on}) THEN 'update' "
                    f"ELSE 'insert' END AS {CHANGE_TYPE} FROM ({diff}) d")
         else:
             sql = f"SELECT *, 'insert' AS {CHANGE_TYPE} FROM ({diff})"
-        result = con.sql(sql).to_arrow_table()
-    finally:
-        con.close()
+        result = s.table(sql)
     return _plain_types(result)
 
 
 def _raw_history(code: str) -> list[dict]:
-    path = table_path(code)
-    if not DeltaTable.is_deltatable(str(path)):
+    uri = table_uri(code)
+    if not _is_table(uri):
         return []
-    return DeltaTable(str(path)).history()
+    return _table(uri).history()
 
 
 def history(code: str) -> list[dict]:
@@ -322,7 +406,16 @@ def drop(code: str) -> None:
     """Remove a resource's table entirely (tests and demo resets only)."""
     import shutil
 
+    uri = table_uri(code)
     try:
-        shutil.rmtree(table_path(code))
-    except (FileNotFoundError, TableNotFoundError):
+        if is_remote():
+            from deltalake._internal import DeltaFileSystemHandler
+
+            store = DeltaFileSystemHandler(uri, storage_options())
+            for info in store.get_file_info_selector("", allow_not_found=True, recursive=True):
+                if info.is_file:
+                    store.delete_file(info.path)
+        else:
+            shutil.rmtree(uri)
+    except (FileNotFoundError, delta_errors.TableNotFoundError):
         pass

@@ -1,0 +1,337 @@
+"""Evaluation API, mounted at ``/api/v1/evaluation``. Thin: every rule is in ``services`` (and ``ahp``/``fuzzy``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema
+
+from regshare.core.auth import allow
+from regshare.core.pagination import PageNumberPagination, paginate
+from regshare.core.permissions import principal_of
+
+from . import ahp, fuzzy, services
+from .models import Indicator, IndicatorGroup, SubmissionStatus
+
+router = Router(tags=["evaluation"])
+
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Cell = float | str
+Matrix = list[list[Cell]]
+
+
+class IndicatorOut(Schema):
+    code: str
+    name: str
+    group: str
+    group_label: str
+    formula: str
+    source: str
+    source_detail: str
+    unit: str
+    direction: str
+    period: str
+    department: str
+    thresholds: list[float]
+
+    @staticmethod
+    def resolve_group_label(obj: Indicator) -> str:
+        return obj.get_group_display()
+
+    @staticmethod
+    def resolve_department(obj: Indicator) -> str:
+        return obj.department.code
+
+
+class ValueOut(Schema):
+    indicator: str
+    period: str
+    department: str | None
+    industry: str
+    value: float
+    origin: str
+    facts: dict[str, Any]
+
+    @staticmethod
+    def resolve_indicator(obj) -> str:
+        return obj.indicator.code
+
+    @staticmethod
+    def resolve_department(obj) -> str | None:
+        return obj.department.code if obj.department else None
+
+
+class PeriodIn(Schema):
+    period: str = Field(..., max_length=10)
+
+
+class ComputeOut(Schema):
+    period: str
+    computed: dict[str, int]
+    missing: dict[str, str]
+
+
+class SubmissionOut(Schema):
+    id: int
+    indicator: str
+    period: str
+    department: str
+    value: float
+    basis: str
+    status: str
+    status_label: str
+    deadline: dt.date | None
+    submitted_at: dt.datetime | None
+    review_comment: str
+
+    @staticmethod
+    def resolve_indicator(obj) -> str:
+        return obj.indicator.code
+
+    @staticmethod
+    def resolve_department(obj) -> str:
+        return obj.department.code
+
+    @staticmethod
+    def resolve_status_label(obj) -> str:
+        return obj.get_status_display()
+
+
+class SubmissionIn(Schema):
+    indicator: str = Field(..., max_length=32)
+    period: str = Field(..., max_length=10)
+    value: float = Field(..., ge=0, le=1e12)
+    basis: str = Field(..., max_length=5000)
+
+
+class ResubmitIn(Schema):
+    value: float | None = Field(None, ge=0, le=1e12)
+    basis: str | None = Field(None, max_length=5000)
+
+
+class ReviewIn(Schema):
+    approve: bool
+    comment: str = Field("", max_length=2000)
+
+
+class AhpIn(Schema):
+    matrix: Matrix | None = None
+    matrices: list[Matrix] | None = None
+    criteria: list[str] = []
+    ri_table: str = ahp.DEFAULT_RI_TABLE
+
+
+class AhpOut(Schema):
+    weights: list[float]
+    lambda_max: float
+    ci: float
+    cr: float
+    ri_table: str
+
+
+class WeightingIn(Schema):
+    name: str = Field(..., max_length=200)
+    level: str = Field(..., max_length=20)
+    criteria: list[str]
+    matrix: Matrix | None = None
+    matrices: list[Matrix] | None = None
+    ri_table: str = ahp.DEFAULT_RI_TABLE
+
+
+class WeightingOut(Schema):
+    id: int
+    name: str
+    level: str
+    criteria: list[str]
+    weights: list[float]
+    lambda_max: float
+    ci: float
+    cr: float
+    ri: float
+    ri_table: str
+    created_at: dt.datetime
+
+
+class FuzzyIn(Schema):
+    weights: list[float]
+    membership: list[list[float] | dict[str, Any]]
+    grades: list[str | dict[str, Any]] | None = None
+    operator: str | None = None
+
+
+class FuzzyOut(Schema):
+    result: list[float]
+    grade: str
+    score: float
+
+
+class EvaluateIn(Schema):
+    period: str = Field(..., max_length=10)
+    name: str = Field("", max_length=200)
+    operator: str = fuzzy.DEFAULT_OPERATOR
+    weighting: Id | None = None
+
+
+class EvaluationOut(Schema):
+    id: int
+    name: str
+    period: str
+    operator: str
+    grades: list[str]
+    result: list[float]
+    grade: str
+    score: float
+    weighting: int
+    detail: dict[str, Any]
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_weighting(obj) -> int:
+        return obj.weighting_id
+
+
+class Refusal(Schema):
+    code: str
+    message: str
+    cr: float | None = None
+    worst: list[int] | None = None
+    suggested: float | None = None
+
+
+def _matrices(payload) -> Any:
+    if payload.matrices is not None:
+        return payload.matrices
+    if payload.matrix is not None:
+        return payload.matrix
+    raise ValidationError("须提供 matrix(判断矩阵)或 matrices(多位专家的判断矩阵)", code="matrix_required")
+
+
+def _refusal(exc: ahp.AhpError) -> dict:
+    if isinstance(exc, ahp.Inconsistent):
+        return {"code": exc.code, "message": exc.message, "cr": exc.cr, "worst": list(exc.worst),
+                "suggested": exc.suggested}
+    return {"code": exc.code, "message": str(exc)}
+
+
+@router.get("/indicators", response=list[IndicatorOut], summary="评估指标列表", auth=allow("evaluation.view"))
+@paginate(PageNumberPagination, page_size=50)
+def list_indicators(request, group: str = ""):
+    items = services.indicators_for(principal_of(request))
+    if group:
+        items = items.filter(group=group) if group in IndicatorGroup.values else items.none()
+    return items
+
+
+@router.get("/values", response=list[ValueOut], summary="指标值(按统计期、部门、行业)", auth=allow("evaluation.view"))
+@paginate(PageNumberPagination, page_size=50)
+def list_values(request, period: str = Field("", max_length=10), indicator: str = Field("", max_length=32)):
+    return services.values_for(principal_of(request), period.replace("\x00", ""), indicator.replace("\x00", ""))
+
+
+@router.post("/compute", response=ComputeOut, summary="计算系统采集指标", auth=allow("evaluation.manage"))
+def compute(request, payload: PeriodIn):
+    return services.compute(principal_of(request), payload.period)
+
+
+@router.get("/compare", response=dict[str, Any], summary="对比分析(时期、部门、行业)", auth=allow("evaluation.view"))
+def compare(request, dimension: str = Field("period", max_length=20), period: str = Field("", max_length=10)):
+    return services.compare(dimension, period)
+
+
+@router.get("/submissions", response=list[SubmissionOut], summary="部门报送列表", auth=allow("evaluation.view"))
+@paginate(PageNumberPagination, page_size=20)
+def list_submissions(request, status: str = ""):
+    items = services.submissions_for(principal_of(request))
+    if status:
+        items = items.filter(status=status) if status in SubmissionStatus.values else items.none()
+    return items
+
+
+@router.post("/submissions", response={201: SubmissionOut}, summary="报送评估数据", auth=allow("evaluation.submit"))
+def create_submission(request, payload: SubmissionIn):
+    principal = principal_of(request)
+    indicator = services.indicators_for(principal).filter(code=payload.indicator).first()
+    if indicator is None:
+        raise ValidationError(f"指标 {payload.indicator[:32]} 不存在", code="unknown_indicator")
+    return 201, services.create_submission(principal, indicator, payload.period, payload.value, payload.basis)
+
+
+@router.get("/submissions/{submission_id}", response=SubmissionOut, summary="报送详情", auth=allow("evaluation.view"))
+def submission_detail(request, submission_id: Id):
+    return get_object_or_404(services.submissions_for(principal_of(request)), pk=submission_id)
+
+
+@router.post("/submissions/{submission_id}/submit", response=SubmissionOut, summary="报送/重新报送",
+             auth=allow("evaluation.submit"))
+def resubmit(request, submission_id: Id, payload: ResubmitIn):
+    principal = principal_of(request)
+    item = get_object_or_404(services.submissions_for(principal), pk=submission_id)
+    return services.submit(principal, item, payload.value, payload.basis)
+
+
+@router.post("/submissions/{submission_id}/review", response=SubmissionOut, summary="审核报送(采用或退回)",
+             auth=allow("evaluation.review"))
+def review(request, submission_id: Id, payload: ReviewIn):
+    principal = principal_of(request)
+    item = get_object_or_404(services.submissions_for(principal), pk=submission_id)
+    return services.review(principal, item, payload.approve, payload.comment)
+
+
+@router.post("/ahp", response={200: AhpOut, 400: Refusal}, summary="层次分析法:权重与一致性检验(不保存)",
+             auth=allow("evaluation.view"))
+def ahp_weigh(request, payload: AhpIn):
+    try:
+        return ahp.weigh(_matrices(payload), payload.criteria, ri_table=payload.ri_table).as_dict()
+    except ahp.AhpError as exc:
+        return 400, _refusal(exc)
+
+
+@router.post("/fuzzy", response={200: FuzzyOut, 400: Refusal}, summary="模糊综合评价(不保存)",
+             auth=allow("evaluation.view"))
+def fuzzy_evaluate(request, payload: FuzzyIn):
+    try:
+        return fuzzy.evaluate(payload.weights, payload.membership, payload.grades, payload.operator).as_dict()
+    except fuzzy.FuzzyError as exc:
+        return 400, {"code": exc.code, "message": str(exc)}
+
+
+@router.get("/weightings", response=list[WeightingOut], summary="层次分析法权重列表", auth=allow("evaluation.view"))
+@paginate(PageNumberPagination, page_size=20)
+def list_weightings(request):
+    return services.weightings_for(principal_of(request))
+
+
+@router.post("/weightings", response={201: WeightingOut, 400: Refusal}, summary="保存一层的判断矩阵与权重",
+             auth=allow("evaluation.manage"))
+def create_weighting(request, payload: WeightingIn):
+    try:
+        item = services.create_weighting(principal_of(request), payload.name, payload.level, payload.criteria,
+                                         _matrices(payload), payload.ri_table)
+    except services.AhpRefused as exc:
+        return 400, {"code": exc.code, "message": exc.messages[0], **exc.extra}
+    return 201, item
+
+
+@router.get("/evaluations", response=list[EvaluationOut], summary="综合评价列表", auth=allow("evaluation.view"))
+@paginate(PageNumberPagination, page_size=20)
+def list_evaluations(request, period: str = Field("", max_length=10)):
+    items = services.evaluations_for(principal_of(request))
+    return items.filter(period=period.replace("\x00", "")) if period else items
+
+
+@router.post("/evaluations", response={201: EvaluationOut}, summary="开展模糊综合评价", auth=allow("evaluation.manage"))
+def evaluate(request, payload: EvaluateIn):
+    principal = principal_of(request)
+    weighting = None
+    if payload.weighting is not None:
+        weighting = get_object_or_404(services.weightings_for(principal), pk=payload.weighting)
+    return 201, services.run_evaluation(principal, payload.period, payload.name, weighting, payload.operator)
+
+
+@router.get("/evaluations/{evaluation_id}", response=EvaluationOut, summary="综合评价详情",
+            auth=allow("evaluation.view"))
+def evaluation_detail(request, evaluation_id: Id):
+    return get_object_or_404(services.evaluations_for(principal_of(request)), pk=evaluation_id)

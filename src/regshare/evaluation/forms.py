@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import json
+
+from django import forms
+
+from .ahp import RI_TABLE_LABELS
+from .fuzzy import OPERATORS
+from .models import Indicator, SourceKind
+
+
+class PeriodForm(forms.Form):
+    period = forms.CharField(label="统计期", max_length=10, help_text="如 2026H1(半年)、2026Q2、2026-05、2026")
+
+
+class SubmissionForm(forms.Form):
+    indicator = forms.ModelChoiceField(label="指标", queryset=Indicator.objects.filter(source=SourceKind.SUBMISSION,
+                                                                                       active=True))
+    period = forms.CharField(label="统计期", max_length=10, help_text="如 2026H1")
+    value = forms.FloatField(label="指标值", min_value=0, max_value=1e12)
+    basis = forms.CharField(label="数据说明(来源、口径与计算过程)", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(label="审核结论", choices=[("approve", "采用"), ("return", "退回修改")])
+    comment = forms.CharField(label="审核意见", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ResubmitForm(forms.Form):
+    value = forms.FloatField(label="指标值", min_value=0, max_value=1e12)
+    basis = forms.CharField(label="数据说明", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SurveyForm(forms.Form):
+    name = forms.CharField(label="问卷名称", max_length=200)
+    period = forms.CharField(label="统计期", max_length=10, help_text="如 2026H1")
+    file = forms.FileField(label="问卷结果(Excel)",
+                           help_text="表头:指标代码、行业(可选)、优、良、中、差(各等级人数)")
+
+
+class WeightingForm(forms.Form):
+    name = forms.CharField(label="名称", max_length=200)
+    level = forms.CharField(label="层级", max_length=20, help_text="group 为五类指标之间比较;指标类别代码为该类指标之间比较")
+    criteria = forms.CharField(label="比较对象(按矩阵顺序,逗号分隔)")
+    matrices = forms.CharField(label="判断矩阵(JSON,一位专家一个矩阵,可多位)",
+                               widget=forms.Textarea(attrs={"rows": 6}),
+                               help_text="如 [[1, 3], [\"1/3\", 1]];多位专家:[[[…]], [[…]]],按几何平均合成")
+    ri_table = forms.ChoiceField(label="随机一致性指标表", choices=list(RI_TABLE_LABELS.items()))
+
+    def clean_matrices(self):
+        try:
+            return json.loads(self.cleaned_data["matrices"])
+        except (ValueError, RecursionError) as exc:
+            raise forms.ValidationError("判断矩阵不是有效的 JSON") from exc
+
+    def clean_criteria(self) -> list[str]:
+        text = self.cleaned_data["criteria"].replace(",", ",")
+        return [p.strip() for p in text.split(",") if p.strip()]
+
+
+class EvaluateForm(forms.Form):
+    period = forms.CharField(label="统计期", max_length=10, help_text="如 2026H1")
+    operator = forms.ChoiceField(label="合成算子", choices=list(OPERATORS.items()))
+    name = forms.CharField(label="名称", max_length=200, required=False)

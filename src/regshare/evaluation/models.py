@@ -1,0 +1,249 @@
+"""Market-access effectiveness evaluation (市场准入效能评估, SPEC §8, seed 004): indicators as data, their values
+per period / department / industry, department submissions with review, survey results, AHP weightings and
+fuzzy evaluations."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from regshare.core.models import Department
+
+
+class IndicatorGroup(models.TextChoices):
+    """The five indicator groups of seed 004 三(二)."""
+
+    LIST_EXECUTION = "list_execution", "清单执行"
+    APPROVAL = "approval", "审批效能"
+    SERVICE = "service", "服务质量"
+    SUPERVISION = "supervision", "监管效能"
+    SATISFACTION = "satisfaction", "市场主体满意度"
+
+
+class SourceKind(models.TextChoices):
+    """Where a figure comes from (seed 004 四(一)): system collection, department submission, survey."""
+
+    COMPUTED = "computed", "系统采集"
+    SUBMISSION = "submission", "部门报送"
+    SURVEY = "survey", "问卷调查"
+
+
+class Direction(models.TextChoices):
+    POSITIVE = "positive", "越大越好"
+    NEGATIVE = "negative", "越小越好"
+
+
+class Period(models.TextChoices):
+    MONTH = "month", "月度"
+    QUARTER = "quarter", "季度"
+    HALF = "half", "半年"
+    YEAR = "year", "年度"
+
+
+class VisibleToAll(models.QuerySet):
+    """Evaluation figures are shared among every department that takes part (seed 004 四(二))."""
+
+    def visible_to(self, principal) -> models.QuerySet:
+        from regshare.core.permissions import has_perm
+
+        return self if has_perm(principal, "evaluation.view") else self.none()
+
+
+class Indicator(models.Model):
+    code = models.CharField("指标代码", max_length=32, unique=True)
+    name = models.CharField("指标名称", max_length=100)
+    group = models.CharField("指标类别", max_length=20, choices=IndicatorGroup.choices, db_index=True)
+    formula = models.TextField("计算公式/口径")
+    source = models.CharField("数据来源方式", max_length=12, choices=SourceKind.choices)
+    source_detail = models.CharField("来源", max_length=200, blank=True,
+                                     help_text="系统采集的数据资源代码、问卷名称或报送要求")
+    calculator = models.CharField("计算方法", max_length=40, blank=True,
+                                  help_text="系统采集指标的内置计算方法(见 evaluation.indicators)")
+    unit = models.CharField("单位", max_length=20)
+    direction = models.CharField("指标方向", max_length=10, choices=Direction.choices)
+    period = models.CharField("统计周期", max_length=10, choices=Period.choices, default=Period.HALF)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+", verbose_name="责任部门")
+    thresholds = models.JSONField("分级标准值(优/良/中/差)", default=list, blank=True,
+                                  help_text="每个等级一个标准值,从优到差;用于模糊综合评价的隶属度")
+    position = models.PositiveIntegerField("排序", default=0)
+    active = models.BooleanField("启用", default=True)
+
+    objects = VisibleToAll.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "评估指标"
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class IndicatorValue(models.Model):
+    """One figure of one indicator for one period, overall (no department, no industry) or broken down."""
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="values", verbose_name="指标")
+    period = models.CharField("统计期", max_length=10, db_index=True, help_text="如 2026H1、2026Q2、2026-05、2026")
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name="部门")
+    industry = models.CharField("行业", max_length=40, blank=True, default="")
+    value = models.FloatField("指标值")
+    origin = models.CharField("来源方式", max_length=12, choices=SourceKind.choices)
+    facts = models.JSONField("计算依据", default=dict, blank=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = VisibleToAll.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "指标值"
+        ordering = ["indicator__position", "indicator__code", "period", "department__code", "industry"]
+        constraints = [models.UniqueConstraint(fields=["indicator", "period", "department", "industry"],
+                                               name="evaluation_value_once")]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} {self.period} {self.value}"
+
+
+class SubmissionStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    SUBMITTED = "submitted", "待审核"
+    APPROVED = "approved", "已采用"
+    RETURNED = "returned", "已退回"
+
+
+class SubmissionQuerySet(models.QuerySet):
+    def visible_to(self, principal) -> models.QuerySet:
+        """A department sees its own submissions; reviewers and analysts see all."""
+        from regshare.core.permissions import has_perm
+
+        if has_perm(principal, "evaluation.review") or has_perm(principal, "evaluation.manage"):
+            return self
+        if has_perm(principal, "evaluation.view") and principal.department is not None:
+            return self.filter(department=principal.department)
+        return self.none()
+
+
+class Submission(models.Model):
+    """A figure no system holds, reported by the responsible department and reviewed by 区发改 (seed 004 五(一)2)."""
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="submissions",
+                                  verbose_name="指标")
+    period = models.CharField("统计期", max_length=10)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+", verbose_name="报送部门")
+    value = models.FloatField("指标值")
+    basis = models.TextField("数据说明", help_text="数据来源、口径与计算过程")
+    status = models.CharField("状态", max_length=12, choices=SubmissionStatus.choices,
+                              default=SubmissionStatus.DRAFT, db_index=True)
+    deadline = models.DateField("审核期限", null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name="填报人")
+    submitted_at = models.DateTimeField("报送时间", null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name="审核人")
+    reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
+    review_comment = models.TextField("审核意见", blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    objects = SubmissionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "部门报送"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} {self.period} {self.department}"
+
+
+class Survey(models.Model):
+    """A satisfaction survey (问卷调查) whose results were imported from Excel."""
+
+    name = models.CharField("问卷名称", max_length=200)
+    period = models.CharField("统计期", max_length=10)
+    grades = models.JSONField("评价等级", default=list)
+    file_name = models.CharField("导入文件", max_length=200, blank=True)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                    related_name="+", verbose_name="导入人")
+    imported_at = models.DateTimeField("导入时间", auto_now_add=True)
+
+    objects = VisibleToAll.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "问卷调查"
+        ordering = ["-imported_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}({self.period})"
+
+
+class SurveyResult(models.Model):
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="results", verbose_name="问卷")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+", verbose_name="指标")
+    industry = models.CharField("行业", max_length=40, blank=True, default="")
+    counts = models.JSONField("各等级人数")
+    respondents = models.PositiveIntegerField("有效答卷数")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "问卷结果"
+        ordering = ["indicator__code", "industry"]
+
+    def __str__(self) -> str:
+        return f"{self.survey} {self.indicator.code} {self.industry}"
+
+
+class RiTable(models.TextChoices):
+    SAATY = "saaty", "Saaty"
+    CN = "cn", "国内常用(许树柏)"
+
+
+class Weighting(models.Model):
+    """One AHP judgement of one level: the criteria compared, every expert's matrix, and the result with the
+    RI table it was checked against."""
+
+    name = models.CharField("名称", max_length=200)
+    level = models.CharField("层级", max_length=20, help_text="group 为准则层(五类指标),其余为该类下的指标层")
+    criteria = models.JSONField("比较对象")
+    matrices = models.JSONField("专家判断矩阵")
+    matrix = models.JSONField("综合判断矩阵")
+    ri_table = models.CharField("随机一致性指标表", max_length=10, choices=RiTable.choices)
+    ri = models.FloatField("RI")
+    weights = models.JSONField("权重")
+    lambda_max = models.FloatField("λmax")
+    ci = models.FloatField("CI")
+    cr = models.FloatField("CR")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name="创建人")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    objects = VisibleToAll.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "层次分析权重"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Evaluation(models.Model):
+    """A comprehensive evaluation of one period: AHP weights × fuzzy membership → grade and score."""
+
+    name = models.CharField("名称", max_length=200)
+    period = models.CharField("统计期", max_length=10, db_index=True)
+    operator = models.CharField("合成算子", max_length=10)
+    grades = models.JSONField("评语集")
+    weighting = models.ForeignKey(Weighting, on_delete=models.PROTECT, related_name="+", verbose_name="准则层权重")
+    result = models.JSONField("评价向量")
+    grade = models.CharField("评价等级", max_length=20)
+    score = models.FloatField("综合得分")
+    detail = models.JSONField("分类与指标明细", default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name="创建人")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    objects = VisibleToAll.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "综合评价"
+        ordering = ["-period", "-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.period}"

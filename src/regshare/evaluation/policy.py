@@ -1,0 +1,15 @@
+"""Permissions of market-access effectiveness evaluation. Object rules (own department, not one's own
+department's figure) are in services."""
+
+from regshare.core.models import Role as R
+from regshare.core.permissions import ALL_ROLES, register
+
+register({
+    "evaluation.view": ALL_ROLES,
+    # 区发改 and the data bureau's analysts run the evaluation: compute figures, import surveys, AHP, evaluate.
+    "evaluation.manage": {R.ANALYST, R.PLATFORM_ADMIN},
+    # Departments report the figures no system holds.
+    "evaluation.submit": {R.DATA_LIAISON, R.DEPARTMENT_ADMIN},
+    # 区发改 reviews the submissions (seed 004 五(一)2); never one's own submission.
+    "evaluation.review": {R.ANALYST, R.LEADER, R.PLATFORM_ADMIN},
+}, token_scopes={"evaluation.view": "查询效能评估指标与结果"})

@@ -1,0 +1,574 @@
+"""The rules of market-access effectiveness evaluation. Every state change goes through a function here: it
+checks the permission, writes the change and its audit record in one transaction."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import io
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from regshare.core import audit, uploads, workdays
+from regshare.core.dashboard import PendingItem
+from regshare.core.models import Department
+from regshare.core.permissions import Principal, has_perm, require
+
+from . import ahp, fuzzy
+from .indicators import CALCULATORS, STANDARD, Window
+from .models import (
+    Direction,
+    Evaluation,
+    Indicator,
+    IndicatorGroup,
+    IndicatorValue,
+    SourceKind,
+    Submission,
+    SubmissionStatus,
+    Survey,
+    SurveyResult,
+    Weighting,
+)
+
+REVIEW_WORKDAYS = 5  # 区发改 reviews a submission within five working days of receiving it
+GROUP_LEVEL = "group"
+
+# ----------------------------------------------------------------------------- periods
+
+_PERIOD = re.compile(r"^(\d{4})(?:H([12])|Q([1-4])|-(0[1-9]|1[0-2]))?$")
+
+
+def period_window(code: str) -> Window:
+    """``2026`` · ``2026H1`` · ``2026Q2`` · ``2026-05`` → the first and last day of that period."""
+    match = _PERIOD.match(code or "")
+    if not match or not 2000 <= int(match.group(1)) <= 2100:
+        raise ValidationError(f"统计期“{(code or '')[:20]}”格式不正确,应如 2026、2026H1(半年)、2026Q2(季度)或 2026-05(月份)",
+                              code="bad_period")
+    year, half, quarter, month = match.groups()
+    year = int(year)
+    if half:
+        first, last = (1, 6) if half == "1" else (7, 12)
+    elif quarter:
+        first = 3 * int(quarter) - 2
+        last = first + 2
+    elif month:
+        first = last = int(month)
+    else:
+        first, last = 1, 12
+    return Window(dt.date(year, first, 1), dt.date(year, last, calendar.monthrange(year, last)[1]))
+
+
+def period_label(code: str) -> str:
+    match = _PERIOD.match(code or "")
+    if not match:
+        return code
+    year, half, quarter, month = match.groups()
+    if half:
+        return f"{year}年{'上' if half == '1' else '下'}半年"
+    if quarter:
+        return f"{year}年第{quarter}季度"
+    if month:
+        return f"{year}年{int(month)}月"
+    return f"{year}年度"
+
+
+# ----------------------------------------------------------------------------- indicators
+
+def install_standard(actor: object, departments: dict[str, Department]) -> int:
+    """Install or refresh the seed-004 indicator system; ``departments`` maps a department suffix (FGJ, XZSP…)
+    to the district's department."""
+    count = 0
+    with transaction.atomic():
+        for position, row in enumerate(STANDARD, start=1):
+            (code, name, group, formula, source, detail, calc, unit, direction, period, suffix, thresholds) = row
+            department = departments.get(suffix)
+            if department is None:
+                continue
+            Indicator.objects.update_or_create(code=code, defaults={
+                "name": name, "group": group, "formula": formula, "source": source, "source_detail": detail,
+                "calculator": calc, "unit": unit, "direction": direction, "period": period,
+                "department": department, "thresholds": thresholds, "position": position})
+            count += 1
+        audit.record(actor, "evaluation.indicators.install", "evaluation:indicators", {"count": count})
+    return count
+
+
+def _department_by_name() -> dict[str, Department]:
+    """Datasets name the handling department in words (办理部门); both its name and short name match."""
+    found: dict[str, Department] = {}
+    for department in Department.objects.filter(active=True):
+        found[department.name] = department
+        if department.short_name:
+            found.setdefault(department.short_name, department)
+    return found
+
+
+def compute(principal: Principal | str, period: str) -> dict:
+    """Compute every active system-collected indicator for ``period`` from the platform's shared data; the
+    period's earlier computed figures are replaced. Returns what was computed and why anything was not."""
+    if not isinstance(principal, str):
+        require(principal, "evaluation.manage")
+    window = period_window(period)
+    names = _department_by_name()
+    done: dict[str, int] = {}
+    missing: dict[str, str] = {}
+    with transaction.atomic():
+        for indicator in Indicator.objects.filter(active=True, source=SourceKind.COMPUTED).order_by("position"):
+            entry = CALCULATORS.get(indicator.calculator)
+            if entry is None:
+                missing[indicator.code] = f"未知的计算方法“{indicator.calculator}”"
+                continue
+            result = entry[1](window)
+            IndicatorValue.objects.filter(indicator=indicator, period=period, origin=SourceKind.COMPUTED).delete()
+            if not result.figures:
+                missing[indicator.code] = result.missing or "无数据"
+                continue
+            rows = []
+            for figure in result.figures:
+                department = names.get(figure.department) if figure.department else None
+                if figure.department and department is None:
+                    continue  # a handling department the platform does not know: only in the overall figure
+                rows.append(IndicatorValue(indicator=indicator, period=period, department=department,
+                                           industry=figure.industry[:40], value=figure.value,
+                                           origin=SourceKind.COMPUTED, facts=figure.facts))
+            IndicatorValue.objects.bulk_create(rows)
+            done[indicator.code] = len(rows)
+        audit.record(principal, "evaluation.compute", f"evaluation:period:{period}",
+                     {"computed": done, "missing": missing})
+    return {"period": period, "computed": done, "missing": missing}
+
+
+def overall_values(period: str) -> dict[int, IndicatorValue]:
+    return {v.indicator_id: v for v in IndicatorValue.objects.filter(period=period, department__isnull=True,
+                                                                     industry="")}
+
+
+# ----------------------------------------------------------------------------- department submissions
+
+def submissions_for(principal: Principal):
+    return Submission.objects.visible_to(principal).select_related("indicator", "department", "created_by")
+
+
+def create_submission(principal: Principal, indicator: Indicator, period: str, value: float, basis: str,
+                      submit: bool = True) -> Submission:
+    """A department reports a figure no system holds (seed 004 四(一)1); submitted at once unless a draft."""
+    require(principal, "evaluation.submit")
+    period_window(period)
+    department = principal.department
+    if department is None or principal.user is None:
+        raise PermissionDenied("只有部门工作人员可以报送评估数据")
+    if indicator.source != SourceKind.SUBMISSION:
+        raise ValidationError(f"指标 {indicator.code} {indicator.name} 的数据来源为{indicator.get_source_display()},"
+                              "不由部门报送", code="not_submitted_indicator")
+    if not (basis or "").strip():
+        raise ValidationError("请填写数据说明(来源、口径与计算过程)", code="basis_required")
+    _check_value(indicator, value)
+    if Submission.objects.filter(indicator=indicator, period=period, department=department,
+                                 status__in=(SubmissionStatus.SUBMITTED, SubmissionStatus.APPROVED)).exists():
+        raise ValidationError(f"本部门已报送 {indicator.code} {period_label(period)} 的数据(待审核或已采用)",
+                              code="already_submitted")
+    with transaction.atomic():
+        item = Submission.objects.create(indicator=indicator, period=period, department=department, value=value,
+                                         basis=basis.strip(), created_by=principal.user)
+        audit.record(principal, "evaluation.submission.create", item, {"indicator": indicator.code, "period": period,
+                                                                       "value": value})
+        if submit:
+            _submit(principal, item)
+    return item
+
+
+def _check_value(indicator: Indicator, value: float) -> None:
+    if value is None or value != value or value in (float("inf"), float("-inf")):
+        raise ValidationError("指标值须为数字", code="bad_value")
+    if value < 0:
+        raise ValidationError("指标值不能为负数", code="bad_value")
+    if indicator.unit == "%" and value > 100:
+        raise ValidationError("百分比指标的值不能超过 100", code="bad_value")
+
+
+def _submit(principal: Principal, item: Submission) -> None:
+    item.status = SubmissionStatus.SUBMITTED
+    item.submitted_at = timezone.now()
+    item.deadline = workdays.add_workdays(timezone.localdate(), REVIEW_WORKDAYS)
+    item.save(update_fields=["status", "submitted_at", "deadline"])
+    audit.record(principal, "evaluation.submission.submit", item, {"deadline": item.deadline.isoformat()})
+
+
+def submit(principal: Principal, item: Submission, value: float | None = None, basis: str | None = None) -> Submission:
+    """Submit a draft, or resubmit a returned figure (optionally corrected)."""
+    require(principal, "evaluation.submit")
+    with transaction.atomic():
+        item = Submission.objects.select_for_update().get(pk=item.pk)
+        if principal.department is None or principal.department.pk != item.department_id:
+            raise PermissionDenied("只能报送本部门的评估数据")
+        if item.status not in (SubmissionStatus.DRAFT, SubmissionStatus.RETURNED):
+            raise ValidationError(f"当前状态为“{item.get_status_display()}”,不能报送", code="wrong_state")
+        if value is not None:
+            _check_value(item.indicator, value)
+            item.value = value
+        if basis is not None and basis.strip():
+            item.basis = basis.strip()
+        item.save(update_fields=["value", "basis"])
+        _submit(principal, item)
+    return item
+
+
+def review(principal: Principal, item: Submission, approve: bool, comment: str = "") -> Submission:
+    """区发改 reviews a submission (seed 004 五(一)2): adopted figures become the indicator's value."""
+    require(principal, "evaluation.review")
+    with transaction.atomic():
+        item = Submission.objects.select_for_update().select_related("indicator").get(pk=item.pk)
+        if item.status != SubmissionStatus.SUBMITTED:
+            raise ValidationError(f"当前状态为“{item.get_status_display()}”,不能审核", code="wrong_state")
+        if principal.user is None or principal.user.pk == item.created_by_id:
+            raise PermissionDenied("不能审核本人报送的数据")
+        if not approve and not (comment or "").strip():
+            raise ValidationError("退回时须填写审核意见", code="comment_required")
+        item.status = SubmissionStatus.APPROVED if approve else SubmissionStatus.RETURNED
+        item.reviewed_by, item.reviewed_at, item.review_comment = principal.user, timezone.now(), comment.strip()
+        item.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_comment"])
+        if approve:
+            # The responsible department's figure is the district's; another department's is its own.
+            department = None if item.department_id == item.indicator.department_id else item.department
+            IndicatorValue.objects.update_or_create(
+                indicator=item.indicator, period=item.period, department=department, industry="",
+                defaults={"value": item.value, "origin": SourceKind.SUBMISSION,
+                          "facts": {"报送编号": item.pk, "数据说明": item.basis[:500]}})
+        audit.record(principal, "evaluation.submission.approve" if approve else "evaluation.submission.return",
+                     item, {"comment": comment.strip()})
+    return item
+
+
+def pending_items(principal: Principal) -> list[PendingItem]:
+    today = timezone.localdate()
+    items = []
+    if has_perm(principal, "evaluation.review"):
+        waiting = Submission.objects.filter(status=SubmissionStatus.SUBMITTED)
+        if principal.user is not None:
+            waiting = waiting.exclude(created_by=principal.user)
+        for s in waiting.select_related("indicator", "department")[:20]:
+            items.append(PendingItem("评估数据审核", f"{s.department} 报送 {s.indicator.name}({period_label(s.period)})",
+                                     f"/evaluation/submissions/{s.pk}/", s.deadline.isoformat() if s.deadline else "",
+                                     bool(s.deadline and s.deadline < today)))
+    if has_perm(principal, "evaluation.submit") and principal.department is not None:
+        for s in Submission.objects.filter(status=SubmissionStatus.RETURNED, department=principal.department
+                                           ).select_related("indicator")[:20]:
+            items.append(PendingItem("评估数据退回", f"{s.indicator.name}({period_label(s.period)})被退回,请修改后重新报送",
+                                     f"/evaluation/submissions/{s.pk}/"))
+    return items
+
+
+# ----------------------------------------------------------------------------- surveys
+
+GRADE_HEADERS = {"优": 0, "非常满意": 0, "良": 1, "满意": 1, "中": 2, "基本满意": 2, "一般": 2, "差": 3, "不满意": 3}
+
+
+def import_survey(principal: Principal, name: str, period: str, content: bytes, file_name: str = "") -> Survey:
+    """Import a survey's results from Excel: one row per indicator (and industry) with the number of answers
+    in each grade. Header: 指标代码 | 行业 (optional) | 优 | 良 | 中 | 差 (or 非常满意 | 满意 | 基本满意 | 不满意).
+    The whole file is refused, with every bad row named, if any row is wrong."""
+    require(principal, "evaluation.manage")
+    period_window(period)
+    if not (name or "").strip():
+        raise ValidationError("请填写问卷名称", code="name_required")
+    grid = _sheet(content)
+    header_at, columns = None, {}
+    for index, row in enumerate(grid[:20]):
+        cells = [str(c).strip() for c in row]
+        if "指标代码" in cells:
+            header_at = index
+            columns = {"code": cells.index("指标代码")}
+            if "行业" in cells:
+                columns["industry"] = cells.index("行业")
+            for position, text in enumerate(cells):
+                if text in GRADE_HEADERS:
+                    columns.setdefault(f"g{GRADE_HEADERS[text]}", position)
+            break
+    if header_at is None or any(f"g{k}" not in columns for k in range(4)):
+        raise ValidationError("未找到表头:须有“指标代码”列和“优、良、中、差”(或“非常满意、满意、基本满意、不满意”)四列",
+                              code="bad_header")
+    indicators = {i.code: i for i in Indicator.objects.filter(source=SourceKind.SURVEY)}
+    errors, parsed = [], []
+    for index, row in enumerate(grid[header_at + 1:], start=header_at + 2):
+        cells = [str(c).strip() if c is not None else "" for c in row]
+        if not any(cells):
+            continue
+        code = cells[columns["code"]] if columns["code"] < len(cells) else ""
+        if code not in indicators:
+            errors.append(f"第 {index} 行:指标代码“{code[:20]}”不是问卷调查类指标")
+            continue
+        counts = []
+        for k in range(4):
+            text = cells[columns[f"g{k}"]] if columns[f"g{k}"] < len(cells) else ""
+            try:
+                number = float(text or 0)
+            except ValueError:
+                number = -1
+            if number < 0 or number != int(number) or number > 10**7:
+                errors.append(f"第 {index} 行:人数“{text[:20]}”须为非负整数")
+                break
+            counts.append(int(number))
+        else:
+            if sum(counts) == 0:
+                errors.append(f"第 {index} 行:有效答卷数为 0")
+                continue
+            industry = cells[columns["industry"]][:40] if "industry" in columns and columns["industry"] < len(cells) else ""
+            parsed.append((indicators[code], industry, counts))
+    if errors:
+        raise ValidationError(";".join(errors[:10]) + ("等" if len(errors) > 10 else ""), code="bad_rows")
+    if not parsed:
+        raise ValidationError("文件中没有问卷结果行", code="empty_file")
+    with transaction.atomic():
+        survey = Survey.objects.create(name=name.strip()[:200], period=period, grades=list(fuzzy.DEFAULT_GRADES),
+                                       file_name=(file_name or "")[:200], imported_by=principal.user)
+        totals: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        for indicator, industry, counts in parsed:
+            SurveyResult.objects.create(survey=survey, indicator=indicator, industry=industry, counts=counts,
+                                        respondents=sum(counts))
+            for key in ((indicator.pk, ""), (indicator.pk, industry)) if industry else ((indicator.pk, ""),):
+                totals[key] = [a + b for a, b in zip(totals[key], counts, strict=True)]
+        for (indicator_id, industry), counts in totals.items():
+            IndicatorValue.objects.update_or_create(
+                indicator_id=indicator_id, period=period, department=None, industry=industry,
+                defaults={"value": round((counts[0] + counts[1]) / sum(counts) * 100, 2), "origin": SourceKind.SURVEY,
+                          "facts": {"各等级人数": dict(zip(fuzzy.DEFAULT_GRADES, counts, strict=True)),
+                                    "有效答卷数": sum(counts), "问卷": survey.pk}})
+        audit.record(principal, "evaluation.survey.import", survey, {"rows": len(parsed), "file": file_name[:200]})
+    return survey
+
+
+def _sheet(content: bytes) -> list[list]:
+    from python_calamine import CalamineWorkbook
+
+    if len(content) > uploads.max_upload_bytes():
+        raise ValidationError("文件过大", code="file_too_large")
+    uploads.check_zip_upload(io.BytesIO(content))
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        return workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine raises its own error types for every unreadable file
+        raise ValidationError("无法读取该文件,请上传 Excel(.xlsx / .xls)格式的问卷结果", code="unreadable_file") from exc
+
+
+def survey_counts(indicator: Indicator, period: str) -> list[int] | None:
+    value = IndicatorValue.objects.filter(indicator=indicator, period=period, department__isnull=True,
+                                          industry="", origin=SourceKind.SURVEY).first()
+    if value is None:
+        return None
+    counts = value.facts.get("各等级人数") or {}
+    return [int(counts.get(g, 0)) for g in fuzzy.DEFAULT_GRADES]
+
+
+# ----------------------------------------------------------------------------- AHP and fuzzy evaluation
+
+class AhpRefused(ValidationError):
+    """CR ≥ 0.1 (or a malformed matrix); ``extra`` carries cr / worst / suggested for the API."""
+
+    def __init__(self, message: str, code: str, extra: dict | None = None) -> None:
+        super().__init__(message, code=code)
+        self.extra = extra or {}
+
+
+def create_weighting(principal: Principal, name: str, level: str, criteria: list[str], matrices: object,
+                     ri_table: str = ahp.DEFAULT_RI_TABLE) -> Weighting:
+    """Record one level's AHP judgement. ``level`` is ``group`` (the five groups compared) or a group code
+    (its indicators compared); ``criteria`` are group codes or indicator codes in matrix order."""
+    require(principal, "evaluation.manage")
+    if not (name or "").strip():
+        raise ValidationError("请填写名称", code="name_required")
+    if level == GROUP_LEVEL:
+        unknown = [c for c in criteria if c not in IndicatorGroup.values]
+    elif level in IndicatorGroup.values:
+        known = set(Indicator.objects.filter(group=level).values_list("code", flat=True))
+        unknown = [c for c in criteria if c not in known]
+    else:
+        raise ValidationError(f"层级“{str(level)[:20]}”不存在:应为 group 或指标类别代码", code="bad_level")
+    if unknown or len(set(criteria)) != len(criteria) or len(criteria) < 1:
+        raise ValidationError(f"比较对象不正确:{'、'.join(unknown[:5]) or '有重复或为空'}", code="bad_criteria")
+    labels = _criteria_labels(level, criteria)
+    try:
+        result = ahp.weigh(matrices, labels, ri_table=ri_table)
+    except ahp.Inconsistent as exc:
+        raise AhpRefused(exc.message, exc.code, {"cr": exc.cr, "worst": list(exc.worst),
+                                                 "suggested": exc.suggested}) from exc
+    except ahp.AhpError as exc:
+        raise AhpRefused(str(exc), exc.code) from exc
+    several = result.experts > 1
+    with transaction.atomic():
+        item = Weighting.objects.create(
+            name=name.strip()[:200], level=level, criteria=list(criteria),
+            matrices=matrices if several else [matrices], matrix=result.matrix, ri_table=result.ri_table,
+            ri=result.ri, weights=result.weights, lambda_max=result.lambda_max, ci=result.ci, cr=result.cr,
+            created_by=principal.user)
+        audit.record(principal, "evaluation.weighting.create", item,
+                     {"level": level, "cr": result.cr, "ri_table": result.ri_table, "experts": result.experts})
+    return item
+
+
+def _criteria_labels(level: str, criteria: Iterable[str]) -> list[str]:
+    if level == GROUP_LEVEL:
+        return [IndicatorGroup(c).label for c in criteria]
+    names = dict(Indicator.objects.filter(code__in=list(criteria)).values_list("code", "name"))
+    return [names.get(c, c) for c in criteria]
+
+
+def latest_weighting(level: str, criteria: list[str] | None = None) -> Weighting | None:
+    for item in Weighting.objects.filter(level=level).order_by("-created_at", "-id"):
+        if criteria is None or sorted(item.criteria) == sorted(criteria):
+            return item
+    return None
+
+
+def membership_of(indicator: Indicator, value: IndicatorValue | None, period: str, grades: int) -> list[float]:
+    if indicator.source == SourceKind.SURVEY:
+        counts = survey_counts(indicator, period)
+        if counts is not None and grades == len(counts):
+            return fuzzy.membership_from_counts(counts, grades)
+    if value is None:
+        raise ValidationError(f"指标 {indicator.code} {indicator.name} 缺少 {period_label(period)} 的数据",
+                              code="missing_value")
+    thresholds = indicator.thresholds or []
+    if len(thresholds) != grades:
+        raise ValidationError(f"指标 {indicator.code} 须设置 {grades} 个分级标准值", code="missing_thresholds")
+    if indicator.direction == Direction.NEGATIVE and thresholds != sorted(thresholds):
+        raise ValidationError(f"指标 {indicator.code} 越小越好,分级标准值须从优到差递增", code="bad_thresholds")
+    if indicator.direction == Direction.POSITIVE and thresholds != sorted(thresholds, reverse=True):
+        raise ValidationError(f"指标 {indicator.code} 越大越好,分级标准值须从优到差递减", code="bad_thresholds")
+    if len(set(thresholds)) != len(thresholds):
+        raise ValidationError(f"指标 {indicator.code} 的分级标准值不能重复", code="bad_thresholds")
+    return fuzzy.membership_from_thresholds(value.value, thresholds)
+
+
+def run_evaluation(principal: Principal, period: str, name: str = "", weighting: Weighting | None = None,
+                   operator: str = fuzzy.DEFAULT_OPERATOR) -> Evaluation:
+    """Two-level fuzzy comprehensive evaluation (seed 004 五(二)3): each group's indicators by their AHP weights
+    (equal weights where the group has no judgement yet), then the groups by the group-level AHP weights."""
+    require(principal, "evaluation.manage")
+    period_window(period)
+    try:
+        op = fuzzy.operator_code(operator)
+    except fuzzy.FuzzyError as exc:
+        raise ValidationError(str(exc), code=exc.code) from exc
+    weighting = weighting or latest_weighting(GROUP_LEVEL)
+    if weighting is None or weighting.level != GROUP_LEVEL:
+        raise ValidationError("请先用层次分析法确定五类指标(准则层)的权重", code="no_weighting")
+    grades = list(fuzzy.DEFAULT_GRADES)
+    values = overall_values(period)
+    groups, rows = [], []
+    missing = []
+    for code, group_weight in zip(weighting.criteria, weighting.weights, strict=True):
+        indicators = list(Indicator.objects.filter(group=code, active=True).order_by("position", "code"))
+        if not indicators:
+            raise ValidationError(f"指标类别“{IndicatorGroup(code).label}”没有启用的指标", code="empty_group")
+        codes = [i.code for i in indicators]
+        inner = latest_weighting(code, codes)
+        if inner is not None:
+            by_code = dict(zip(inner.criteria, inner.weights, strict=True))
+            weights, basis = [by_code[c] for c in codes], f"层次分析法(CR = {inner.cr:.4f})"
+        else:
+            weights, basis = [1 / len(codes)] * len(codes), "等权(尚无该类指标的判断矩阵)"
+        memberships, details = [], []
+        for indicator, weight in zip(indicators, weights, strict=True):
+            try:
+                row = membership_of(indicator, values.get(indicator.pk), period, len(grades))
+            except ValidationError as exc:
+                missing.append(exc.messages[0])
+                continue
+            memberships.append(row)
+            value = values.get(indicator.pk)
+            details.append({"code": indicator.code, "name": indicator.name, "unit": indicator.unit,
+                            "value": value.value if value else None, "weight": round(weight, 6),
+                            "membership": [round(x, 4) for x in row]})
+        if missing:
+            continue
+        result = fuzzy.evaluate(weights, memberships, grades, op)
+        rows.append(result.result)
+        groups.append({"code": code, "label": IndicatorGroup(code).label, "weight": group_weight, "basis": basis,
+                       "result": result.result, "grade": result.grade, "score": result.score,
+                       "indicators": details})
+    if missing:
+        raise ValidationError("无法评价:" + ";".join(missing[:8]) + ("等" if len(missing) > 8 else ""),
+                              code="missing_value")
+    overall = fuzzy.evaluate(weighting.weights, rows, grades, op)
+    with transaction.atomic():
+        item = Evaluation.objects.create(
+            name=(name or f"{period_label(period)}市场准入效能综合评价").strip()[:200], period=period, operator=op,
+            grades=grades, weighting=weighting, result=overall.result, grade=overall.grade, score=overall.score,
+            detail={"groups": groups, "ri_table": weighting.ri_table, "group_cr": weighting.cr},
+            created_by=principal.user)
+        audit.record(principal, "evaluation.evaluate", item, {"period": period, "grade": overall.grade,
+                                                              "score": overall.score, "operator": op})
+    return item
+
+
+# ----------------------------------------------------------------------------- comparisons
+
+def known_periods() -> list[str]:
+    return sorted(set(IndicatorValue.objects.values_list("period", flat=True)))
+
+
+def compare(dimension: str, period: str = "", indicator_codes: list[str] | None = None) -> dict:
+    """A table and its chart: ``period`` (every period, overall figures), ``department`` or ``industry`` (one
+    period, figures broken down). Rows are indicators; columns the periods, departments or industries."""
+    if dimension not in ("period", "department", "industry"):
+        raise ValidationError("对比维度应为 period(时期)、department(部门)或 industry(行业)", code="bad_dimension")
+    values = IndicatorValue.objects.select_related("indicator", "department").filter(indicator__active=True)
+    if indicator_codes:
+        values = values.filter(indicator__code__in=indicator_codes)
+    if dimension == "period":
+        values = values.filter(department__isnull=True, industry="")
+    else:
+        period_window(period)
+        values = values.filter(period=period)
+        values = values.filter(department__isnull=False) if dimension == "department" else values.exclude(industry="")
+    columns: list[str] = []
+    table: dict[str, dict] = {}
+    for v in values.order_by("indicator__position", "indicator__code"):
+        column = {"period": v.period, "department": v.department.name if v.department else "",
+                  "industry": v.industry}[dimension]
+        if column not in columns:
+            columns.append(column)
+        row = table.setdefault(v.indicator.code, {"code": v.indicator.code, "name": v.indicator.name,
+                                                   "unit": v.indicator.unit,
+                                                   "direction": v.indicator.get_direction_display(), "values": {}})
+        row["values"][column] = v.value
+    columns.sort()
+    rows = list(table.values())
+    for row in rows:
+        row["cells"] = [row["values"].get(c) for c in columns]
+    labels = [period_label(c) for c in columns] if dimension == "period" else columns
+    chart = {"type": "line" if dimension == "period" else "bar", "categories": labels,
+             "series": [{"name": f"{r['name']}({r['unit']})", "data": r["cells"]} for r in rows]}
+    return {"dimension": dimension, "period": period, "columns": columns, "labels": labels, "rows": rows,
+            "chart": chart}
+
+
+def indicators_for(principal: Principal):
+    return Indicator.objects.visible_to(principal).select_related("department")
+
+
+def evaluations_for(principal: Principal):
+    return Evaluation.objects.visible_to(principal).select_related("weighting")
+
+
+def weightings_for(principal: Principal):
+    return Weighting.objects.visible_to(principal)
+
+
+def surveys_for(principal: Principal):
+    return Survey.objects.visible_to(principal)
+
+
+def values_for(principal: Principal, period: str = "", indicator: str = ""):
+    items = IndicatorValue.objects.visible_to(principal).select_related("indicator", "department")
+    if period:
+        items = items.filter(period=period)
+    if indicator:
+        items = items.filter(Q(indicator__code=indicator))
+    return items

@@ -1,0 +1,236 @@
+"""Pages of the effectiveness evaluation. Thin: each view calls services and renders."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+
+from regshare.core.pages import page_of
+from regshare.core.permissions import has_perm, page_permission, principal_of
+
+from . import services
+from .ahp import RI_TABLE_LABELS
+from .forms import (
+    EvaluateForm,
+    PeriodForm,
+    ResubmitForm,
+    ReviewForm,
+    SubmissionForm,
+    SurveyForm,
+    WeightingForm,
+)
+from .fuzzy import OPERATORS
+from .models import IndicatorGroup, SubmissionStatus
+
+
+def _errors(form) -> str:
+    return ";".join(f"{form.fields[k].label if k in form.fields else ''}{'、'.join(v)}" for k, v in form.errors.items())
+
+
+def _clean(text: str) -> str:
+    return (text or "").replace("\x00", "").strip()[:40]
+
+
+@page_permission("evaluation.view")
+def home(request):
+    principal = principal_of(request)
+    items = services.indicators_for(principal)
+    group = _clean(request.GET.get("group"))
+    if group:
+        items = items.filter(group=group) if group in IndicatorGroup.values else items.none()
+    periods = services.known_periods()
+    period = _clean(request.GET.get("period")) or (periods[-1] if periods else "")
+    page = page_of(request, items, 20)
+    values = services.overall_values(period) if period else {}
+    for item in page:
+        item.current = values.get(item.pk)
+    return render(request, "evaluation/home.html", {
+        "page": page, "group": group, "groups": IndicatorGroup.choices, "periods": periods, "period": period,
+        "period_label": services.period_label(period), "can_manage": has_perm(principal, "evaluation.manage"),
+        "compute_form": PeriodForm(initial={"period": period})})
+
+
+@page_permission("evaluation.view")
+def indicator(request, code: str):
+    principal = principal_of(request)
+    item = get_object_or_404(services.indicators_for(principal), code=code)
+    values = services.values_for(principal, indicator=item.code)
+    trend = services.compare("period", indicator_codes=[item.code])
+    return render(request, "evaluation/indicator.html", {
+        "item": item, "page": page_of(request, values, 20), "chart": trend["chart"]})
+
+
+@page_permission("evaluation.manage")
+def compute(request):
+    form = PeriodForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.compute(principal_of(request), form.cleaned_data["period"])
+            messages.success(request, f"已计算 {len(result['computed'])} 项系统采集指标。")
+            for code, reason in result["missing"].items():
+                messages.warning(request, f"{code}:{reason}")
+            return redirect(f"/evaluation/?period={result['period']}")
+        except ValidationError as exc:
+            messages.error(request, ";".join(exc.messages))
+    elif request.method == "POST":
+        messages.error(request, _errors(form))
+    return redirect("evaluation:home")
+
+
+DIMENSIONS = [("period", "不同时期"), ("department", "不同部门"), ("industry", "不同行业")]
+
+
+@page_permission("evaluation.view")
+def compare(request):
+    dimension = _clean(request.GET.get("dimension")) or "period"
+    periods = services.known_periods()
+    period = _clean(request.GET.get("period")) or (periods[-1] if periods else "")
+    result, error = None, ""
+    try:
+        result = services.compare(dimension, period)
+    except ValidationError as exc:
+        error = ";".join(exc.messages)
+    return render(request, "evaluation/compare.html", {
+        "dimension": dimension, "dimensions": DIMENSIONS, "period": period, "periods": periods, "result": result,
+        "error": error})
+
+
+@page_permission("evaluation.view")
+def submissions(request):
+    principal = principal_of(request)
+    items = services.submissions_for(principal)
+    status = _clean(request.GET.get("status"))
+    if status:
+        items = items.filter(status=status) if status in SubmissionStatus.values else items.none()
+    return render(request, "evaluation/submissions.html", {
+        "page": page_of(request, items, 20), "status": status, "statuses": SubmissionStatus.choices,
+        "can_submit": has_perm(principal, "evaluation.submit") and principal.department is not None})
+
+
+@page_permission("evaluation.submit")
+def new_submission(request):
+    form = SubmissionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            item = services.create_submission(principal_of(request), data["indicator"], data["period"],
+                                              data["value"], data["basis"])
+            messages.success(request, f"已报送,区发改将在 {item.deadline:%Y-%m-%d} 前审核。")
+            return redirect("evaluation:submission", item.pk)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return render(request, "evaluation/new_submission.html", {"form": form})
+
+
+@page_permission("evaluation.view")
+def submission(request, pk: int):
+    principal = principal_of(request)
+    item = get_object_or_404(services.submissions_for(principal), pk=pk)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        form = ReviewForm(request.POST) if action == "review" else ResubmitForm(request.POST)
+        if action in ("review", "resubmit") and form.is_valid():
+            data = form.cleaned_data
+            try:
+                if action == "review":
+                    services.review(principal, item, data["decision"] == "approve", data["comment"])
+                    messages.success(request, "审核完成。")
+                else:
+                    services.submit(principal, item, data["value"], data["basis"])
+                    messages.success(request, "已重新报送。")
+                return redirect("evaluation:submission", item.pk)
+            except ValidationError as exc:
+                messages.error(request, ";".join(exc.messages))
+        else:
+            messages.error(request, _errors(form) or "未知操作")
+    own = principal.department is not None and principal.department.pk == item.department_id
+    return render(request, "evaluation/submission.html", {
+        "item": item, "period_label": services.period_label(item.period),
+        "can_review": (item.status == SubmissionStatus.SUBMITTED and has_perm(principal, "evaluation.review")
+                       and principal.user is not None and principal.user.pk != item.created_by_id),
+        "can_resubmit": (item.status in (SubmissionStatus.RETURNED, SubmissionStatus.DRAFT) and own
+                         and has_perm(principal, "evaluation.submit")),
+        "review_form": ReviewForm(), "resubmit_form": ResubmitForm(initial={"value": item.value,
+                                                                            "basis": item.basis})})
+
+
+@page_permission("evaluation.view")
+def surveys(request):
+    principal = principal_of(request)
+    can_manage = has_perm(principal, "evaluation.manage")
+    form = SurveyForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and can_manage and form.is_valid():
+        data = form.cleaned_data
+        try:
+            upload = data["file"]
+            if upload.size > 20 * 1024 * 1024:
+                raise ValidationError("文件超过 20 MB", code="file_too_large")
+            survey = services.import_survey(principal, data["name"], data["period"], upload.read(), upload.name)
+            messages.success(request, f"已导入问卷“{survey.name}”{survey.results.count()} 行结果。")
+            return redirect("evaluation:surveys")
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return render(request, "evaluation/surveys.html", {
+        "page": page_of(request, services.surveys_for(principal).prefetch_related("results__indicator"), 20),
+        "form": form, "can_manage": can_manage})
+
+
+@page_permission("evaluation.view")
+def weightings(request):
+    principal = principal_of(request)
+    can_manage = has_perm(principal, "evaluation.manage")
+    form = WeightingForm(request.POST or None)
+    refusal = None
+    if request.method == "POST" and can_manage and form.is_valid():
+        data = form.cleaned_data
+        try:
+            item = services.create_weighting(principal, data["name"], data["level"], data["criteria"],
+                                             data["matrices"], data["ri_table"])
+            messages.success(request, f"权重已确定,CR = {item.cr:.4f}。")
+            return redirect("evaluation:weighting", item.pk)
+        except services.AhpRefused as exc:
+            refusal = {"message": exc.messages[0], **exc.extra}
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return render(request, "evaluation/weightings.html", {
+        "page": page_of(request, services.weightings_for(principal), 20), "form": form, "can_manage": can_manage,
+        "refusal": refusal, "groups": IndicatorGroup.choices})
+
+
+@page_permission("evaluation.view")
+def weighting(request, pk: int):
+    item = get_object_or_404(services.weightings_for(principal_of(request)), pk=pk)
+    labels = services._criteria_labels(item.level, item.criteria)
+    return render(request, "evaluation/weighting.html", {
+        "item": item, "rows": list(zip(item.criteria, labels, item.weights, item.matrix, strict=True)),
+        "ri_label": RI_TABLE_LABELS.get(item.ri_table, item.ri_table)})
+
+
+@page_permission("evaluation.view")
+def evaluations(request):
+    principal = principal_of(request)
+    can_manage = has_perm(principal, "evaluation.manage")
+    form = EvaluateForm(request.POST or None)
+    if request.method == "POST" and can_manage and form.is_valid():
+        data = form.cleaned_data
+        try:
+            item = services.run_evaluation(principal, data["period"], data["name"], operator=data["operator"])
+            messages.success(request, f"综合评价完成:{item.grade}({item.score:.2f} 分)。")
+            return redirect("evaluation:evaluation", item.pk)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return render(request, "evaluation/evaluations.html", {
+        "page": page_of(request, services.evaluations_for(principal), 20), "form": form, "can_manage": can_manage})
+
+
+@page_permission("evaluation.view")
+def evaluation(request, pk: int):
+    item = get_object_or_404(services.evaluations_for(principal_of(request)), pk=pk)
+    groups = item.detail.get("groups", [])
+    chart = {"type": "bar", "categories": [g["label"] for g in groups],
+             "series": [{"name": "分类得分", "data": [g["score"] for g in groups]}]}
+    return render(request, "evaluation/evaluation.html", {
+        "item": item, "groups": groups, "operator_label": OPERATORS.get(item.operator, item.operator),
+        "grades": list(zip(item.grades, item.result, strict=True)), "chart": chart,
+        "period_label": services.period_label(item.period)})
