@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
+import tempfile
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -160,22 +163,33 @@ def test_every_workflow_can_be_exercised():
         assert flow.name in FACTORIES or flow.model.split(".")[0] in DEMO_STEPS, flow.name
 
 
-def _object(request, flow: workflow.Workflow, transition: workflow.Transition):
-    if flow.name in FACTORIES:
-        return FACTORIES[flow.name](transition)
+@pytest.fixture(scope="session")
+def _demo_steps_built(_district_built, django_db_blocker):
+    """The apps' demo steps, committed once per session on top of the district (as the district itself is)."""
     import importlib
+
+    from django.test import override_settings
 
     from regshare.demo import DemoContext
 
+    lake = Path(tempfile.gettempdir()) / f"regshare-test-district-{os.getpid()}"  # the district's (conftest.LAKE)
+    with django_db_blocker.unblock(), override_settings(REGSHARE_LAKE_DIR=lake):
+        for flow in workflow.workflows():
+            step = DEMO_STEPS.get(flow.model.split(".")[0])
+            if step and not flow.model_class._default_manager.exists():
+                importlib.import_module(step).run(DemoContext(seed=1, entities=400, echo=lambda _m: None))
+
+
+def _object(request, flow: workflow.Workflow, transition: workflow.Transition):
+    if flow.name in FACTORIES:
+        return FACTORIES[flow.name](transition)
     request.getfixturevalue("district")
-    importlib.import_module(DEMO_STEPS[flow.model.split(".")[0]]).run(
-        DemoContext(seed=1, entities=400, echo=lambda _m: None))
     return _demo_object(flow, transition)
 
 
 @pytest.mark.parametrize("flow_name, name", TRANSITIONS, ids=[f"{f}:{t}" for f, t in TRANSITIONS])
 @pytest.mark.parametrize("who", ["anonymous", "no-permission", "other-department", "permitted"])
-def test_transition(request, demo, flow_name, name, who):
+def test_transition(request, _demo_steps_built, demo, flow_name, name, who):
     flow = workflow.get(flow_name)
     transition = flow.transition(name)
     obj = _object(request, flow, transition)
