@@ -157,7 +157,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_ready(port: int, timeout: float = 60) -> None:
+def wait_ready(port: int, timeout: float = 600) -> None:
+    # A loaded shared machine can take minutes to import the platform; the load starts only once both answer.
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:

@@ -194,7 +194,7 @@ def main() -> None:
         import httpx
 
         for port in ports:
-            for _ in range(100):
+            for _ in range(1500):  # a loaded shared machine can take minutes to start the servers
                 try:
                     httpx.get(f"http://127.0.0.1:{port}/api/v1/credit/check", timeout=1)
                     break

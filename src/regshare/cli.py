@@ -22,6 +22,7 @@ APP_OF_COMMAND = {
     "credit": "credit",
     "draw": "supervision",
     "ahp": "evaluation", "fuzzy": "evaluation",
+    "backup": "lake", "restore": "lake",
 }
 BUILTIN_COMMANDS = ("serve", "worker", "migrate", "demo", "workdays", "audit")
 

@@ -91,6 +91,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Keeping the connection saves reopening it (and re-running the PRAGMAs) on every request.
     DATABASES["default"]["CONN_MAX_AGE"] = 600
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Production on PostgreSQL. Each server process keeps a psycopg pool (Django's OPTIONS["pool"]) sized for
+    # its request threads plus the background threads; persistent connections are then switched off, as
+    # Django requires. REGSHARE_DB_POOL=0 falls back to one persistent connection per thread (CONN_MAX_AGE,
+    # checked before reuse); behind PgBouncer in transaction mode set REGSHARE_PGBOUNCER=1 as well.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})
+    _pool = os.environ.get("REGSHARE_DB_POOL", "1") == "1" and os.environ.get("REGSHARE_PGBOUNCER", "0") != "1"
+    # The pool is optional (psycopg[pool]); looked up without importing it, which every command would pay for.
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg_pool") is None:
+        _pool = False
+    if _pool:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": int(os.environ.get("REGSHARE_DB_POOL_MIN", "2")),
+            "max_size": int(os.environ.get("REGSHARE_DB_POOL_MAX",
+                                           str(int(os.environ.get("REGSHARE_REQUEST_THREADS", "8")) + 4))),
+            "timeout": float(os.environ.get("REGSHARE_DB_POOL_TIMEOUT", "10")),
+        }
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("REGSHARE_DB_CONN_MAX_AGE", "60"))
+    if os.environ.get("REGSHARE_PGBOUNCER", "0") == "1":
+        # Transaction pooling cannot keep a server-side cursor open across statements.
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 # Test databases are named per process so that several test runs on one machine never share one.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-regshare-{os.getpid()}.sqlite3")}

@@ -260,8 +260,8 @@ def test_demand_suggestions_match_and_unmet_list(principal_of_user, bureau):
     services.match_demand(fgj, demand, Resource.objects.get(code="SCJG-0002"))
     demand.refresh_from_db()
     assert demand.status == DemandStatus.MATCHED
-    assert unmet in services.demands_for(bureau).filter(status=DemandStatus.OPEN)
-    assert demand not in services.demands_for(bureau).filter(status=DemandStatus.OPEN)
+    assert unmet in Demand.objects.visible_to(bureau).filter(status=DemandStatus.OPEN)
+    assert demand not in Demand.objects.visible_to(bureau).filter(status=DemandStatus.OPEN)
     with pytest.raises(PermissionDenied):
         services.close_demand(principal_of_user("swj_liaison"), unmet, "无")
     with pytest.raises(ValidationError):

@@ -3,9 +3,9 @@ import json
 import pytest
 
 from regshare.cli import main
+from regshare.core.codes import make_uscc
 from regshare.core.models import AuditRecord
 from regshare.credit.models import CreditCheck, ListType
-from regshare.entities.codes import make_uscc
 from regshare.entities.models import Entity
 
 

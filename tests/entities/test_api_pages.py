@@ -35,10 +35,11 @@ def test_profile_api_hides_personal_data_without_a_grant_and_lists_records(distr
 @pytest.mark.parametrize("uscc, status, code", [
     ("91360404ABC", 400, "invalid_uscc"),
     ("913604040000000000", 400, "invalid_uscc"),
+    ("94360404MA35L8K7P7", 400, "invalid_uscc"),  # right check character, no such authority/category pair
     ("91360404MA35L8K7P" + "X", None, None),
 ])
 def test_profile_api_bad_codes(district, client_as, uscc, status, code):
-    from regshare.entities.codes import is_valid_uscc, make_uscc
+    from regshare.core.codes import is_valid_uscc, make_uscc
 
     if status is None:  # a well-formed code that is not registered here
         uscc = make_uscc(uscc[:17])

@@ -1,9 +1,9 @@
 import pyarrow as pa
 import pytest
 
+from regshare.core.codes import make_uscc
 from regshare.core.models import AuditRecord
 from regshare.entities import services
-from regshare.entities.codes import make_uscc
 from regshare.entities.models import Entity
 
 

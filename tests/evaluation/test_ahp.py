@@ -114,6 +114,8 @@ def test_experts_combined_by_geometric_mean():
     ([[1, -3], [-1 / 3, 1]], "正数"),
     ([[1, 12], [1 / 12, 1]], "1/9–9"),
     ([[1, "x"], [1, 1]], "不是数字"),
+    ([[1, "1e999999999"], ["1", 1]], "不是数字"),
+    ([[1, "1/0"], [1, 1]], "不是数字"),
     ([], "非空"),
     ([[1] * 16] * 16, "上限"),
 ])
@@ -165,3 +167,9 @@ def test_cli_bad_files_exit_2_with_chinese_message(tmp_path, capsys, content):
 def test_cli_missing_file(capsys):
     code, out, err = run(capsys, "ahp", "/nonexistent/m.json")
     assert code == 2 and "文件不存在" in err
+
+
+def test_cli_ri_choices_match_the_tables():
+    from regshare.evaluation.commands import RI_TABLE_NAMES
+
+    assert sorted(RI_TABLE_NAMES) == sorted(ahp.RI_TABLES) and ahp.DEFAULT_RI_TABLE == "saaty"

@@ -4,7 +4,14 @@ submissions reviewed, the survey imported, AHP weights and a fuzzy evaluation pe
 import pytest
 
 from regshare.evaluation import services
-from regshare.evaluation.models import Evaluation, Indicator, IndicatorValue, Submission, SubmissionStatus
+from regshare.evaluation.models import (
+    Evaluation,
+    Indicator,
+    IndicatorValue,
+    Meeting,
+    Submission,
+    SubmissionStatus,
+)
 
 
 def test_demo_builds_a_complete_evaluation(evaluation_demo):
@@ -20,6 +27,9 @@ def test_demo_builds_a_complete_evaluation(evaluation_demo):
     assert evaluations["2026H1"].grade in ("优", "良", "中", "差")
     # The current half's 一次性告知率 waits for 区发改's review.
     assert Submission.objects.filter(period="2026H2", status=SubmissionStatus.SUBMITTED).count() == 1
+    # The half-yearly meeting's decisions are tracked; the one past its deadline is escalated (督办).
+    meeting = Meeting.objects.get()
+    assert meeting.tasks.count() == 2 and meeting.tasks.filter(escalated_at__isnull=False).count() >= 1
 
 
 def test_average_approval_time_is_the_mean_of_working_days(evaluation_demo):

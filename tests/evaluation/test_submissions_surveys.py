@@ -152,10 +152,19 @@ def test_pages_render_in_chinese(indicators, client_as, principal_of_user):
         assert response.status_code == 200, url
         assert "评估" in response.content.decode() or "报送" in response.content.decode()
     page = client.get(f"/evaluation/submissions/{Submission.objects.get().pk}/").content.decode()
-    assert "提交审核结论" in page
+    assert "采用" in page and "退回修改" in page
     response = client.post("/evaluation/weightings/", {"name": "x", "level": "group", "criteria": "approval,service",
                                                       "matrices": json.dumps([[1, 3], ["1/3", 1]]),
                                                       "ri_table": "saaty"})
     assert response.status_code == 302
     assert client.get("/evaluation/compare/?dimension=%00").status_code < 500
     assert "对比维度" in client.get("/evaluation/compare/?dimension=x").content.decode()
+
+
+def test_api_lists_with_filters(indicators, client_as):
+    client = client_as("auditor")
+    for url in ("/api/v1/evaluation/values?period=2026H1&indicator=SP-01", "/api/v1/evaluation/evaluations?period=2026H1",
+                "/api/v1/evaluation/compare?dimension=period", "/api/v1/evaluation/weightings",
+                "/api/v1/evaluation/rectifications", "/api/v1/evaluation/meetings", "/api/v1/evaluation/submissions"):
+        assert client.get(url).status_code == 200, url
+    assert client.get("/api/v1/evaluation/compare?dimension=x").status_code == 400

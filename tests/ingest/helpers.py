@@ -8,7 +8,7 @@ import io
 import json
 from pathlib import Path
 
-from regshare.ingest.rules import id_card_check_char, uscc_check_char
+from regshare.core.codes import id_card_check_char, uscc_check_char
 
 
 def uscc(seq: int, prefix: str = "91") -> str:

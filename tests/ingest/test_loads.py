@@ -256,7 +256,7 @@ def test_other_department_cannot_load_or_see(make_resource, tmp_path, principal_
                                   resource)
     with pytest.raises(PermissionDenied):
         services.rejects_download(principal_of_user("fgj_liaison"), result.load)
-    assert result.load in services.loads_visible_to(principal_of_user("admin"))
+    assert result.load in Load.objects.visible_to(principal_of_user("admin"))
 
 
 def test_timeliness_against_update_frequency(make_resource, tmp_path):

@@ -6,12 +6,9 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from regshare.ingest import pipeline, readers
 from regshare.ingest.rules import (
-    USCC_ALPHABET,
     USCC_AUTHORITIES,
     FieldSpec,
     expected_check_chars,
@@ -86,42 +83,7 @@ def test_uscc_known_real_code_and_full_width_input():
     assert reasons == [None, None] and values == [real, real]
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.sampled_from([a + c for a, cats in USCC_AUTHORITIES.items() for c in cats]),
-       st.text(alphabet="0123456789", min_size=6, max_size=6),
-       st.text(alphabet=USCC_ALPHABET, min_size=9, max_size=9))
-def test_uscc_agrees_with_python_stdnum_on_check_character(prefix, region, body):
-    from stdnum.cn import uscc as std
-
-    code17 = prefix + region + body
-    assert std.calc_check_digit(code17) == uscc_check_char(code17)
-
-
-def _vector_agrees(values: list, kind: str) -> None:
-    """``expected_check_chars`` (what the pipeline runs) against the single-value rules."""
-    is_valid = uscc_is_valid if kind == "uscc" else id_card_is_valid
-    got = expected_check_chars(pa.array(values, pa.string()), kind).to_pylist()
-    for value, char in zip(values, got, strict=True):
-        accepted = value is not None and len(value) == 18 and char == value[17]
-        assert accepted == (value is not None and value == value.strip().upper() and is_valid(value)), value
-
-
-@settings(max_examples=80, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.text(alphabet=USCC_ALPHABET + "IOSVZa ", min_size=16, max_size=19),
-                          st.builds(uscc, st.integers(0, 10 ** 9),
-                                    st.sampled_from(["91", "92", "93", "11", "51", "N2", "Y1", "94", "A2"]))),
-                max_size=40))
-def test_vectorised_uscc_check_agrees_with_single_value_rule(values):
-    _vector_agrees(values, "uscc")
-
-
-@settings(max_examples=80, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.text(alphabet="0123456789X", min_size=17, max_size=19),
-                          st.builds(id_card, st.integers(0, 999),
-                                    st.dates(dt.date(1890, 1, 1), dt.date.today() + dt.timedelta(days=400)))),
-                max_size=40))
-def test_vectorised_id_card_check_agrees_with_single_value_rule(values):
-    _vector_agrees(values, "id_card")
+# The single-value and vectorised forms of the code rules: tests/core/test_codes.py.
 
 
 def test_vectorised_checks_on_whole_chunks_of_one_kind():

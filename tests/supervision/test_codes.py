@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from regshare.entities.codes import make_uscc
+from regshare.core.codes import make_uscc
 from regshare.supervision.codes import validate_catalog_code, validate_implementing_code
 
 BODY = make_uscc("11360429MB157543X")  # an organ's code: category 1 (机关), 9 (其他) … check digit computed

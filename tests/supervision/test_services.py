@@ -163,3 +163,26 @@ def test_case_timeline_seen_by_every_involved_department(sup, principal_of_user)
 def test_selection_unique_per_task(sup):
     task = InspectionTask.objects.get(code=DEMO_TASK)
     assert DrawSelection.objects.filter(task=task).count() == len(set(task.selections.values_list("code", flat=True)))
+
+
+def test_demo_step_is_idempotent(sup):
+    from regshare.demo import DemoContext
+    from regshare.demo import supervision as step
+    from regshare.supervision.models import Case, Inspector
+
+    before = (SupervisionItem.objects.count(), Inspector.objects.count(), Complaint.objects.count(),
+              Case.objects.count(), InspectionTask.objects.count(), SupervisionRecord.objects.count())
+    seed = InspectionTask.objects.get(code=DEMO_TASK).seed
+    step.run(DemoContext(seed=1, entities=400, echo=lambda _m: None))
+    after = (SupervisionItem.objects.count(), Inspector.objects.count(), Complaint.objects.count(),
+             Case.objects.count(), InspectionTask.objects.count(), SupervisionRecord.objects.count())
+    assert before == after
+    assert seed == hashlib.sha256("柴桑区双随机演示:1".encode()).hexdigest()
+
+
+def test_escalation_of_unpublished_results(sup, principal_of_user):
+    task = InspectionTask.objects.get(code=DEMO_TASK)
+    InspectionTask.objects.filter(pk=task.pk).update(status=TaskStatus.RESULTS_ENTERED, deadline=dt.date(2026, 10, 1))
+    assert services.escalate_overdue(dt.date(2026, 10, 2)) == 1
+    assert Notification.objects.filter(title__contains=task.code, department=dep("SCJG")).exists()
+    assert services.escalate_overdue(dt.date(2026, 9, 30)) == 0

@@ -155,12 +155,7 @@ def list_versions(request, code: str):
 @router.get("/demands", response=list[DemandOut], summary="需求清单", auth=allow("catalog.demand.view"))
 @paginate(PageNumberPagination, page_size=20)
 def list_demands(request, status: str = "", q: str = ""):
-    demands = services.demands_for(principal_of(request))
-    if status:
-        demands = demands.filter(status=status)
-    if q:
-        demands = demands.filter(title__icontains=q)
-    return demands
+    return Demand.objects.visible_to(principal_of(request)).filtered({"status": status, "q": q})
 
 
 @router.post("/demands", response={201: DemandDetailOut}, summary="登记数据需求", auth=allow("catalog.demand"))
@@ -172,7 +167,7 @@ def create_demand(request, payload: DemandIn):
 
 
 def _demand(request, demand_id: int) -> Demand:
-    demand = services.demands_for(principal_of(request)).filter(pk=demand_id).first()
+    demand = Demand.objects.visible_to(principal_of(request)).filter(pk=demand_id).first()
     if demand is None:
         raise Http404("数据需求不存在或无权查看")
     return demand
@@ -198,8 +193,7 @@ def close_demand(request, demand_id: int, payload: NoteIn):
 @router.get("/obligations", response=list[ObligationOut], summary="目录更新义务", auth=allow("catalog.view"))
 @paginate(PageNumberPagination, page_size=20)
 def list_obligations(request, open_only: bool = False):
-    items = services.obligations_for(principal_of(request))
-    return items.filter(fulfilled_at__isnull=True) if open_only else items
+    return UpdateObligation.objects.visible_to(principal_of(request)).filtered({"open": open_only})
 
 
 @router.post("/obligations", response={201: ObligationOut}, summary="登记职能或法规变化(15个工作日内更新目录)",
@@ -244,7 +238,7 @@ def import_share_list(request, file: UploadedFile = File(...)):  # noqa: B008
 @router.get("/export/demand-list.xlsx", summary="导出政务数据需求清单(Excel)", auth=allow("catalog.demand.view"))
 def export_demand_list(request):
     principal = principal_of(request)
-    return _xlsx(transfer.export_demand_list(principal, services.demands_for(principal)), "demand-list.xlsx")
+    return _xlsx(transfer.export_demand_list(principal, Demand.objects.visible_to(principal)), "demand-list.xlsx")
 
 
 @router.post("/import/demand-list", response=ImportOut, summary="导入政务数据需求清单(全部通过才保存)",

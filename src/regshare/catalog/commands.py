@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+from .models import Demand
+
 
 def _principal():
     from regshare.core.models import Role, User
@@ -62,7 +64,7 @@ def _export(args: argparse.Namespace) -> int:
         resources = services.search_resources(principal).exclude(status="offline")
         out.write_bytes(transfer.export_share_list(principal, resources))
     else:
-        out.write_bytes(transfer.export_demand_list(principal, services.demands_for(principal)))
+        out.write_bytes(transfer.export_demand_list(principal, Demand.objects.visible_to(principal)))
     print(f"已写入 / written: {out}")
     return 0
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from regshare.core.filters import Choice, Filters, Flag, Search
 from regshare.core.models import Department
+from regshare.core.permissions import sees_everything
+from regshare.core.visibility import VisibleQuerySet, department_rows
 
 
 class ShareType(models.TextChoices):
@@ -76,6 +79,16 @@ class FieldTag(models.TextChoices):
     BANK_CARD = "bank_card", "银行卡号"
 
 
+class ResourceQuerySet(VisibleQuerySet):
+    def visible_to(self, principal):
+        """Published resources, and a department's own drafts; the data bureau's people and auditors see all."""
+        resources = self.select_related("provider")
+        if sees_everything(principal, people_only=True):
+            return resources
+        own = models.Q(provider=principal.department) if principal.department is not None else models.Q(pk__in=[])
+        return resources.filter(models.Q(status=Status.PUBLISHED) | own)
+
+
 class Resource(models.Model):
     code = models.CharField("资源代码", max_length=40, unique=True)
     name = models.CharField("资源名称", max_length=200)
@@ -117,6 +130,8 @@ class Resource(models.Model):
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ResourceQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "数据资源"
@@ -216,6 +231,16 @@ class CatalogStamp(models.Model):
         return self.value
 
 
+class UpdateObligationQuerySet(VisibleQuerySet):
+    filters = Filters(Flag("open", "fulfilled_at__isnull"))
+
+    def visible_to(self, principal):
+        items = self.select_related("department")
+        if sees_everything(principal, people_only=True):
+            return items
+        return items.filter(department=principal.department)
+
+
 class UpdateObligation(models.Model):
     """A department's duty to update its catalog within 15 working days of a change of law or duties (002 第八条)."""
 
@@ -236,12 +261,25 @@ class UpdateObligation(models.Model):
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = UpdateObligationQuerySet.as_manager()
+
     class Meta:
         verbose_name = verbose_name_plural = "目录更新义务"
         ordering = ["fulfilled_at", "due_date", "id"]
 
     def __str__(self) -> str:
         return f"{self.department} {self.get_reason_display()} 期限 {self.due_date}"
+
+
+class DemandQuerySet(VisibleQuerySet):
+    filters = Filters(Search("q", "title"), Choice("status", DemandStatus))
+
+    def visible_to(self, principal):
+        """A demand is seen by the department that asks and the one asked to provide."""
+        items = self.select_related("requester", "provider", "matched_resource")
+        if sees_everything(principal, people_only=True):
+            return items
+        return department_rows(items, principal, "requester", "provider")
 
 
 class Demand(models.Model):
@@ -264,6 +302,8 @@ class Demand(models.Model):
                                    related_name="+")
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DemandQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "数据需求"

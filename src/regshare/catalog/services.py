@@ -13,14 +13,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, ProtectedError, Q, QuerySet
+from django.db.models import Max, ProtectedError, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from regshare.core import audit, panels, workflow
 from regshare.core import services as core_services
 from regshare.core.models import Department, Role
-from regshare.core.permissions import Principal, has_perm, require
+from regshare.core.permissions import Principal, has_perm, is_data_bureau, require, sees_everything
 from regshare.core.workdays import add_workdays
 
 from . import search as search_index
@@ -111,15 +111,12 @@ def schema_of(resource: Resource) -> list[ResourceField]:
 
 
 def is_bureau(principal: Principal) -> bool:
-    """The data bureau (区数据管理局) or a platform admin: reviews, publishes, sees every draft."""
-    if Role.PLATFORM_ADMIN in principal.roles:
-        return True
-    department = principal.department
-    return bool(department is not None and department.is_data_bureau and principal.user is not None)
+    """The data bureau's people or a platform admin: review, publish, see every draft."""
+    return is_data_bureau(principal, people_only=True)
 
 
 def sees_all(principal: Principal) -> bool:
-    return is_bureau(principal) or Role.AUDITOR in principal.roles
+    return sees_everything(principal, people_only=True)
 
 
 def can_edit(principal: Principal, provider: Department) -> bool:
@@ -142,18 +139,10 @@ def _require_bureau(principal: Principal) -> None:
         raise PermissionDenied("只有数据管理部门(区数据管理局)可以审核、发布数据资源")
 
 
-def visible_resources(principal: Principal) -> QuerySet[Resource]:
-    resources = Resource.objects.select_related("provider")
-    if sees_all(principal):
-        return resources
-    own = Q(provider=principal.department) if principal.department is not None else Q(pk__in=[])
-    return resources.filter(Q(status=Status.PUBLISHED) | own)
-
-
 def get_visible(principal: Principal, code: str) -> Resource:
     from django.http import Http404
 
-    resource = visible_resources(principal).filter(code=code).first()
+    resource = Resource.objects.visible_to(principal).filter(code=code).first()
     if resource is None:
         raise Http404(f"数据资源 {code} 不存在或无权查看")
     return resource
@@ -623,13 +612,6 @@ def flag_overdue_obligations(today: dt.date | None = None) -> list[UpdateObligat
     return flagged
 
 
-def obligations_for(principal: Principal) -> QuerySet[UpdateObligation]:
-    items = UpdateObligation.objects.select_related("department")
-    if sees_all(principal):
-        return items
-    return items.filter(department=principal.department)
-
-
 # ----------------------------------------------------------------------------- demands (需求清单)
 
 DEMAND_TEXT = ("title", "purpose", "scenario", "fields_wanted", "note")
@@ -706,14 +688,6 @@ def close_demand(actor: Principal, demand: Demand, note: str) -> Demand:
     return demand
 
 
-def demands_for(principal: Principal) -> QuerySet[Demand]:
-    items = Demand.objects.select_related("requester", "provider", "matched_resource")
-    if sees_all(principal):
-        return items
-    department = principal.department
-    return items.filter(Q(requester=department) | Q(provider=department)) if department else items.none()
-
-
 # ----------------------------------------------------------------------------- search
 
 FILTER_CHOICES = {
@@ -778,7 +752,7 @@ def search_resources(principal: Principal, query: str = "", filters: dict[str, A
         hits = search_index.search(query, filters=cleaned, see_all=sees_all(principal),
                                    visible_department_id=department.pk if department else None)
         return ResultList(hits.ids, hits.scores)
-    resources = visible_resources(principal)
+    resources = Resource.objects.visible_to(principal)
     for key, value in cleaned.items():
         resources = resources.filter(**{"provider_id" if key == "provider" else key: value})
     return resources.order_by("code")

@@ -160,7 +160,7 @@ def resource_action(request, code: str, action: str):
 @page_permission("catalog.review")
 def review(request):
     principal = principal_of(request)
-    drafts = services.visible_resources(principal).filter(status=Status.DRAFT)
+    drafts = Resource.objects.visible_to(principal).filter(status=Status.DRAFT)
     if request.GET.get("all") != "1":
         drafts = drafts.filter(submitted_at__isnull=False)
     return render(request, "catalog/review.html", {
@@ -183,15 +183,9 @@ def demands(request):
                 return redirect("catalog:demand", demand_id=demand.pk)
             except (ValidationError, PermissionDenied) as exc:
                 form.add_error(None, _errors(exc))
-    items = services.demands_for(principal)
-    status = request.GET.get("status", "")
-    if status in DemandStatus.values:
-        items = items.filter(status=status)
-    q = request.GET.get("q", "").strip()
-    if q:
-        items = items.filter(title__icontains=q)
+    items = Demand.objects.visible_to(principal).filtered(request.GET)
     return render(request, "catalog/demands.html", {
-        "form": form, "page": page_of(request, items, 20), "status": status, "q": q,
+        "form": form, "page": page_of(request, items, 20), **Demand.objects.filter_values(request.GET),
         "statuses": DemandStatus.choices, "can_create": has_perm(principal, "catalog.demand"),
         "is_bureau": services.is_bureau(principal),
     })
@@ -200,7 +194,7 @@ def demands(request):
 @page_permission("catalog.demand.view")
 def demand_detail(request, demand_id: int):
     principal = principal_of(request)
-    demand = services.demands_for(principal).filter(pk=demand_id).first()
+    demand = Demand.objects.visible_to(principal).filter(pk=demand_id).first()
     if demand is None:
         raise Http404("数据需求不存在或无权查看")
     if request.method == "POST":
@@ -238,9 +232,7 @@ def obligations(request):
                 return redirect("catalog:obligations")
             except (ValidationError, PermissionDenied, ValueError) as exc:
                 form.add_error(None, _errors(exc))
-    items = services.obligations_for(principal)
-    if request.GET.get("open") == "1":
-        items = items.filter(fulfilled_at__isnull=True)
+    items = UpdateObligation.objects.visible_to(principal).filtered(request.GET)
     return render(request, "catalog/obligations.html", {
         "form": form, "page": page_of(request, items, 20), "today": timezone.localdate(),
         "can_record": has_perm(principal, "catalog.obligation"), "only_open": request.GET.get("open") == "1",

@@ -90,7 +90,7 @@ def workday_add(request, start: dt.date, days: int):
 @router.get("/tokens", response=list[TokenOut], summary="接口令牌列表", auth=allow("tokens.manage"))
 @paginate(PageNumberPagination, page_size=50)
 def list_tokens(request):
-    return services.tokens_visible_to(principal_of(request))
+    return ApiToken.objects.visible_to(principal_of(request))
 
 
 @router.post("/tokens", response={201: TokenIssuedOut}, summary="签发接口令牌(密钥只显示一次)", auth=allow("tokens.manage"))

@@ -41,7 +41,9 @@ def _hasher():
     return lambda data: hashlib.new(algorithm, data).hexdigest()
 
 
-def _actor_name(actor: Any) -> str:
+def actor_name(actor: Any) -> str:
+    """How an actor is written everywhere (audit records, event logs, check records): ``user:<name>``,
+    ``token:<prefix>@<department code>``, or the system actor."""
     if actor is None:
         return SYSTEM_ACTOR
     if isinstance(actor, str):
@@ -56,6 +58,9 @@ def _actor_name(actor: Any) -> str:
     if username:
         return f"user:{username}"
     return str(actor)
+
+
+_actor_name = actor_name  # the name used before it was public (callers on other branches)
 
 
 def _target_name(target: Any) -> str:
@@ -109,7 +114,7 @@ def _detail_text(detail: dict | None) -> str:
 
 
 def _entry(actor: Any, action: str, target: Any, detail: dict | None) -> _Entry:
-    return _Entry(_actor_name(actor)[:150], action[:80], _target_name(target), _detail_text(detail))
+    return _Entry(actor_name(actor)[:150], action[:80], _target_name(target), _detail_text(detail))
 
 
 def _lock_head(cursor) -> tuple[int, str]:
@@ -210,7 +215,7 @@ def record_row(actor: Any, action: str, instance: Any, detail: dict | None = Non
             raise AuditUnavailable() from exc
         return instance
     waiter = _Waiter()
-    _group_writer().queue.put(([_Entry(_actor_name(actor)[:150], action[:80], "", _detail_text(detail), instance)],
+    _group_writer().queue.put(([_Entry(actor_name(actor)[:150], action[:80], "", _detail_text(detail), instance)],
                                None, waiter))
     if not waiter.event.wait(ROW_WAIT_SECONDS):
         logger.error("审计记录批量写入超时")

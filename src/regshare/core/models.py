@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from .visibility import VisibleQuerySet
+
 
 class Department(models.Model):
     class Level(models.TextChoices):
@@ -75,6 +77,18 @@ class User(AbstractUser):
         return [Role(r).label for r in self.roles if r in Role.values]
 
 
+class ApiTokenQuerySet(VisibleQuerySet):
+    def visible_to(self, principal):
+        """A department admin manages its department's tokens; a platform admin all of them."""
+        from .permissions import require  # core.permissions imports this module
+
+        require(principal, "tokens.manage")
+        tokens = self.select_related("department", "created_by")
+        if Role.PLATFORM_ADMIN in principal.roles:
+            return tokens
+        return tokens.filter(department=principal.department)
+
+
 class ApiToken(models.Model):
     """A credential for a department's system. Only the SHA-256 of the secret is stored."""
 
@@ -90,6 +104,8 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField("到期时间")
     revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
     last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "接口令牌"
@@ -151,6 +167,8 @@ class AuditRecord(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "审计记录"
         ordering = ["-seq"]
+        # A resource's access log (exchange.access) filters on the target, then on the action's prefix.
+        indexes = [models.Index(fields=["target", "action"], name="core_audit_target_action")]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.target}"
@@ -172,6 +190,9 @@ class Notification(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "通知"
         ordering = ["-created_at", "-id"]
+        # The inbox: one person's or one department's newest items first, a page at a time.
+        indexes = [models.Index(fields=["user", "-created_at", "-id"], name="core_notif_user_newest"),
+                   models.Index(fields=["department", "-created_at", "-id"], name="core_notif_dept_newest")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(user__isnull=False) | models.Q(department__isnull=False),

@@ -106,6 +106,23 @@ def has_perm(principal: Principal, perm: str) -> bool:
     return bool(POLICY.get(perm, frozenset()) & principal.roles)
 
 
+def is_data_bureau(principal: Principal, *, people_only: bool = False) -> bool:
+    """The district data bureau (区数据管理局) or a platform admin: reviews, publishes, sees every department's
+    lists. ``people_only``: a token of the bureau's own systems does not count (the catalog's drafts and
+    reviews are for people; a system reads through its grant)."""
+    if Role.PLATFORM_ADMIN in principal.roles:
+        return True
+    if people_only and principal.user is None:
+        return False
+    department = principal.department
+    return bool(department is not None and department.is_data_bureau)
+
+
+def sees_everything(principal: Principal, *, people_only: bool = False) -> bool:
+    """The data bureau and auditors (审计员) see every department's items of a list."""
+    return is_data_bureau(principal, people_only=people_only) or Role.AUDITOR in principal.roles
+
+
 def require(principal: Principal, perm: str) -> None:
     if not has_perm(principal, perm):
         raise PermissionDenied(f"无权执行此操作(需要权限 {perm})")

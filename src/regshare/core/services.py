@@ -8,7 +8,6 @@ import hashlib
 import io
 import secrets
 import threading
-import time
 from dataclasses import dataclass
 
 from cachetools import TTLCache
@@ -21,7 +20,7 @@ from django.db.models.signals import post_delete, post_save
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from . import audit, workdays
+from . import audit, caches, workdays
 from .models import (
     ApiToken,
     CalendarYear,
@@ -219,26 +218,12 @@ post_save.connect(forget_tokens, sender=ApiToken, dispatch_uid="regshare.core.fo
 post_delete.connect(forget_tokens, sender=ApiToken, dispatch_uid="regshare.core.forget_tokens.delete")
 
 
-_DEPARTMENT_CACHE: dict[int, tuple[float, Department]] = {}
-_DEPARTMENT_CACHE_SECONDS = 60.0
+_DEPARTMENTS = caches.ttl_cache(maxsize=1024, seconds=60.0)
 
 
 def _department(pk: int) -> Department:
     """Departments change a few times a year; a token's department may be a minute stale."""
-    now = time.monotonic()
-    cached = _DEPARTMENT_CACHE.get(pk)
-    if cached is None or now - cached[0] > _DEPARTMENT_CACHE_SECONDS:
-        cached = (now, Department.objects.get(pk=pk))
-        _DEPARTMENT_CACHE[pk] = cached
-    return cached[1]
-
-
-def tokens_visible_to(actor: Principal) -> QuerySet[ApiToken]:
-    require(actor, "tokens.manage")
-    tokens = ApiToken.objects.select_related("department", "created_by")
-    if Role.PLATFORM_ADMIN in actor.roles:
-        return tokens
-    return tokens.filter(department=actor.department)
+    return caches.get_or_load(_DEPARTMENTS, pk, lambda: Department.objects.get(pk=pk))
 
 
 def _check_department_admin(actor: Principal, department: Department) -> None:

@@ -181,7 +181,7 @@ def tokens(request):
         except ValidationError as exc:
             form.add_error(None, exc)
     return render(request, "core/tokens.html", {
-        "form": form, "issued": issued, "page": page_of(request, services.tokens_visible_to(principal), 30),
+        "form": form, "issued": issued, "page": page_of(request, ApiToken.objects.visible_to(principal), 30),
     })
 
 

@@ -28,10 +28,10 @@ from django.db import IntegrityError, transaction
 from regshare.catalog.models import Resource
 from regshare.core import audit
 from regshare.core import services as core
+from regshare.core.codes import clean_uscc, is_valid_uscc
 from regshare.core.lazy import lazy_module
 from regshare.core.models import Department, Notification
 from regshare.entities import services as entities
-from regshare.entities.codes import clean_uscc, is_valid_uscc
 from regshare.entities.models import Entity, EntityLink, LinkMethod, LinkStatus
 from regshare.lake import tables
 from regshare.lake.tables import LakeError

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from regshare.core import audit
+from regshare.core.clock import today
 from regshare.entities import services as entities
 from regshare.entities.models import Entity
 
@@ -18,7 +18,7 @@ from . import panels
 def context(principal: object, entity: Entity) -> dict:
     data = entities.profile(principal, entity, channel="report", shared_records=False)
     return {**data, **panels.sections(entity), "generated": timezone.localtime().strftime("%Y年%m月%d日 %H:%M"),
-            "today": dt.date.today()}
+            "today": today()}
 
 
 def pdf(ctx: dict) -> bytes:

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 
 from regshare.core import audit
+from regshare.core.clock import today_or
 from regshare.core.lazy import lazy_module
 from regshare.entities.models import Entity
 
@@ -161,7 +162,7 @@ def classify(probability: float, limits: dict[str, float]) -> str:
 
 def recompute(as_of: dt.date | None = None, actor: object = "system") -> dict[str, int]:
     """Score every entity, store class, score and top reasons; returns the count per class."""
-    as_of = as_of or dt.date.today()
+    as_of = today_or(as_of)
     model = fit(as_of)
     ids, x = features(as_of + dt.timedelta(days=1))
     design = one_hot(x)
@@ -204,7 +205,7 @@ def recompute(as_of: dt.date | None = None, actor: object = "system") -> dict[st
 
 def points_table(as_of: dt.date | None = None) -> list[dict]:
     """The scorecard as a table of points per bin (for the page and docs)."""
-    model = fit(as_of or dt.date.today())
+    model = fit(today_or(as_of))
     factor = PDO / math.log(2)
     rows, k = [], 0
     for _name, (label, edges, labels) in FEATURES.items():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections import Counter, defaultdict
 from decimal import Decimal
 
@@ -12,14 +11,15 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
-from regshare.core import audit, workflow
+from regshare.core import audit, caches, workflow
+from regshare.core.clock import today_or
+from regshare.core.codes import clean_uscc
 from regshare.core.lazy import lazy_module
 from regshare.core.models import Department
 from regshare.core.permissions import Principal, require
 from regshare.core.prepared import Prepared
 from regshare.core.workdays import add_workdays
 from regshare.entities import services as entities
-from regshare.entities.codes import clean_uscc
 from regshare.entities.models import Entity
 
 from . import rules
@@ -48,7 +48,7 @@ RESTRICTING_LISTS = (ListType.ABNORMAL, ListType.SERIOUS, ListType.DISHONEST_DEB
 
 
 def _today(today: dt.date | None) -> dt.date:
-    return today or dt.date.today()
+    return today_or(today)
 
 
 # ---------------------------------------------------------------- records and 双公示
@@ -328,30 +328,27 @@ def parse_scenario(value: str) -> str:
     raise ValidationError(f"未知的应用场景“{value}”,可选: {names}", code="unknown_scenario")
 
 
-_MEASURES: dict[str, tuple[float, list[dict]]] = {}
 MEASURE_CACHE_SECONDS = 60
+_MEASURES = caches.ttl_cache(maxsize=64, seconds=MEASURE_CACHE_SECONDS)
 
 
 def measures_for(scenario: str) -> list[dict]:
     """Active measures of a scenario. Memoranda change rarely and every check needs them, so they are kept
     in memory for a minute (an edit in the admin shows within that minute)."""
-    now = time.monotonic()
-    cached = _MEASURES.get(scenario)
-    if cached is not None and now - cached[0] < MEASURE_CACHE_SECONDS:
-        return cached[1]
-    rows = [{"list_type": m.memorandum.list_type, "kind": m.memorandum.kind,
+    return caches.get_or_load(_MEASURES, scenario, lambda: _load_measures(scenario))
+
+
+def _load_measures(scenario: str) -> list[dict]:
+    return [{"list_type": m.memorandum.list_type, "kind": m.memorandum.kind,
              "kind_label": m.memorandum.get_kind_display(), "memorandum": m.memorandum.title,
              "document_no": m.memorandum.document_no, "department": m.department, "measure": m.text,
              "legal_basis": m.legal_basis}
             for m in Measure.objects.filter(scenario=scenario, memorandum__active=True).select_related("memorandum")
             .order_by("memorandum__kind", "memorandum__code", "id")]
-    if rows:
-        _MEASURES[scenario] = (now, rows)
-    return rows
 
 
 def clear_measure_cache() -> None:
-    _MEASURES.clear()
+    caches.clear(_MEASURES)
 
 
 def check(principal: object, uscc: str, scenario: str, purpose: str = "") -> dict:
@@ -384,7 +381,7 @@ def check(principal: object, uscc: str, scenario: str, purpose: str = "") -> dic
     # The check record and its audit record commit together through the audit group writer (one commit for
     # the checks of concurrent requests); if they cannot be written, AuditUnavailable: no unaudited answer.
     record = audit.record_row(principal, "credit.checked", CreditCheck(
-        entity=entity, scenario=scenario, actor=audit._actor_name(principal), department=department,
+        entity=entity, scenario=scenario, actor=audit.actor_name(principal), department=department,
         purpose=(purpose or "")[:200], punish_count=punish, reward_count=reward, conclusion=conclusion,
         risk_class=risk.risk_class if risk else ""), {"uscc": entity.uscc, "scenario": scenario,
                                                        "conclusion": conclusion})

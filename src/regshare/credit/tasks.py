@@ -1,7 +1,7 @@
-import datetime as dt
-
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
+
+from regshare.core import clock
 
 from . import lists, scorecard, services
 
@@ -16,7 +16,7 @@ def convert_list_version(resource_code: str, version: int) -> dict:
 def daily_list_rules() -> dict:
     """Abnormal list ≥3 years → serious list; serious list ends after 3 years; publicity periods end;
     from 1 July, no annual report for last year → abnormal list."""
-    today = dt.date.today()
+    today = clock.today()
     result = services.apply_list_rules(today)
     result["expired_publicity"] = services.expire_publicity(today)
     result["annual_report"] = services.apply_annual_report_rule(today)
@@ -26,4 +26,4 @@ def daily_list_rules() -> dict:
 @db_periodic_task(crontab(hour="2", minute="30", day_of_week="1"))
 def weekly_risk_classes() -> dict:
     """Recompute every entity's A/B/C/D class."""
-    return scorecard.recompute(dt.date.today())
+    return scorecard.recompute(clock.today())

@@ -15,7 +15,7 @@ import pyarrow as pa
 from django.conf import settings
 from faker import Faker
 
-from regshare.entities.codes import USCC_CHARSET, make_uscc
+from regshare.core.codes import USCC_CHARSET, make_uscc
 
 from . import DemoContext
 

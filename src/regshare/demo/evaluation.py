@@ -231,6 +231,7 @@ def run(ctx: DemoContext) -> None:
                                   GROUP_MATRIX, "saaty")
         services.create_weighting(manager, "审批效能类指标相对重要性", "approval", ["SP-01", "SP-02", "SP-03", "SP-04"],
                                   APPROVAL_MATRIX, "cn")
+    _meeting(manager, periods, departments)
     for period in periods[:-1]:
         if not Evaluation.objects.filter(period=period).exists():
             try:
@@ -238,3 +239,25 @@ def run(ctx: DemoContext) -> None:
                 ctx.echo(f"  {period}: {item.grade} {item.score:.2f}")
             except ValidationError as exc:  # a half-year without every figure stays unevaluated
                 ctx.echo(f"  {period}: 未评价({exc})")
+
+
+def _meeting(manager, periods: list[str], departments: dict) -> None:
+    """The half-yearly coordination meeting after the last complete half-year, with two decisions to track."""
+    from regshare.evaluation import services
+    from regshare.evaluation.models import Meeting
+
+    if Meeting.objects.exists() or "XZSP" not in departments or "ZJJ" not in departments:
+        return
+    window = services.period_window(periods[-1])
+    held_on = window.start + dt.timedelta(days=9)
+    if held_on >= timezone.localdate():
+        return
+    title = f"{services.period_label(periods[-2])}市场准入效能评估工作协调会议"
+    services.record_meeting(
+        manager, "half_year", title, held_on,
+        f"通报{services.period_label(periods[-2])}评估结果;审批效能类指标权重经专家判断确定;部署下半年评估工作。",
+        [d for k, d in departments.items() if k in ("XZSP", "ZJJ", "SCJG", "SFJ", "SJJ")],
+        [services.Decision("推行高频准入事项全程网办,网上办理率提高 5 个百分点", departments["XZSP"],
+                           window.start + dt.timedelta(days=120)),
+         services.Decision("压缩建筑工程施工许可平均审批时间", departments["ZJJ"], held_on + dt.timedelta(days=60))])
+    services.escalate_overdue()

@@ -15,10 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from regshare.catalog.models import Resource
+from regshare.core.codes import id_card_check_char, uscc_check_char
 from regshare.core.models import User
 from regshare.ingest import services
 from regshare.ingest.models import Load, MonthlyReport, QualityReport, ReportKind
-from regshare.ingest.rules import enum_values, id_card_check_char, uscc_check_char
+from regshare.ingest.rules import enum_values
 
 from . import DemoContext
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+from regshare.core.codes import make_uscc
 from regshare.core.models import Department, User
 from regshare.core.permissions import Principal
 from regshare.core.workdays import add_workdays
-from regshare.entities.codes import make_uscc
 from regshare.entities.models import Entity
 from regshare.supervision import services
 from regshare.supervision.models import (

@@ -10,6 +10,7 @@ from regshare.core.auth import allow
 from regshare.core.pagination import Mapped, PageNumberPagination, paginate
 
 from . import services
+from .models import Entity
 from .schemas import CandidateOut, DecisionIn, EntityOut, ProfileOut
 
 router = Router(tags=["entities"])
@@ -25,7 +26,8 @@ def search(request: HttpRequest, q: str = "", status: str = ""):
         return [{**EntityOut.model_validate(entity).model_dump(),
                  "columns": {key: found.get(entity.pk) for key, found in values.items()}} for entity in entities]
 
-    return Mapped(services.search(q, status), batch=with_columns)
+    entities = Entity.objects.visible_to(principal).filtered({"q": q, "status": status})
+    return Mapped(entities, batch=with_columns)
 
 
 @router.get("/links/candidates", response=list[CandidateOut], auth=allow("entities.review"),

@@ -5,6 +5,30 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from regshare.core.codes import clean_uscc
+from regshare.core.filters import Exact, Filters, Search
+from regshare.core.permissions import require
+from regshare.core.visibility import VisibleQuerySet
+
+from .codes import normalize_name
+
+
+class EntitySearch(Search):
+    """A code prefix, or a name as written or normalised (有限责任公司 = 有限公司, full-width = half-width)."""
+
+    def apply(self, queryset: models.QuerySet, value: str) -> models.QuerySet:
+        return queryset.filter(models.Q(uscc__startswith=clean_uscc(value)) | models.Q(name__icontains=value)
+                               | models.Q(name_norm__icontains=normalize_name(value)))
+
+
+class EntityQuerySet(VisibleQuerySet):
+    filters = Filters(EntitySearch("q"), Exact("status", "status"))
+
+    def visible_to(self, principal):
+        """The entity register is one for the district: every role with ``entities.view`` sees all of it."""
+        require(principal, "entities.view")
+        return self.order_by("uscc")
+
 
 class Entity(models.Model):
     """One market entity, keyed by its unified social credit code; rebuilt from SCJG-0001."""
@@ -22,6 +46,8 @@ class Entity(models.Model):
     status = models.CharField("登记状态", max_length=20, blank=True)
     source_version = models.IntegerField("来源版本", default=0)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = EntityQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "市场主体"

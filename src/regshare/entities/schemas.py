@@ -85,6 +85,8 @@ class ProfileOut(Schema):
     risk: RiskOut | None = None
     lists: list[ListEntryOut] = []
     credit_records: list[CreditRecordOut] = []
+    # the section supervision adds: records, inspections and complaints the caller may see
+    supervision: dict | None = None
     shared_records: list[RecordGroup]
     timeline: list[TimelineEvent]
 

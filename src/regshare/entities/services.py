@@ -17,20 +17,14 @@ from django.http import Http404
 from django.utils import timezone
 
 from regshare.core import audit, panels
+from regshare.core.codes import clean_uscc, clean_uscc_arrow, uscc_error, valid_uscc_mask
 from regshare.core.lazy import lazy_module
 from regshare.core.permissions import Principal, has_perm
 from regshare.core.prepared import Prepared
 from regshare.lake import engine
 
 from . import linkage
-from .codes import (
-    clean_uscc,
-    clean_uscc_arrow,
-    normalize_name,
-    normalize_names_arrow,
-    uscc_error,
-    valid_uscc_mask,
-)
+from .codes import normalize_names_arrow
 from .models import Entity, EntityLink, LinkMethod, LinkStatus
 
 pa = lazy_module("pyarrow")
@@ -393,15 +387,8 @@ def get_entity(uscc: str, related: tuple[str, ...] = ()) -> Entity:
 
 
 def search(query: str = "", status: str = "") -> QuerySet[Entity]:
-    qs = Entity.objects.all()
-    query = (query or "").strip()
-    if query:
-        code = clean_uscc(query)
-        norm = normalize_name(query)
-        qs = qs.filter(Q(uscc__startswith=code) | Q(name__icontains=query) | Q(name_norm__icontains=norm))
-    if status:
-        qs = qs.filter(status=status)
-    return qs.order_by("uscc")
+    """The register's search (the list's filters) without a principal: the public portal's look-up."""
+    return Entity.objects.filtered({"q": query, "status": status}).order_by("uscc")
 
 
 def _scope(principal: Principal, resource):

@@ -16,16 +16,15 @@ from regshare.core.pages import page_of
 from regshare.core.permissions import has_perm, page_permission, principal_of
 
 from . import services
+from .models import Entity
 
 
 @page_permission("entities.view")
 def entity_list(request):
-    q = request.GET.get("q", "").strip()
-    status = request.GET.get("status", "")
-    page = page_of(request, services.search(q, status), 20)
     principal = principal_of(request)
+    page = page_of(request, Entity.objects.visible_to(principal).filtered(request.GET), 20)
     return render(request, "entities/list.html", {
-        "page": page, "q": q, "status": status, "statuses": ["存续", "在业", "吊销", "注销"],
+        "page": page, **Entity.objects.filter_values(request.GET), "statuses": ["存续", "在业", "吊销", "注销"],
         "columns": panels.columns_for(services.ENTITY_LIST),
         "rows": panels.column_cells(services.ENTITY_LIST, principal, list(page.object_list))})
 

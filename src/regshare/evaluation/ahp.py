@@ -13,6 +13,7 @@ Pure functions over numpy; no Django here, so the command line and the services 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -36,6 +37,9 @@ SCALE: tuple[float, ...] = tuple(sorted({float(k) for k in range(1, 10)} | {1 / 
 SCALE_MIN, SCALE_MAX = 1 / 9, 9.0
 # Judgements typed as decimals (0.33 for 1/3, 0.143 for 1/7) are reciprocal within this relative tolerance.
 RECIPROCAL_TOLERANCE = 0.02
+
+
+_JUDGEMENT_TEXT = re.compile(r"^\s*\d{1,4}(\.\d{1,8})?(\s*/\s*\d{1,4}(\.\d{1,8})?)?\s*$")
 
 
 class AhpError(ValueError):
@@ -90,6 +94,9 @@ def _number(value: object, where: str) -> float:
     if isinstance(value, int | float):
         number = float(value)
     elif isinstance(value, str):
+        # Digits, a point and one slash only: Fraction would also take "1e999999999" and build that integer.
+        if not _JUDGEMENT_TEXT.match(value):
+            raise AhpError(f"{where}的值“{value[:20]}”不是数字或分数(如 3、1/5)")
         try:
             number = float(Fraction(value.strip()))
         except (ValueError, ZeroDivisionError) as exc:

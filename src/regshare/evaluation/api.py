@@ -9,12 +9,14 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
+from regshare.core import workflow
 from regshare.core.auth import allow
+from regshare.core.models import Department
 from regshare.core.pagination import PageNumberPagination, paginate
 from regshare.core.permissions import principal_of
 
 from . import ahp, fuzzy, services
-from .models import Indicator, IndicatorGroup, SubmissionStatus
+from .models import Indicator, IndicatorGroup, RectificationStatus, SubmissionStatus
 
 router = Router(tags=["evaluation"])
 
@@ -201,6 +203,11 @@ class Refusal(Schema):
     suggested: float | None = None
 
 
+def _text(value: str, limit: int) -> str:
+    """A query parameter as a filter: NUL removed (PostgreSQL refuses it), cut to the field's length."""
+    return (value or "").replace("\x00", "")[:limit]
+
+
 def _matrices(payload) -> Any:
     if payload.matrices is not None:
         return payload.matrices
@@ -227,8 +234,8 @@ def list_indicators(request, group: str = ""):
 
 @router.get("/values", response=list[ValueOut], summary="指标值(按统计期、部门、行业)", auth=allow("evaluation.view"))
 @paginate(PageNumberPagination, page_size=50)
-def list_values(request, period: str = Field("", max_length=10), indicator: str = Field("", max_length=32)):
-    return services.values_for(principal_of(request), period.replace("\x00", ""), indicator.replace("\x00", ""))
+def list_values(request, period: str = "", indicator: str = ""):
+    return services.values_for(principal_of(request), _text(period, 10), _text(indicator, 32))
 
 
 @router.post("/compute", response=ComputeOut, summary="计算系统采集指标", auth=allow("evaluation.manage"))
@@ -237,8 +244,8 @@ def compute(request, payload: PeriodIn):
 
 
 @router.get("/compare", response=dict[str, Any], summary="对比分析(时期、部门、行业)", auth=allow("evaluation.view"))
-def compare(request, dimension: str = Field("period", max_length=20), period: str = Field("", max_length=10)):
-    return services.compare(dimension, period)
+def compare(request, dimension: str = "period", period: str = ""):
+    return services.compare(_text(dimension, 20), _text(period, 10))
 
 
 @router.get("/submissions", response=list[SubmissionOut], summary="部门报送列表", auth=allow("evaluation.view"))
@@ -317,9 +324,9 @@ def create_weighting(request, payload: WeightingIn):
 
 @router.get("/evaluations", response=list[EvaluationOut], summary="综合评价列表", auth=allow("evaluation.view"))
 @paginate(PageNumberPagination, page_size=20)
-def list_evaluations(request, period: str = Field("", max_length=10)):
+def list_evaluations(request, period: str = ""):
     items = services.evaluations_for(principal_of(request))
-    return items.filter(period=period.replace("\x00", "")) if period else items
+    return items.filter(period=_text(period, 10)) if period else items
 
 
 @router.post("/evaluations", response={201: EvaluationOut}, summary="开展模糊综合评价", auth=allow("evaluation.manage"))
@@ -335,3 +342,148 @@ def evaluate(request, payload: EvaluateIn):
             auth=allow("evaluation.view"))
 def evaluation_detail(request, evaluation_id: Id):
     return get_object_or_404(services.evaluations_for(principal_of(request)), pk=evaluation_id)
+
+
+class RectificationOut(Schema):
+    id: int
+    number: str
+    problem: str
+    requirement: str
+    department: str
+    deadline: dt.date
+    status: str
+    status_label: str
+    kind: str
+    meeting: int | None
+    measures: str
+    person: str
+    progress: str
+    recheck_opinion: str
+    escalated_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    actions: list[dict[str, Any]] = []
+
+    @staticmethod
+    def resolve_department(obj) -> str:
+        return obj.department.code
+
+    @staticmethod
+    def resolve_status_label(obj) -> str:
+        return obj.get_status_display()
+
+    @staticmethod
+    def resolve_meeting(obj) -> int | None:
+        return obj.meeting_id
+
+
+class RectificationIn(Schema):
+    problem: str = Field(..., max_length=5000)
+    requirement: str = Field(..., max_length=5000)
+    department: str = Field(..., max_length=32)
+    deadline: dt.date
+    evaluation: Id | None = None
+
+
+class ActIn(Schema):
+    measures: str = Field("", max_length=5000)
+    person: str = Field("", max_length=50)
+    progress: str = Field("", max_length=5000)
+    opinion: str = Field("", max_length=5000)
+
+
+def _with_actions(request, item):
+    item.actions = workflow.actions(principal_of(request), item)
+    return item
+
+
+@router.get("/rectifications", response=list[RectificationOut], summary="整改事项列表", auth=allow("evaluation.view"))
+@paginate(PageNumberPagination, page_size=20)
+def list_rectifications(request, status: str = ""):
+    items = services.rectifications_for(principal_of(request))
+    if status:
+        items = items.filter(status=status) if status in RectificationStatus.values else items.none()
+    return items
+
+
+@router.post("/rectifications", response={201: RectificationOut}, summary="交办整改事项", auth=allow("evaluation.manage"))
+def create_rectification(request, payload: RectificationIn):
+    principal = principal_of(request)
+    department = Department.objects.filter(code=payload.department, active=True).first()
+    if department is None:
+        raise ValidationError(f"部门 {payload.department[:32]} 不存在", code="unknown_department")
+    evaluation = None
+    if payload.evaluation is not None:
+        evaluation = get_object_or_404(services.evaluations_for(principal), pk=payload.evaluation)
+    item = services.create_rectification(principal, payload.problem, payload.requirement, department,
+                                         payload.deadline, evaluation)
+    return 201, _with_actions(request, item)
+
+
+@router.get("/rectifications/{rectification_id}", response=RectificationOut, summary="整改事项详情(含可办理操作)",
+            auth=allow("evaluation.view"))
+def rectification_detail(request, rectification_id: Id):
+    item = get_object_or_404(services.rectifications_for(principal_of(request)), pk=rectification_id)
+    return _with_actions(request, item)
+
+
+@router.post("/rectifications/{rectification_id}/{transition}", response=RectificationOut,
+             summary="办理整改事项(plan 提交方案、report 报告完成、close 销号、reopen 继续整改)",
+             auth=allow("evaluation.view"))
+def rectification_act(request, rectification_id: Id, transition: str, payload: ActIn):
+    principal = principal_of(request)
+    item = get_object_or_404(services.rectifications_for(principal), pk=rectification_id)
+    item = workflow.perform(principal, item, transition[:40], **payload.dict())
+    return _with_actions(request, item)
+
+
+class DecisionIn(Schema):
+    task: str = Field(..., max_length=2000)
+    department: str = Field(..., max_length=32)
+    deadline: dt.date
+
+
+class MeetingIn(Schema):
+    kind: str = Field(..., max_length=12)
+    title: str = Field(..., max_length=200)
+    held_on: dt.date
+    minutes: str = Field(..., max_length=20000)
+    attendees: list[str] = []
+    decisions: list[DecisionIn] = []
+
+
+class MeetingOut(Schema):
+    id: int
+    kind: str
+    title: str
+    held_on: dt.date
+    convener: str
+    minutes: str
+    tasks: list[int]
+
+    @staticmethod
+    def resolve_convener(obj) -> str:
+        return obj.convener.code
+
+    @staticmethod
+    def resolve_tasks(obj) -> list[int]:
+        return [t.pk for t in obj.tasks.all()]
+
+
+@router.get("/meetings", response=list[MeetingOut], summary="协调会议列表", auth=allow("evaluation.view"))
+@paginate(PageNumberPagination, page_size=20)
+def list_meetings(request):
+    return services.meetings_for(principal_of(request))
+
+
+@router.post("/meetings", response={201: MeetingOut}, summary="记录协调会议(议定事项成为跟踪任务)",
+             auth=allow("evaluation.manage"))
+def record_meeting(request, payload: MeetingIn):
+    codes = {d.department for d in payload.decisions} | set(payload.attendees)
+    departments = {d.code: d for d in Department.objects.filter(code__in=list(codes), active=True)}
+    unknown = sorted(c for c in codes if c not in departments)
+    if unknown:
+        raise ValidationError(f"部门不存在:{'、'.join(c[:32] for c in unknown[:5])}", code="unknown_department")
+    decisions = [services.Decision(d.task, departments[d.department], d.deadline) for d in payload.decisions]
+    meeting = services.record_meeting(principal_of(request), payload.kind, payload.title, payload.held_on,
+                                      payload.minutes, [departments[c] for c in payload.attendees], decisions)
+    return 201, meeting

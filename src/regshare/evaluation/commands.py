@@ -106,13 +106,15 @@ def _fuzzy(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers) -> None:
-    from .ahp import DEFAULT_RI_TABLE, RI_TABLES
+# The RI tables by name, without importing numpy for every command's parser (ahp.RI_TABLES holds the values).
+RI_TABLE_NAMES = ("cn", "saaty")
 
+
+def register(subparsers) -> None:
     ahp_cmd = subparsers.add_parser("ahp", help="层次分析法计算权重与一致性检验 / AHP weights and consistency")
     ahp_cmd.add_argument("file", help='判断矩阵 JSON 文件: {"matrix": [[...]], "criteria": [...]}')
     ahp_cmd.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
-    ahp_cmd.add_argument("--ri", choices=sorted(RI_TABLES), default=DEFAULT_RI_TABLE,
+    ahp_cmd.add_argument("--ri", choices=RI_TABLE_NAMES, default="saaty",
                          help="随机一致性指标表 / random index table (默认 saaty)")
     ahp_cmd.set_defaults(func=_ahp)
     fuzzy_cmd = subparsers.add_parser("fuzzy", help="模糊综合评价 / fuzzy comprehensive evaluation")

@@ -4,9 +4,11 @@ import json
 
 from django import forms
 
+from regshare.core.models import Department
+
 from .ahp import RI_TABLE_LABELS
 from .fuzzy import OPERATORS
-from .models import Indicator, SourceKind
+from .models import Evaluation, Indicator, MeetingKind, SourceKind
 
 
 class PeriodForm(forms.Form):
@@ -19,16 +21,6 @@ class SubmissionForm(forms.Form):
     period = forms.CharField(label="统计期", max_length=10, help_text="如 2026H1")
     value = forms.FloatField(label="指标值", min_value=0, max_value=1e12)
     basis = forms.CharField(label="数据说明(来源、口径与计算过程)", widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class ReviewForm(forms.Form):
-    decision = forms.ChoiceField(label="审核结论", choices=[("approve", "采用"), ("return", "退回修改")])
-    comment = forms.CharField(label="审核意见", required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class ResubmitForm(forms.Form):
-    value = forms.FloatField(label="指标值", min_value=0, max_value=1e12)
-    basis = forms.CharField(label="数据说明", widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class SurveyForm(forms.Form):
@@ -62,3 +54,23 @@ class EvaluateForm(forms.Form):
     period = forms.CharField(label="统计期", max_length=10, help_text="如 2026H1")
     operator = forms.ChoiceField(label="合成算子", choices=list(OPERATORS.items()))
     name = forms.CharField(label="名称", max_length=200, required=False)
+
+
+class RectificationForm(forms.Form):
+    problem = forms.CharField(label="存在问题", widget=forms.Textarea(attrs={"rows": 3}))
+    requirement = forms.CharField(label="整改要求", widget=forms.Textarea(attrs={"rows": 2}))
+    department = forms.ModelChoiceField(label="责任部门", queryset=Department.objects.filter(
+        active=True, level=Department.Level.DEPARTMENT))
+    deadline = forms.DateField(label="整改时限", widget=forms.DateInput(attrs={"type": "date"}))
+    evaluation = forms.ModelChoiceField(label="来源评估", queryset=Evaluation.objects.all(), required=False)
+
+
+class MeetingForm(forms.Form):
+    kind = forms.ChoiceField(label="会议类型", choices=MeetingKind.choices)
+    title = forms.CharField(label="会议名称", max_length=200)
+    held_on = forms.DateField(label="召开日期", widget=forms.DateInput(attrs={"type": "date"}))
+    attendees = forms.ModelMultipleChoiceField(label="参会部门", required=False, queryset=Department.objects.filter(
+        active=True, level=Department.Level.DEPARTMENT))
+    minutes = forms.CharField(label="会议纪要(讨论内容、达成的共识)", widget=forms.Textarea(attrs={"rows": 5}))
+    decisions = forms.CharField(label="议定事项(每行一项:部门编码或名称 | 任务 | 截止日期 YYYY-MM-DD)", required=False,
+                                widget=forms.Textarea(attrs={"rows": 4}))

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from regshare.core.models import Department
+from regshare.core.visibility import VisibleQuerySet
 
 
 class IndicatorGroup(models.TextChoices):
@@ -110,7 +111,7 @@ class SubmissionStatus(models.TextChoices):
     RETURNED = "returned", "已退回"
 
 
-class SubmissionQuerySet(models.QuerySet):
+class SubmissionQuerySet(VisibleQuerySet):
     def visible_to(self, principal) -> models.QuerySet:
         """A department sees its own submissions; reviewers and analysts see all."""
         from regshare.core.permissions import has_perm
@@ -151,6 +152,9 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator.code} {self.period} {self.department}"
+
+    def get_absolute_url(self) -> str:
+        return f"/evaluation/submissions/{self.pk}/"
 
 
 class Survey(models.Model):
@@ -247,3 +251,95 @@ class Evaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.period}"
+
+
+class MeetingKind(models.TextChoices):
+    """Coordination meetings (seed 000 §6: monthly; seed 004 六: half-yearly, and ad hoc when needed)."""
+
+    MONTHLY = "monthly", "月度协调会议"
+    HALF_YEAR = "half_year", "半年评估工作协调会议"
+    AD_HOC = "ad_hoc", "临时协调会议"
+
+
+class Meeting(models.Model):
+    kind = models.CharField("会议类型", max_length=12, choices=MeetingKind.choices)
+    title = models.CharField("会议名称", max_length=200)
+    held_on = models.DateField("召开日期")
+    convener = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+", verbose_name="召集部门")
+    attendees = models.ManyToManyField(Department, blank=True, related_name="+", verbose_name="参会部门")
+    minutes = models.TextField("会议纪要")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name="记录人")
+    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    objects = VisibleToAll.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "协调会议"
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TaskKind(models.TextChoices):
+    PROBLEM = "problem", "评估问题整改"
+    MEETING = "meeting", "会议议定事项"
+
+
+class RectificationStatus(models.TextChoices):
+    ASSIGNED = "assigned", "待制定整改方案"
+    RECTIFYING = "rectifying", "整改中"
+    RECHECKING = "rechecking", "待复查验收"
+    CLOSED = "closed", "已销号"
+
+
+class RectificationQuerySet(models.QuerySet):
+    def visible_to(self, principal) -> models.QuerySet:
+        """The responsible department sees its own problems; 区发改 (evaluation.manage / review) sees all."""
+        from regshare.core.permissions import has_perm
+
+        if has_perm(principal, "evaluation.manage") or has_perm(principal, "evaluation.review"):
+            return self
+        if has_perm(principal, "evaluation.view") and principal.department_id is not None:
+            return self.filter(department_id=principal.department_id)
+        return self.none()
+
+
+class Rectification(models.Model):
+    """One problem of the problem list (问题清单, seed 004 七(二)): responsible department, measures, deadline,
+    person; progress; re-inspection and closing (销号); overdue items are escalated (督办)."""
+
+    number = models.CharField("问题编号", max_length=32, unique=True)
+    evaluation = models.ForeignKey(Evaluation, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="rectifications", verbose_name="来源评估")
+    kind = models.CharField("事项类别", max_length=10, choices=TaskKind.choices, default=TaskKind.PROBLEM)
+    meeting = models.ForeignKey(Meeting, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks",
+                                verbose_name="来源会议")
+    problem = models.TextField("存在问题/议定事项")
+    requirement = models.TextField("整改要求")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+", verbose_name="责任部门")
+    deadline = models.DateField("整改时限", db_index=True)
+    status = models.CharField("状态", max_length=12, choices=RectificationStatus.choices,
+                              default=RectificationStatus.ASSIGNED, db_index=True)
+    measures = models.TextField("整改措施", blank=True)
+    person = models.CharField("责任人", max_length=50, blank=True)
+    progress = models.TextField("整改进展", blank=True)
+    recheck_opinion = models.TextField("复查意见", blank=True)
+    escalated_at = models.DateTimeField("督办时间", null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name="交办人")
+    created_at = models.DateTimeField("交办时间", auto_now_add=True)
+    closed_at = models.DateTimeField("销号时间", null=True, blank=True)
+
+    objects = RectificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "整改事项"
+        ordering = ["deadline", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.problem[:30]}"
+
+    def get_absolute_url(self) -> str:
+        return f"/evaluation/rectifications/{self.pk}/"

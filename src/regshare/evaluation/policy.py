@@ -10,6 +10,8 @@ register({
     "evaluation.manage": {R.ANALYST, R.PLATFORM_ADMIN},
     # Departments report the figures no system holds.
     "evaluation.submit": {R.DATA_LIAISON, R.DEPARTMENT_ADMIN},
+    # The responsible department draws up and reports its rectification (seed 004 七(二)2).
+    "evaluation.rectify": {R.DATA_LIAISON, R.DEPARTMENT_ADMIN, R.LEADER},
     # 区发改 reviews the submissions (seed 004 五(一)2); never one's own submission.
     "evaluation.review": {R.ANALYST, R.LEADER, R.PLATFORM_ADMIN},
 }, token_scopes={"evaluation.view": "查询效能评估指标与结果"})

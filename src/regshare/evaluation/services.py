@@ -9,16 +9,17 @@ import io
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from regshare.core import audit, uploads, workdays
-from regshare.core.dashboard import PendingItem
+from regshare.core import audit, uploads, workflow
 from regshare.core.models import Department
-from regshare.core.permissions import Principal, has_perm, require
+from regshare.core.permissions import Principal, require
+from regshare.core.services import notify_department
 
 from . import ahp, fuzzy
 from .indicators import CALCULATORS, STANDARD, Window
@@ -28,15 +29,19 @@ from .models import (
     Indicator,
     IndicatorGroup,
     IndicatorValue,
+    Meeting,
+    MeetingKind,
+    Rectification,
+    RectificationStatus,
     SourceKind,
     Submission,
     SubmissionStatus,
     Survey,
     SurveyResult,
+    TaskKind,
     Weighting,
 )
 
-REVIEW_WORKDAYS = 5  # 区发改 reviews a submission within five working days of receiving it
 GROUP_LEVEL = "group"
 
 # ----------------------------------------------------------------------------- periods
@@ -168,7 +173,7 @@ def create_submission(principal: Principal, indicator: Indicator, period: str, v
                               "不由部门报送", code="not_submitted_indicator")
     if not (basis or "").strip():
         raise ValidationError("请填写数据说明(来源、口径与计算过程)", code="basis_required")
-    _check_value(indicator, value)
+    check_value(indicator, value)
     if Submission.objects.filter(indicator=indicator, period=period, department=department,
                                  status__in=(SubmissionStatus.SUBMITTED, SubmissionStatus.APPROVED)).exists():
         raise ValidationError(f"本部门已报送 {indicator.code} {period_label(period)} 的数据(待审核或已采用)",
@@ -179,11 +184,11 @@ def create_submission(principal: Principal, indicator: Indicator, period: str, v
         audit.record(principal, "evaluation.submission.create", item, {"indicator": indicator.code, "period": period,
                                                                        "value": value})
         if submit:
-            _submit(principal, item)
+            item = workflow.perform(principal, item, "submit")
     return item
 
 
-def _check_value(indicator: Indicator, value: float) -> None:
+def check_value(indicator: Indicator, value: float) -> None:
     if value is None or value != value or value in (float("inf"), float("-inf")):
         raise ValidationError("指标值须为数字", code="bad_value")
     if value < 0:
@@ -192,76 +197,131 @@ def _check_value(indicator: Indicator, value: float) -> None:
         raise ValidationError("百分比指标的值不能超过 100", code="bad_value")
 
 
-def _submit(principal: Principal, item: Submission) -> None:
-    item.status = SubmissionStatus.SUBMITTED
-    item.submitted_at = timezone.now()
-    item.deadline = workdays.add_workdays(timezone.localdate(), REVIEW_WORKDAYS)
-    item.save(update_fields=["status", "submitted_at", "deadline"])
-    audit.record(principal, "evaluation.submission.submit", item, {"deadline": item.deadline.isoformat()})
-
-
 def submit(principal: Principal, item: Submission, value: float | None = None, basis: str | None = None) -> Submission:
     """Submit a draft, or resubmit a returned figure (optionally corrected)."""
-    require(principal, "evaluation.submit")
-    with transaction.atomic():
-        item = Submission.objects.select_for_update().get(pk=item.pk)
-        if principal.department is None or principal.department.pk != item.department_id:
-            raise PermissionDenied("只能报送本部门的评估数据")
-        if item.status not in (SubmissionStatus.DRAFT, SubmissionStatus.RETURNED):
-            raise ValidationError(f"当前状态为“{item.get_status_display()}”,不能报送", code="wrong_state")
-        if value is not None:
-            _check_value(item.indicator, value)
-            item.value = value
-        if basis is not None and basis.strip():
-            item.basis = basis.strip()
-        item.save(update_fields=["value", "basis"])
-        _submit(principal, item)
-    return item
+    return workflow.perform(principal, item, "submit", value=value, basis=basis or "")
 
 
 def review(principal: Principal, item: Submission, approve: bool, comment: str = "") -> Submission:
     """区发改 reviews a submission (seed 004 五(一)2): adopted figures become the indicator's value."""
-    require(principal, "evaluation.review")
+    return workflow.perform(principal, item, "approve" if approve else "return", comment=comment or "")
+
+
+# ----------------------------------------------------------------------------- rectification
+
+def rectifications_for(principal: Principal):
+    return Rectification.objects.visible_to(principal).select_related("department", "evaluation")
+
+
+def create_rectification(principal: Principal, problem: str, requirement: str, department: Department,
+                         deadline: dt.date, evaluation: Evaluation | None = None,
+                         meeting: Meeting | None = None) -> Rectification:
+    """区发改 puts a problem on the problem list with its responsible department and deadline (seed 004 七(二)1);
+    a meeting's decision is tracked the same way."""
+    require(principal, "evaluation.manage")
+    if not (problem or "").strip() or not (requirement or "").strip():
+        raise ValidationError("请填写存在问题和整改要求", code="problem_required")
+    # A meeting recorded after the fact may carry a deadline already past (the task is then overdue at once).
+    if meeting is not None and deadline < meeting.held_on:
+        raise ValidationError("完成时限不能早于会议召开日期", code="bad_deadline")
+    if meeting is None and deadline <= timezone.localdate():
+        raise ValidationError("整改时限须晚于今天", code="bad_deadline")
     with transaction.atomic():
-        item = Submission.objects.select_for_update().select_related("indicator").get(pk=item.pk)
-        if item.status != SubmissionStatus.SUBMITTED:
-            raise ValidationError(f"当前状态为“{item.get_status_display()}”,不能审核", code="wrong_state")
-        if principal.user is None or principal.user.pk == item.created_by_id:
-            raise PermissionDenied("不能审核本人报送的数据")
-        if not approve and not (comment or "").strip():
-            raise ValidationError("退回时须填写审核意见", code="comment_required")
-        item.status = SubmissionStatus.APPROVED if approve else SubmissionStatus.RETURNED
-        item.reviewed_by, item.reviewed_at, item.review_comment = principal.user, timezone.now(), comment.strip()
-        item.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_comment"])
-        if approve:
-            # The responsible department's figure is the district's; another department's is its own.
-            department = None if item.department_id == item.indicator.department_id else item.department
-            IndicatorValue.objects.update_or_create(
-                indicator=item.indicator, period=item.period, department=department, industry="",
-                defaults={"value": item.value, "origin": SourceKind.SUBMISSION,
-                          "facts": {"报送编号": item.pk, "数据说明": item.basis[:500]}})
-        audit.record(principal, "evaluation.submission.approve" if approve else "evaluation.submission.return",
-                     item, {"comment": comment.strip()})
+        year = timezone.localdate().year
+        count = Rectification.objects.filter(number__startswith=f"ZG{year}-").count()
+        item = Rectification.objects.create(
+            number=f"ZG{year}-{count + 1:04d}", evaluation=evaluation, meeting=meeting,
+            kind=TaskKind.MEETING if meeting is not None else TaskKind.PROBLEM, problem=problem.strip(),
+            requirement=requirement.strip(), department=department, deadline=deadline, created_by=principal.user)
+        audit.record(principal, "evaluation.rectification.create", item,
+                     {"department": department.code, "deadline": deadline.isoformat()})
+        notify_department(department, "evaluation.rectification", f"整改事项 {item.number} 已交办",
+                          f"{item.problem[:100]};整改时限 {deadline:%Y-%m-%d}", item.get_absolute_url())
     return item
 
 
-def pending_items(principal: Principal) -> list[PendingItem]:
-    today = timezone.localdate()
-    items = []
-    if has_perm(principal, "evaluation.review"):
-        waiting = Submission.objects.filter(status=SubmissionStatus.SUBMITTED)
-        if principal.user is not None:
-            waiting = waiting.exclude(created_by=principal.user)
-        for s in waiting.select_related("indicator", "department")[:20]:
-            items.append(PendingItem("评估数据审核", f"{s.department} 报送 {s.indicator.name}({period_label(s.period)})",
-                                     f"/evaluation/submissions/{s.pk}/", s.deadline.isoformat() if s.deadline else "",
-                                     bool(s.deadline and s.deadline < today)))
-    if has_perm(principal, "evaluation.submit") and principal.department is not None:
-        for s in Submission.objects.filter(status=SubmissionStatus.RETURNED, department=principal.department
-                                           ).select_related("indicator")[:20]:
-            items.append(PendingItem("评估数据退回", f"{s.indicator.name}({period_label(s.period)})被退回,请修改后重新报送",
-                                     f"/evaluation/submissions/{s.pk}/"))
-    return items
+@dataclass
+class Decision:
+    """One decision of a meeting's minutes: what, which department, by when."""
+
+    task: str
+    department: Department
+    deadline: dt.date
+
+
+def record_meeting(principal: Principal, kind: str, title: str, held_on: dt.date, minutes: str,
+                   attendees: Iterable[Department], decisions: list[Decision]) -> Meeting:
+    """Record a coordination meeting (seed 004 六(三)2, 000 §6); every decision becomes a tracked task of its
+    department with a deadline, escalated like a rectification when overdue."""
+    require(principal, "evaluation.manage")
+    if kind not in MeetingKind.values:
+        raise ValidationError("会议类型不正确", code="bad_kind")
+    if not (title or "").strip() or not (minutes or "").strip():
+        raise ValidationError("请填写会议名称和会议纪要", code="minutes_required")
+    if held_on > timezone.localdate():
+        raise ValidationError("召开日期不能晚于今天", code="bad_date")
+    if principal.department is None:
+        raise PermissionDenied("只有部门工作人员可以记录协调会议")
+    with transaction.atomic():
+        meeting = Meeting.objects.create(kind=kind, title=title.strip()[:200], held_on=held_on,
+                                         convener=principal.department, minutes=minutes.strip(),
+                                         created_by=principal.user)
+        meeting.attendees.set(list(attendees))
+        audit.record(principal, "evaluation.meeting.record", meeting, {"kind": kind, "decisions": len(decisions)})
+        for decision in decisions:
+            create_rectification(principal, decision.task, f"落实{meeting.title}议定事项", decision.department,
+                                 decision.deadline, meeting=meeting)
+    return meeting
+
+
+def parse_decisions(text: str) -> list[Decision]:
+    """Decisions typed one per line as ``部门编码或名称 | 任务 | 截止日期``."""
+    decisions, errors = [], []
+    departments = {d.code: d for d in Department.objects.filter(active=True)}
+    departments.update({d.name: d for d in departments.values()})
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.replace("|", "|").split("|")]
+        if len(parts) != 3:
+            errors.append(f"第 {number} 行应为「部门 | 任务 | 截止日期」")
+            continue
+        department = departments.get(parts[0])
+        try:
+            deadline = dt.date.fromisoformat(parts[2])
+        except ValueError:
+            deadline = None
+        if department is None or deadline is None or not parts[1]:
+            errors.append(f"第 {number} 行:部门“{parts[0][:20]}”不存在、任务为空或日期不是 YYYY-MM-DD")
+            continue
+        decisions.append(Decision(parts[1], department, deadline))
+    if errors:
+        raise ValidationError(";".join(errors[:10]), code="bad_decisions")
+    return decisions
+
+
+def meetings_for(principal: Principal):
+    return Meeting.objects.visible_to(principal).select_related("convener").prefetch_related("tasks__department")
+
+
+def escalate_overdue(today: dt.date | None = None) -> int:
+    """Overdue rectification items are escalated once (重点督办, seed 004 七(二)3): flagged, audited, and the
+    responsible department is told."""
+    today = today or timezone.localdate()
+    count = 0
+    overdue = Rectification.objects.exclude(status=RectificationStatus.CLOSED).filter(
+        deadline__lt=today, escalated_at__isnull=True).select_related("department")
+    for item in overdue:
+        with transaction.atomic():
+            if not Rectification.objects.filter(pk=item.pk, escalated_at__isnull=True).update(
+                    escalated_at=timezone.now()):
+                continue
+            audit.record("system", "evaluation.rectification.escalate", item,
+                         {"deadline": item.deadline.isoformat(), "status": item.status})
+            notify_department(item.department, "evaluation.rectification", f"整改事项 {item.number} 逾期未完成,列入督办",
+                              f"整改时限 {item.deadline:%Y-%m-%d} 已过,请立即整改并报告", item.get_absolute_url())
+            count += 1
+    return count
 
 
 # ----------------------------------------------------------------------------- surveys

@@ -16,3 +16,10 @@ def recompute_current_half() -> dict:
     from . import services
 
     return services.compute("system", current_half(timezone.localdate()))
+
+
+@db_periodic_task(crontab(hour="7", minute="10"))
+def escalate_overdue_rectifications() -> int:
+    from . import services
+
+    return services.escalate_overdue()

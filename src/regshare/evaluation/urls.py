@@ -15,6 +15,9 @@ urlpatterns = [
     path("surveys/", views.surveys, name="surveys"),
     path("weightings/", views.weightings, name="weightings"),
     path("weightings/<int:pk>/", views.weighting, name="weighting"),
+    path("rectifications/", views.rectifications, name="rectifications"),
+    path("rectifications/<int:pk>/", views.rectification, name="rectification"),
+    path("meetings/", views.meetings, name="meetings"),
     path("evaluations/", views.evaluations, name="evaluations"),
     path("evaluations/<int:pk>/", views.evaluation, name="evaluation"),
 ]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
+from regshare.core import workflow
 from regshare.core.pages import page_of
 from regshare.core.permissions import has_perm, page_permission, principal_of
 
@@ -13,15 +15,15 @@ from . import services
 from .ahp import RI_TABLE_LABELS
 from .forms import (
     EvaluateForm,
+    MeetingForm,
     PeriodForm,
-    ResubmitForm,
-    ReviewForm,
+    RectificationForm,
     SubmissionForm,
     SurveyForm,
     WeightingForm,
 )
 from .fuzzy import OPERATORS
-from .models import IndicatorGroup, SubmissionStatus
+from .models import IndicatorGroup, RectificationStatus, SubmissionStatus
 
 
 def _errors(form) -> str:
@@ -123,36 +125,60 @@ def new_submission(request):
     return render(request, "evaluation/new_submission.html", {"form": form})
 
 
+def _act(request, obj, done: str):
+    """Perform the transition a page posted; the page offers exactly ``workflow.available``."""
+    try:
+        workflow.perform_posted(principal_of(request), obj, request.POST)
+        messages.success(request, done)
+    except ValidationError as exc:
+        messages.error(request, ";".join(exc.messages))
+
+
 @page_permission("evaluation.view")
 def submission(request, pk: int):
     principal = principal_of(request)
     item = get_object_or_404(services.submissions_for(principal), pk=pk)
     if request.method == "POST":
-        action = request.POST.get("action")
-        form = ReviewForm(request.POST) if action == "review" else ResubmitForm(request.POST)
-        if action in ("review", "resubmit") and form.is_valid():
-            data = form.cleaned_data
-            try:
-                if action == "review":
-                    services.review(principal, item, data["decision"] == "approve", data["comment"])
-                    messages.success(request, "审核完成。")
-                else:
-                    services.submit(principal, item, data["value"], data["basis"])
-                    messages.success(request, "已重新报送。")
-                return redirect("evaluation:submission", item.pk)
-            except ValidationError as exc:
-                messages.error(request, ";".join(exc.messages))
-        else:
-            messages.error(request, _errors(form) or "未知操作")
-    own = principal.department is not None and principal.department.pk == item.department_id
+        _act(request, item, "办理完成。")
+        return redirect("evaluation:submission", item.pk)
     return render(request, "evaluation/submission.html", {
         "item": item, "period_label": services.period_label(item.period),
-        "can_review": (item.status == SubmissionStatus.SUBMITTED and has_perm(principal, "evaluation.review")
-                       and principal.user is not None and principal.user.pk != item.created_by_id),
-        "can_resubmit": (item.status in (SubmissionStatus.RETURNED, SubmissionStatus.DRAFT) and own
-                         and has_perm(principal, "evaluation.submit")),
-        "review_form": ReviewForm(), "resubmit_form": ResubmitForm(initial={"value": item.value,
-                                                                            "basis": item.basis})})
+        "transitions": workflow.available(principal, item)})
+
+
+@page_permission("evaluation.view")
+def rectifications(request):
+    principal = principal_of(request)
+    items = services.rectifications_for(principal)
+    status = _clean(request.GET.get("status"))
+    if status:
+        items = items.filter(status=status) if status in RectificationStatus.values else items.none()
+    can_manage = has_perm(principal, "evaluation.manage")
+    form = RectificationForm(request.POST or None)
+    if request.method == "POST" and can_manage and form.is_valid():
+        data = form.cleaned_data
+        try:
+            item = services.create_rectification(principal, data["problem"], data["requirement"],
+                                                 data["department"], data["deadline"], data["evaluation"])
+            messages.success(request, f"整改事项 {item.number} 已交办。")
+            return redirect("evaluation:rectification", item.pk)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return render(request, "evaluation/rectifications.html", {
+        "page": page_of(request, items, 20), "status": status, "statuses": RectificationStatus.choices,
+        "form": form, "can_manage": can_manage, "today": timezone.localdate()})
+
+
+@page_permission("evaluation.view")
+def rectification(request, pk: int):
+    principal = principal_of(request)
+    item = get_object_or_404(services.rectifications_for(principal), pk=pk)
+    if request.method == "POST":
+        _act(request, item, "办理完成。")
+        return redirect("evaluation:rectification", item.pk)
+    return render(request, "evaluation/rectification.html", {
+        "item": item, "transitions": workflow.available(principal, item),
+        "overdue": item.status != RectificationStatus.CLOSED and item.deadline < timezone.localdate()})
 
 
 @page_permission("evaluation.view")
@@ -234,3 +260,21 @@ def evaluation(request, pk: int):
         "item": item, "groups": groups, "operator_label": OPERATORS.get(item.operator, item.operator),
         "grades": list(zip(item.grades, item.result, strict=True)), "chart": chart,
         "period_label": services.period_label(item.period)})
+
+
+@page_permission("evaluation.view")
+def meetings(request):
+    principal = principal_of(request)
+    can_manage = has_perm(principal, "evaluation.manage")
+    form = MeetingForm(request.POST or None)
+    if request.method == "POST" and can_manage and form.is_valid():
+        data = form.cleaned_data
+        try:
+            meeting = services.record_meeting(principal, data["kind"], data["title"], data["held_on"], data["minutes"],
+                                              data["attendees"], services.parse_decisions(data["decisions"]))
+            messages.success(request, f"会议纪要已记录,{meeting.tasks.count()} 项议定事项已交办。")
+            return redirect("evaluation:meetings")
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return render(request, "evaluation/meetings.html", {
+        "page": page_of(request, services.meetings_for(principal), 10), "form": form, "can_manage": can_manage})

@@ -827,7 +827,7 @@ def _xlsx_chunks(batches, schema, rows) -> Iterator[bytes]:
 
 def access_log(principal: Principal, resource: Resource) -> QuerySet[AuditRecord]:
     """Every read of a resource, for its provider (and the data bureau / auditors)."""
-    from .services import is_data_bureau
+    from regshare.core.permissions import is_data_bureau
 
     require(principal, "exchange.access_log")
     own = principal.department is not None and principal.department.pk == resource.provider_id

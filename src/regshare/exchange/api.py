@@ -222,18 +222,17 @@ def submit(request, payload: Form[ApplicationIn], approval_file: File[UploadedFi
 
 @router.get("/applications", response=list[ApplicationOut], summary="共享申请列表", auth=allow("exchange.view"))
 @paginate(PageNumberPagination, page_size=20)
-def list_applications(request, status: str = ""):
-    items = services.applications_for(principal_of(request))
-    return items.filter(status=status) if status else items
+def list_applications(request, status: str = "", q: str = ""):
+    return Application.objects.visible_to(principal_of(request)).filtered({"status": status, "q": q})
 
 
 @router.get("/applications/{app_id}", response=ApplicationOut, summary="共享申请详情", auth=allow("exchange.view"))
 def get_application(request, app_id: int):
-    return get_object_or_404(services.applications_for(principal_of(request)), pk=app_id)
+    return get_object_or_404(Application.objects.visible_to(principal_of(request)), pk=app_id)
 
 
 def _application(request, app_id: int) -> Application:
-    return get_object_or_404(services.applications_for(principal_of(request)), pk=app_id)
+    return get_object_or_404(Application.objects.visible_to(principal_of(request)), pk=app_id)
 
 
 class ActionOut(Schema):
@@ -312,27 +311,26 @@ def review_queue(request):
 
 @router.get("/grants", response=list[GrantOut], summary="共享授权列表", auth=allow("exchange.view"))
 @paginate(PageNumberPagination, page_size=20)
-def list_grants(request, status: str = ""):
-    items = services.grants_for(principal_of(request))
-    return items.filter(status=status) if status else items
+def list_grants(request, status: str = "", q: str = ""):
+    return Grant.objects.visible_to(principal_of(request)).filtered({"status": status, "q": q})
 
 
 @router.get("/grants/{grant_id}", response=GrantOut, summary="授权详情", auth=allow("exchange.view"))
 def get_grant(request, grant_id: int):
-    return get_object_or_404(services.grants_for(principal_of(request)), pk=grant_id)
+    return get_object_or_404(Grant.objects.visible_to(principal_of(request)), pk=grant_id)
 
 
 @router.post("/grants/{grant_id}/revoke", response=GrantOut, summary="收回授权(切断共享通道)",
              auth=allow("exchange.revoke"))
 def revoke(request, grant_id: int, payload: ReasonIn):
-    grant = get_object_or_404(services.grants_for(principal_of(request)), pk=grant_id)
+    grant = get_object_or_404(Grant.objects.visible_to(principal_of(request)), pk=grant_id)
     return services.revoke_grant(principal_of(request), grant, payload.reason)
 
 
 @router.post("/grants/{grant_id}/tokens", response={201: TokenOut}, summary="签发绑定授权的令牌",
              auth=allow("exchange.token"))
 def grant_token(request, grant_id: int, payload: TokenIn):
-    grant = get_object_or_404(services.grants_for(principal_of(request)), pk=grant_id)
+    grant = get_object_or_404(Grant.objects.visible_to(principal_of(request)), pk=grant_id)
     issued = services.issue_grant_token(principal_of(request), grant, payload.name, payload.days_valid)
     return 201, {"token": issued.secret, "prefix": issued.token.prefix, "expires_at": issued.token.expires_at,
                  "grant": grant.pk}
@@ -341,7 +339,7 @@ def grant_token(request, grant_id: int, payload: TokenIn):
 @router.post("/grants/{grant_id}/destruction", response={201: dict}, summary="登记销毁记录",
              auth=allow("exchange.destroy"))
 def destruction(request, grant_id: int, payload: DestructionIn):
-    grant = get_object_or_404(services.grants_for(principal_of(request)), pk=grant_id)
+    grant = get_object_or_404(Grant.objects.visible_to(principal_of(request)), pk=grant_id)
     record = services.record_destruction(principal_of(request), grant, destroyed_on=payload.destroyed_on,
                                          method=payload.method, copies=payload.copies, witness=payload.witness)
     return 201, {"id": record.pk, "grant": grant.pk, "destroyed_on": record.destroyed_on.isoformat()}
@@ -410,18 +408,18 @@ def get_receipt(request, receipt_id: str):
 @router.post("/subscriptions", response={201: SubscriptionCreatedOut}, summary="订阅增量更新",
              auth=allow("exchange.subscribe"))
 def subscribe(request, payload: SubscriptionIn):
-    grant = get_object_or_404(services.grants_for(principal_of(request)), pk=payload.grant)
+    grant = get_object_or_404(Grant.objects.visible_to(principal_of(request)), pk=payload.grant)
     return 201, services.subscribe(principal_of(request), grant, payload.url, from_version=payload.from_version)
 
 
 @router.get("/subscriptions", response=list[SubscriptionOut], summary="订阅列表", auth=allow("exchange.subscribe"))
 @paginate(PageNumberPagination, page_size=20)
-def list_subscriptions(request):
-    return services.subscriptions_for(principal_of(request))
+def list_subscriptions(request, q: str = ""):
+    return Subscription.objects.visible_to(principal_of(request)).filtered({"q": q})
 
 
 def _subscription(request, sub_id: int) -> Subscription:
-    return get_object_or_404(services.subscriptions_for(principal_of(request)), pk=sub_id)
+    return get_object_or_404(Subscription.objects.visible_to(principal_of(request)), pk=sub_id)
 
 
 @router.post("/subscriptions/{sub_id}/replay", response=SubscriptionOut, summary="从某版本起重放",
@@ -450,22 +448,21 @@ def report_correction(request, payload: CorrectionIn):
 
 @router.get("/corrections", response=list[CorrectionOut], summary="纠错列表", auth=allow("exchange.view"))
 @paginate(PageNumberPagination, page_size=20)
-def list_corrections(request, status: str = ""):
-    items = services.corrections_for(principal_of(request))
-    return items.filter(status=status) if status else items
+def list_corrections(request, status: str = "", q: str = ""):
+    return Correction.objects.visible_to(principal_of(request)).filtered({"status": status, "q": q})
 
 
 @router.get("/corrections/{correction_id}/actions", response=list[ActionOut], summary="我可以办理的纠错操作",
             auth=allow("exchange.view"))
 def correction_actions(request, correction_id: int):
-    correction = get_object_or_404(services.corrections_for(principal_of(request)), pk=correction_id)
+    correction = get_object_or_404(Correction.objects.visible_to(principal_of(request)), pk=correction_id)
     return workflow.actions(principal_of(request), correction)
 
 
 @router.post("/corrections/{correction_id}/answer", response=CorrectionOut, summary="答复纠错",
              auth=allow("exchange.provide"))
 def answer_correction(request, correction_id: int, payload: AnswerIn):
-    correction = get_object_or_404(services.corrections_for(principal_of(request)), pk=correction_id)
+    correction = get_object_or_404(Correction.objects.visible_to(principal_of(request)), pk=correction_id)
     return services.answer_correction(principal_of(request), correction, payload.accept, payload.answer,
                                       payload.corrected_value)
 
@@ -473,7 +470,7 @@ def answer_correction(request, correction_id: int, payload: AnswerIn):
 @router.post("/grants/{grant_id}/offline-package", summary="制作离线共享包(密钥在响应头,仅此一次)",
              auth=allow("exchange.provide"))
 def offline_package(request, grant_id: int):
-    grant = get_object_or_404(services.grants_for(principal_of(request)), pk=grant_id)
+    grant = get_object_or_404(Grant.objects.visible_to(principal_of(request)), pk=grant_id)
     record, blob, key = services.build_offline_package(principal_of(request), grant)
     response = HttpResponse(blob, content_type="application/octet-stream")
     response["Content-Disposition"] = f'attachment; filename="{record.file_name}"'

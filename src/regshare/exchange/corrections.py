@@ -8,7 +8,6 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
 
 from regshare.catalog.models import Resource
 from regshare.core import audit, workflow
@@ -102,15 +101,3 @@ def write_correction(correction: Correction, corrected_value: str | None) -> int
         raise ValidationError(f"更正值 {value} 与数据项类型不符", code="bad_value") from exc
     rows = rows.set_column(column, rows.schema.field(column), new_column)
     return lake.write(resource.code, rows, mode="merge", key=list(correction.key))
-
-
-def corrections_for(actor: Principal) -> QuerySet[Correction]:
-    from .services import is_data_bureau
-
-    require(actor, "exchange.view")
-    items = Correction.objects.select_related("resource", "reporter", "resource__provider")
-    if is_data_bureau(actor):
-        return items
-    if actor.department is None:
-        return items.none()
-    return items.filter(Q(reporter=actor.department) | Q(resource__provider=actor.department))

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from regshare.catalog.models import ShareType
 from regshare.core import workflow
-from regshare.core.permissions import Principal, has_perm
+from regshare.core.permissions import Principal, has_perm, is_data_bureau
 
 from .models import (
     Application,
@@ -52,7 +52,7 @@ def _own(principal: Principal, application: Application) -> bool:
 
 
 def _bureau_not_own(principal: Principal, application: Application) -> bool:
-    return _services().is_data_bureau(principal) and not _own(principal, application)
+    return is_data_bureau(principal) and not _own(principal, application)
 
 
 def _is_delegate(principal: Principal, application: Application) -> bool:
@@ -246,7 +246,7 @@ def _conditional(application: Application) -> bool:
 # ----------------------------------------------------------------------------- to-do lists
 
 def _waiting_bureau(principal: Principal) -> Q | None:
-    if not has_perm(principal, "exchange.review") or not _services().is_data_bureau(principal):
+    if not has_perm(principal, "exchange.review") or not is_data_bureau(principal):
         return None
     return ~Q(requester_id=principal.department_id) if principal.department_id else Q()
 

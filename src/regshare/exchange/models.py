@@ -4,10 +4,14 @@ corrections, offline packages, destruction records (SPEC §3; seed 002 第十四
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import models
 
 from regshare.catalog.models import Resource
+from regshare.core.filters import Choice, Filters, Search
 from regshare.core.models import ApiToken, Department
+from regshare.core.permissions import is_data_bureau, require, sees_everything
+from regshare.core.visibility import VisibleQuerySet, department_rows
 
 
 class ApplicationStatus(models.TextChoices):
@@ -39,6 +43,27 @@ def _approval_path(instance, filename: str) -> str:
     return f"exchange/approvals/{instance.requester_id}/{filename}"
 
 
+def _department_of(principal):
+    if principal.department is None:
+        raise PermissionDenied("您尚未分配部门,不能办理共享业务")
+    return principal.department
+
+
+class ApplicationQuerySet(VisibleQuerySet):
+    filters = Filters(Search("q", "number", "resource__name", "resource__code"), Choice("status", ApplicationStatus))
+
+    def visible_to(self, principal):
+        """The requesting department's, the provider's and its review delegates'; all for the data bureau
+        and auditors."""
+        require(principal, "exchange.view")
+        items = self.select_related("resource", "requester", "resource__provider")
+        if sees_everything(principal):
+            return items
+        department = _department_of(principal)
+        return items.filter(models.Q(requester=department) | models.Q(resource__provider=department)
+                            | models.Q(resource__in=ReviewDelegate.delegated_resources(principal)))
+
+
 class Application(models.Model):
     """共享申请: what a requester department wants, why, and its leader's written approval."""
 
@@ -64,9 +89,14 @@ class Application(models.Model):
     created_at = models.DateTimeField("提交时间", auto_now_add=True)
     decided_at = models.DateTimeField("办结时间", null=True, blank=True)
 
+    objects = ApplicationQuerySet.as_manager()
+
     class Meta:
         verbose_name = verbose_name_plural = "共享申请"
         ordering = ["-created_at", "-id"]
+        # The applications list: a requester's (or a provider's resources') newest first.
+        indexes = [models.Index(fields=["requester", "-created_at", "-id"], name="exch_app_requester_newest"),
+                   models.Index(fields=["resource", "-created_at", "-id"], name="exch_app_resource_newest")]
 
     def __str__(self) -> str:
         return f"{self.number} {self.resource.code}"
@@ -119,11 +149,36 @@ class ReviewDelegate(models.Model):
     def __str__(self) -> str:
         return f"{self.provider} → {self.delegate}"
 
+    @staticmethod
+    def delegated_resources(principal) -> models.QuerySet:
+        """The resources this person reviews on a provider's behalf (all of the provider's, or the named ones)."""
+        if principal.user is None:
+            return Resource.objects.none()
+        delegations = ReviewDelegate.objects.filter(delegate=principal.user, active=True)
+        whole = delegations.filter(resource__isnull=True).values("provider")
+        named = delegations.filter(resource__isnull=False).values("resource")
+        return Resource.objects.filter(models.Q(provider__in=whole) | models.Q(pk__in=named))
+
 
 class GrantStatus(models.TextChoices):
     ACTIVE = "active", "有效"
     REVOKED = "revoked", "已收回"
     EXPIRED = "expired", "已到期"
+
+
+class GrantQuerySet(VisibleQuerySet):
+    filters = Filters(Search("q", "resource__name", "resource__code", "consumer__name"), Choice("status", GrantStatus))
+
+    def visible_to(self, principal):
+        """A system sees only the grant its token is bound to; people the consumer's and provider's grants."""
+        items = self.select_related("resource", "consumer", "resource__provider", "application")
+        if principal.token is not None:
+            return items.filter(tokens__token=principal.token)
+        require(principal, "exchange.view")
+        if sees_everything(principal):
+            return items
+        department = _department_of(principal)
+        return items.filter(models.Q(consumer=department) | models.Q(resource__provider=department))
 
 
 class Grant(models.Model):
@@ -145,6 +200,8 @@ class Grant(models.Model):
     ended_at = models.DateTimeField("终止时间", null=True, blank=True)
     ended_by = models.CharField("终止人", max_length=150, blank=True)
     end_reason = models.TextField("终止原因", blank=True)
+
+    objects = GrantQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "共享授权"
@@ -186,6 +243,20 @@ class Destruction(models.Model):
         return f"销毁 {self.grant_id} {self.destroyed_on}"
 
 
+class SubscriptionQuerySet(VisibleQuerySet):
+    filters = Filters(Search("q", "url", "grant__resource__name"))
+
+    def visible_to(self, principal):
+        items = self.select_related("grant", "grant__resource", "grant__consumer")
+        if principal.token is not None:
+            return items.filter(grant__tokens__token=principal.token)
+        require(principal, "exchange.view")
+        if is_data_bureau(principal):
+            return items
+        department = _department_of(principal)
+        return items.filter(models.Q(grant__consumer=department) | models.Q(grant__resource__provider=department))
+
+
 class Subscription(models.Model):
     """增量更新推送: each new version's changed rows go to the consumer's webhook."""
 
@@ -197,6 +268,8 @@ class Subscription(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SubscriptionQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "增量订阅"
@@ -255,6 +328,17 @@ class CorrectionStatus(models.TextChoices):
     REJECTED = "rejected", "核实无误"
 
 
+class CorrectionQuerySet(VisibleQuerySet):
+    filters = Filters(Search("q", "resource__name", "field"), Choice("status", CorrectionStatus))
+
+    def visible_to(self, principal):
+        require(principal, "exchange.view")
+        items = self.select_related("resource", "reporter", "resource__provider")
+        if is_data_bureau(principal):
+            return items
+        return department_rows(items, principal, "reporter", "resource__provider")
+
+
 class Correction(models.Model):
     """纠错 (002 第十六条): a consumer flags a value; the provider answers within 5 working days."""
 
@@ -277,6 +361,8 @@ class Correction(models.Model):
     new_version = models.BigIntegerField("更正后版本", null=True, blank=True)
     overdue_flagged_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CorrectionQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "纠错"

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from regshare.core import audit
 from regshare.core.lazy import lazy_module
-from regshare.core.permissions import Principal, require
+from regshare.core.permissions import Principal, is_data_bureau, require
 from regshare.lake import tables as lake
 
 from . import packages
@@ -33,7 +33,7 @@ def build_offline_package(actor: Principal, grant: Grant) -> tuple[OfflinePackag
 
     Returns the record, the package bytes and the key; the key is shown once and never stored.
     """
-    from .services import grant_is_live, is_data_bureau
+    from .services import grant_is_live
 
     require(actor, "exchange.provide")
     if not (is_data_bureau(actor) or (actor.department and actor.department.pk == grant.resource.provider_id)):
@@ -77,7 +77,6 @@ def build_offline_package(actor: Principal, grant: Grant) -> tuple[OfflinePackag
 def record_handover(actor: Principal, package: OfflinePackage, *, medium: str, handed_over_by: str,
                     received_by: str, note: str = "") -> OfflinePackage:
     """交接记录: who handed which package to whom on what medium."""
-    from .services import is_data_bureau
 
     require(actor, "exchange.provide")
     if not (is_data_bureau(actor) or (actor.department and actor.department.pk == package.grant.resource.provider_id)):

@@ -23,12 +23,12 @@ from django.db.models import Q, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from regshare.catalog import services as catalog_services
 from regshare.catalog.models import Resource, ResourceField, ShareType, Status
 from regshare.core import audit, uploads, workdays, workflow
 from regshare.core import services as core
-from regshare.core.models import ApiToken, Department, Role
-from regshare.core.permissions import Principal, has_perm, require
+from regshare.core.clock import today
+from regshare.core.models import ApiToken, Department
+from regshare.core.permissions import Principal, has_perm, is_data_bureau, require
 
 from . import flows
 from .models import (
@@ -44,7 +44,6 @@ from .models import (
     ReviewDelegate,
     ReviewStep,
     Stage,
-    Subscription,
 )
 
 # ----------------------------------------------------------------------------- settings
@@ -74,10 +73,6 @@ MAX_APPROVAL_BYTES = 20 * 1024 * 1024
 APPROVAL_SUFFIXES = (".pdf", ".jpg", ".jpeg", ".png", ".ofd", ".doc", ".docx")
 
 
-def today() -> dt.date:
-    return timezone.localdate()
-
-
 def _deadline(start: dt.date, days: int) -> dt.date:
     try:
         return workdays.add_workdays(start, days)
@@ -90,11 +85,6 @@ def data_bureau() -> Department:
     if bureau is None:
         raise ValidationError("尚未设置数据管理部门,无法受理共享申请", code="no_data_bureau")
     return bureau
-
-
-def is_data_bureau(principal: Principal) -> bool:
-    department = principal.department
-    return bool(department is not None and department.is_data_bureau) or Role.PLATFORM_ADMIN in principal.roles
 
 
 def _department_of(principal: Principal) -> Department:
@@ -162,7 +152,7 @@ def submit_application(actor: Principal, data: ApplicationInput, *, on: dt.date 
     requester = _department_of(actor)
     resource = data.resource
     on = on or today()
-    if not catalog_services.visible_resources(actor).filter(pk=resource.pk).exists():
+    if not Resource.objects.visible_to(actor).filter(pk=resource.pk).exists():
         # Another department's draft is answered like a code that does not exist.
         raise ValidationError(f"资源 {resource.code} 不存在", code="unknown_resource")
     if resource.status != Status.PUBLISHED:
@@ -216,24 +206,8 @@ def submit_application(actor: Principal, data: ApplicationInput, *, on: dt.date 
     return application
 
 
-def applications_for(actor: Principal) -> QuerySet[Application]:
-    """Applications the actor may see: own department's, as provider, or all for the data bureau."""
-    require(actor, "exchange.view")
-    items = Application.objects.select_related("resource", "requester", "resource__provider")
-    if is_data_bureau(actor) or Role.AUDITOR in actor.roles:
-        return items
-    department = _department_of(actor)
-    return items.filter(Q(requester=department) | Q(resource__provider=department)
-                        | Q(resource__in=_delegated_resources(actor)))
-
-
 def _delegated_resources(actor: Principal) -> QuerySet[Resource]:
-    if actor.user is None:
-        return Resource.objects.none()
-    delegations = ReviewDelegate.objects.filter(delegate=actor.user, active=True)
-    whole = delegations.filter(resource__isnull=True).values("provider")
-    named = delegations.filter(resource__isnull=False).values("resource")
-    return Resource.objects.filter(Q(provider__in=whole) | Q(pk__in=named))
+    return ReviewDelegate.delegated_resources(actor)
 
 
 def can_act_on(actor: Principal, step: ReviewStep) -> bool:
@@ -387,17 +361,6 @@ def flag_overdue(on: dt.date | None = None) -> int:
 
 
 # ----------------------------------------------------------------------------- grants
-
-
-def grants_for(actor: Principal) -> QuerySet[Grant]:
-    items = Grant.objects.select_related("resource", "consumer", "resource__provider", "application")
-    if actor.token is not None:
-        return items.filter(tokens__token=actor.token)  # a system sees only the grant its token is bound to
-    require(actor, "exchange.view")
-    if is_data_bureau(actor) or Role.AUDITOR in actor.roles:
-        return items
-    department = _department_of(actor)
-    return items.filter(Q(consumer=department) | Q(resource__provider=department))
 
 
 def grant_is_live(grant: Grant, on: dt.date | None = None) -> bool:
@@ -696,17 +659,6 @@ def consumers_of(resource: Resource) -> list[Department]:
     return list(Department.objects.filter(pk__in=list(ids)))
 
 
-def subscriptions_for(actor: Principal) -> QuerySet[Subscription]:
-    items = Subscription.objects.select_related("grant", "grant__resource", "grant__consumer")
-    if actor.token is not None:
-        return items.filter(grant__tokens__token=actor.token)
-    require(actor, "exchange.view")
-    if is_data_bureau(actor):
-        return items
-    department = _department_of(actor)
-    return items.filter(Q(grant__consumer=department) | Q(grant__resource__provider=department))
-
-
 from .access import (  # noqa: E402  (re-exported: one services module for callers)
     QueryResult,
     access_log,
@@ -714,16 +666,16 @@ from .access import (  # noqa: E402  (re-exported: one services module for calle
     get_receipt,
     query_rows,
 )
-from .corrections import answer_correction, corrections_for, report_correction  # noqa: E402
+from .corrections import answer_correction, report_correction  # noqa: E402
 from .offline import build_offline_package, open_offline_package, record_handover  # noqa: E402
 from .proxy import proxy_call, register_proxy  # noqa: E402
 from .push import deliver, replay, retry_due_deliveries, subscribe, unsubscribe  # noqa: E402
 
 __all__ = [
     "AccessScope", "ApplicationInput", "ChannelCut", "QueryResult", "access_log", "access_scope", "answer_correction",
-    "applications_for", "build_offline_package", "conclude_negotiation", "consumers_of", "coordinate",
-    "check_channel_open", "corrections_for", "cut_channel", "delegate_review", "deliver", "download", "end_delegation", "expire_grants",
-    "flag_overdue", "get_receipt", "grants_for", "issue_grant_token", "open_dedicated_grant",
+    "build_offline_package", "conclude_negotiation", "consumers_of", "coordinate",
+    "check_channel_open", "cut_channel", "delegate_review", "deliver", "download", "end_delegation", "expire_grants",
+    "flag_overdue", "get_receipt", "issue_grant_token", "open_dedicated_grant",
     "open_offline_package", "proxy_call", "query_rows", "record_destruction", "record_handover",
     "register_channel_guard", "register_proxy", "replay", "report_correction", "retry_due_deliveries", "review", "review_queue",
     "revoke_grant", "start_negotiation", "submit_application", "subscribe", "unsubscribe", "withdraw",

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from regshare.catalog.models import Resource, ShareType, Status
 from regshare.core import workflow
 from regshare.core.pages import page_of
-from regshare.core.permissions import has_perm, page_permission, principal_of
+from regshare.core.permissions import has_perm, is_data_bureau, page_permission, principal_of
 
 from . import services
 from .forms import (
@@ -24,7 +24,16 @@ from .forms import (
     ReasonForm,
     SubscriptionForm,
 )
-from .models import ApplicationStatus, GrantStatus, OfflinePackage, Stage
+from .models import (
+    Application,
+    ApplicationStatus,
+    Correction,
+    Grant,
+    GrantStatus,
+    OfflinePackage,
+    Stage,
+    Subscription,
+)
 
 
 def _errors(request, exc: ValidationError) -> None:
@@ -40,14 +49,10 @@ def index(request):
 @page_permission("exchange.view")
 def applications(request):
     principal = principal_of(request)
-    items = services.applications_for(principal)
-    q, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
-    if q:
-        items = items.filter(Q(number__icontains=q) | Q(resource__name__icontains=q) | Q(resource__code__icontains=q))
-    if status:
-        items = items.filter(status=status)
+    items = Application.objects.visible_to(principal).filtered(request.GET)
     return render(request, "exchange/applications.html", {
-        "page": page_of(request, items, 20), "q": q, "status": status, "statuses": ApplicationStatus.choices,
+        "page": page_of(request, items, 20), **Application.objects.filter_values(request.GET),
+        "statuses": ApplicationStatus.choices,
         "can_apply": has_perm(principal, "exchange.apply")})
 
 
@@ -93,7 +98,7 @@ def dedicated(request, code: str):
 @page_permission("exchange.view")
 def application(request, app_id: int):
     principal = principal_of(request)
-    item = get_object_or_404(services.applications_for(principal), pk=app_id)
+    item = get_object_or_404(Application.objects.visible_to(principal), pk=app_id)
     if request.method == "POST":
         try:
             if request.POST.get("action") == "review":  # the decision form of the review queue
@@ -130,21 +135,16 @@ def queue(request):
 
 @page_permission("exchange.view")
 def grants(request):
-    items = services.grants_for(principal_of(request))
-    q, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
-    if q:
-        items = items.filter(Q(resource__name__icontains=q) | Q(resource__code__icontains=q)
-                             | Q(consumer__name__icontains=q))
-    if status:
-        items = items.filter(status=status)
-    return render(request, "exchange/grants.html", {"page": page_of(request, items, 20), "q": q, "status": status,
+    items = Grant.objects.visible_to(principal_of(request)).filtered(request.GET)
+    return render(request, "exchange/grants.html", {"page": page_of(request, items, 20),
+                                                    **Grant.objects.filter_values(request.GET),
                                                     "statuses": GrantStatus.choices})
 
 
 @page_permission("exchange.view")
 def grant(request, grant_id: int):
     principal = principal_of(request)
-    item = get_object_or_404(services.grants_for(principal), pk=grant_id)
+    item = get_object_or_404(Grant.objects.visible_to(principal), pk=grant_id)
     issued = None
     package_key = None
     if request.method == "POST":
@@ -180,7 +180,7 @@ def grant(request, grant_id: int):
     return render(request, "exchange/grant.html", {
         "item": item, "issued": issued, "package_key": package_key, "is_consumer": is_consumer,
         "is_provider": is_provider, "live": services.grant_is_live(item),
-        "can_revoke": has_perm(principal, "exchange.revoke") and (is_provider or services.is_data_bureau(principal)),
+        "can_revoke": has_perm(principal, "exchange.revoke") and (is_provider or is_data_bureau(principal)),
         "reason_form": ReasonForm(), "destruction_form": DestructionForm(), "subscription_form": SubscriptionForm(),
         "handover_form": HandoverForm(), "packages": item.offline_packages.all(),
         "destructions": item.destructions.all(), "subscriptions": item.subscriptions.all()})
@@ -190,7 +190,7 @@ def grant(request, grant_id: int):
 def package_download(request, package_id: int):
     principal = principal_of(request)
     package = get_object_or_404(OfflinePackage, pk=package_id)
-    get_object_or_404(services.grants_for(principal), pk=package.grant_id)
+    get_object_or_404(Grant.objects.visible_to(principal), pk=package.grant_id)
     from .offline import package_dir
 
     path = package_dir() / package.file_name
@@ -217,18 +217,16 @@ def package_handover(request, package_id: int):
 
 @page_permission("exchange.view")
 def subscriptions(request):
-    items = services.subscriptions_for(principal_of(request))
-    q = request.GET.get("q", "").strip()
-    if q:
-        items = items.filter(Q(url__icontains=q) | Q(grant__resource__name__icontains=q))
-    return render(request, "exchange/subscriptions.html", {"page": page_of(request, items, 20), "q": q})
+    items = Subscription.objects.visible_to(principal_of(request)).filtered(request.GET)
+    return render(request, "exchange/subscriptions.html", {"page": page_of(request, items, 20),
+                                                           **Subscription.objects.filter_values(request.GET)})
 
 
 @require_POST
 @page_permission("exchange.subscribe")
 def subscription_action(request, sub_id: int):
     principal = principal_of(request)
-    item = get_object_or_404(services.subscriptions_for(principal), pk=sub_id)
+    item = get_object_or_404(Subscription.objects.visible_to(principal), pk=sub_id)
     try:
         if request.POST.get("action") == "replay":
             services.replay(principal, item, int(request.POST.get("from_version") or 0))
@@ -244,12 +242,7 @@ def subscription_action(request, sub_id: int):
 @page_permission("exchange.view")
 def corrections(request):
     principal = principal_of(request)
-    items = services.corrections_for(principal)
-    q, status = request.GET.get("q", "").strip(), request.GET.get("status", "")
-    if q:
-        items = items.filter(Q(resource__name__icontains=q) | Q(field__icontains=q))
-    if status:
-        items = items.filter(status=status)
+    items = Correction.objects.visible_to(principal).filtered(request.GET)
     form = CorrectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -266,14 +259,14 @@ def corrections(request):
             return redirect("exchange:correction", correction.pk)
         except ValidationError as exc:
             form.add_error(None, exc)
-    return render(request, "exchange/corrections.html", {"page": page_of(request, items, 20), "q": q, "status": status,
-                                                         "form": form, "can_report": has_perm(principal, "exchange.correct")})
+    return render(request, "exchange/corrections.html", {"page": page_of(request, items, 20),
+                                                         **Correction.objects.filter_values(request.GET), "form": form, "can_report": has_perm(principal, "exchange.correct")})
 
 
 @page_permission("exchange.view")
 def correction(request, correction_id: int):
     principal = principal_of(request)
-    item = get_object_or_404(services.corrections_for(principal), pk=correction_id)
+    item = get_object_or_404(Correction.objects.visible_to(principal), pk=correction_id)
     if request.method == "POST":
         try:
             workflow.perform_posted(principal, item, request.POST)
@@ -288,7 +281,7 @@ def correction(request, correction_id: int):
 @page_permission("exchange.access_log")
 def access_logs(request):
     principal = principal_of(request)
-    resources = Resource.objects.all() if services.is_data_bureau(principal) or has_perm(principal, "audit.view") \
+    resources = Resource.objects.all() if is_data_bureau(principal) or has_perm(principal, "audit.view") \
         else Resource.objects.filter(provider=principal.department)
     q = request.GET.get("q", "").strip()
     if q:

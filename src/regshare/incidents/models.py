@@ -7,7 +7,10 @@ from django.conf import settings
 from django.db import models
 
 from regshare.catalog.models import Resource
+from regshare.core.filters import Choice, Filters, Search
 from regshare.core.models import Department
+from regshare.core.permissions import require, sees_everything
+from regshare.core.visibility import VisibleQuerySet
 from regshare.exchange.models import Grant
 
 
@@ -27,6 +30,21 @@ class IncidentStatus(models.TextChoices):
 class ReportLevel(models.TextChoices):
     BUREAU = "bureau", "报告区数据管理局"
     UPWARD = "upward", "向上级报告"
+
+
+class IncidentQuerySet(VisibleQuerySet):
+    filters = Filters(Search("q", "number", "title"), Choice("grade", Grade), Choice("status", IncidentStatus))
+
+    def visible_to(self, principal):
+        """The data bureau and auditors see every incident; a department those it registered or is involved in."""
+        require(principal, "incidents.view")
+        items = self.select_related("department", "registered_by", "closed_by")
+        if sees_everything(principal):
+            return items
+        if principal.department is None:
+            return items.none()
+        involved = Incident.objects.filter(departments=principal.department).values("pk")
+        return items.filter(models.Q(department=principal.department) | models.Q(pk__in=involved))
 
 
 class Incident(models.Model):
@@ -56,6 +74,8 @@ class Incident(models.Model):
                                   related_name="+", verbose_name="结案复核人")
     closing_review = models.TextField("结案复核意见", blank=True)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    objects = IncidentQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "安全事件"

@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
 from regshare.catalog.models import Resource
 from regshare.core import audit
 from regshare.core import services as core
 from regshare.core.dashboard import PendingItem
-from regshare.core.models import ApiToken, Department, Role
-from regshare.core.permissions import Principal, has_perm, require
+from regshare.core.models import ApiToken, Department
+from regshare.core.permissions import Principal, has_perm, is_data_bureau, require
 from regshare.exchange import services as exchange
 from regshare.exchange.models import Grant, GrantStatus, Subscription
 
@@ -70,30 +70,14 @@ def _text(value: str | None, label: str, code: str, *, limit: int = MAX_TEXT) ->
     return value
 
 
-def is_bureau(principal: Principal) -> bool:
-    return exchange.is_data_bureau(principal)
-
-
 def _department_of(principal: Principal) -> Department:
     if principal.user is None or principal.department is None:
         raise PermissionDenied("您尚未分配部门,不能办理安全事件")
     return principal.department
 
 
-def incidents_for(actor: Principal) -> QuerySet[Incident]:
-    """The data bureau and auditors see every incident; a department sees those it registered or is involved in."""
-    require(actor, "incidents.view")
-    items = Incident.objects.select_related("department", "registered_by", "closed_by")
-    if is_bureau(actor) or Role.AUDITOR in actor.roles:
-        return items
-    if actor.department is None:
-        return items.none()
-    involved = Incident.objects.filter(departments=actor.department).values("pk")
-    return items.filter(Q(department=actor.department) | Q(pk__in=involved))
-
-
 def _involved(actor: Principal, incident: Incident) -> bool:
-    if is_bureau(actor):
+    if is_data_bureau(actor):
         return True
     department = actor.department
     return department is not None and (department.pk == incident.department_id
@@ -148,10 +132,9 @@ def _next_number(moment: dt.datetime) -> str:
 
 
 def _resources(actor: Principal, codes: Iterable[str]) -> list[Resource]:
-    from regshare.catalog.services import visible_resources
 
     codes = sorted({_encodable(c.strip(), "数据资源代码") for c in codes if c and c.strip()})
-    found = {r.code: r for r in visible_resources(actor).filter(code__in=codes)}
+    found = {r.code: r for r in Resource.objects.visible_to(actor).filter(code__in=codes)}
     missing = [c for c in codes if c not in found]
     if missing:
         raise ValidationError(f"数据资源不存在或无权查看:{'、'.join(missing)}", code="unknown_resource")
@@ -160,7 +143,7 @@ def _resources(actor: Principal, codes: Iterable[str]) -> list[Resource]:
 
 def _grants(actor: Principal, ids: Iterable[int]) -> list[Grant]:
     ids = sorted(set(ids))
-    found = {g.pk: g for g in exchange.grants_for(actor).filter(pk__in=ids)}
+    found = {g.pk: g for g in Grant.objects.visible_to(actor).filter(pk__in=ids)}
     missing = [str(i) for i in ids if i not in found]
     if missing:
         raise ValidationError(f"共享授权不存在或无权查看:#{'、#'.join(missing)}", code="unknown_grant")
@@ -242,7 +225,7 @@ def report(actor: Principal, incident: Incident, level: str, recipient: str, con
     if level not in ReportLevel.values:
         raise ValidationError("报告类别须为 报告区数据管理局(bureau)或 向上级报告(upward)", code="bad_level")
     department = _department_of(actor)
-    if not (is_bureau(actor) or department.pk == incident.department_id):
+    if not (is_data_bureau(actor) or department.pk == incident.department_id):
         raise PermissionDenied("只有登记部门或数据管理部门可以报告该事件")
     _require_open(incident)
     recipient = _text(recipient, "报告对象", "missing_recipient", limit=100)
@@ -378,7 +361,7 @@ def close(actor: Principal, incident: Incident, review: str, *, now: dt.datetime
     """结案复核: by a data-bureau person other than the one who registered the incident."""
     require(actor, "incidents.close")
     _department_of(actor)
-    if not is_bureau(actor):
+    if not is_data_bureau(actor):
         raise PermissionDenied("只有数据管理部门可以结案复核")
     if actor.user.pk == incident.registered_by_id:
         raise PermissionDenied("结案复核须由登记人以外的人员办理")
@@ -432,7 +415,7 @@ def pending_items(principal: Principal) -> list[PendingItem]:
         return []
     now = timezone.now()
     items = Incident.objects.exclude(status=IncidentStatus.CLOSED)
-    if not is_bureau(principal):
+    if not is_data_bureau(principal):
         items = items.filter(department=principal.department)
     return [PendingItem("安全事件", f"{i.get_grade_display()}:{i.number} {i.title}({i.get_status_display()})",
                         _link(i), timezone.localtime(i.report_deadline).strftime("%Y-%m-%d %H:%M"),

@@ -4,33 +4,23 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from regshare.core.pages import page_of
-from regshare.core.permissions import has_perm, page_permission, principal_of
+from regshare.core.permissions import has_perm, is_data_bureau, page_permission, principal_of
 
 from . import services
 from .forms import CloseForm, IncidentForm, ReasonForm, ReportForm, RevokeForm, StepForm, split_codes
-from .models import Grade, IncidentStatus, ReportLevel
+from .models import Grade, Incident, IncidentStatus, ReportLevel
 
 
 @page_permission("incidents.view")
 def incident_list(request):
     principal = principal_of(request)
-    items = services.incidents_for(principal)
-    q = request.GET.get("q", "").replace("\x00", "").strip()
-    grade, status = request.GET.get("grade", ""), request.GET.get("status", "")
-    if q:
-        items = items.filter(Q(number__icontains=q) | Q(title__icontains=q))
-    # An unknown grade or status matches nothing and never reaches the database (NUL breaks PostgreSQL).
-    if grade:
-        items = items.filter(grade=grade) if grade in Grade.values else items.none()
-    if status:
-        items = items.filter(status=status) if status in IncidentStatus.values else items.none()
+    items = Incident.objects.visible_to(principal).filtered(request.GET)
     return render(request, "incidents/list.html", {
-        "page": page_of(request, items, 20), "q": q, "grade": grade, "status": status, "now": timezone.now(),
+        "page": page_of(request, items, 20), **Incident.objects.filter_values(request.GET), "now": timezone.now(),
         "grades": Grade.choices, "statuses": IncidentStatus.choices,
         "can_register": has_perm(principal, "incidents.register")})
 
@@ -66,7 +56,7 @@ ACTIONS = {
 @page_permission("incidents.view")
 def detail(request, incident_id: int):
     principal = principal_of(request)
-    item = get_object_or_404(services.incidents_for(principal), pk=incident_id)
+    item = get_object_or_404(Incident.objects.visible_to(principal), pk=incident_id)
     if request.method == "POST" and request.POST.get("action") in ACTIONS:
         form_class, act, done = ACTIONS[request.POST["action"]]
         form = form_class(request.POST)
@@ -90,6 +80,6 @@ def detail(request, incident_id: int):
         "can_handle": open_ and has_perm(principal, "incidents.handle"),
         "can_report": open_ and has_perm(principal, "incidents.handle") and len(reported) < len(ReportLevel.values),
         "can_cut": open_ and has_perm(principal, "incidents.cut"),
-        "can_close": open_ and has_perm(principal, "incidents.close") and services.is_bureau(principal),
+        "can_close": open_ and has_perm(principal, "incidents.close") and is_data_bureau(principal),
         "step_form": StepForm(), "report_form": ReportForm(), "reason_form": ReasonForm(),
         "revoke_form": RevokeForm(), "close_form": CloseForm()})

@@ -10,7 +10,7 @@ from ninja import File, Form, Router, UploadedFile
 
 from regshare.core.auth import allow
 from regshare.core.pagination import PageNumberPagination, paginate
-from regshare.core.permissions import principal_of
+from regshare.core.permissions import is_data_bureau, principal_of
 
 from . import services
 from .models import Load
@@ -32,10 +32,8 @@ def _load(request, load_id: int) -> Load:
 @router.get("/loads", response=list[LoadOut], summary="归集记录", auth=allow("ingest.view"))
 @paginate(PageNumberPagination, page_size=50)
 def list_loads(request, q: str = "", status: str = "", resource: str = ""):
-    loads = services.search_loads(services.loads_visible_to(principal_of(request)), q, status)
-    if resource:
-        loads = loads.filter(resource__code=resource)
-    return loads.select_related("quality")
+    params = {"q": q, "status": status, "resource": resource}
+    return Load.objects.visible_to(principal_of(request)).filtered(params).select_related("quality")
 
 
 @router.get("/loads/{load_id}", response=LoadOut, summary="一次归集的结果与进度", auth=allow("ingest.view"))
@@ -108,7 +106,7 @@ def duty(request, period: str = ""):
     principal = principal_of(request)
     today = timezone.localdate()
     month = services.parse_period(period) if period else services.previous_month(today)
-    if services.is_bureau(principal):
+    if is_data_bureau(principal):
         rows = services.duty_status(month, today)
     elif principal.department is not None:
         rows = services.duty_status(month, today, department=principal.department)

@@ -7,7 +7,10 @@ from django.conf import settings
 from django.db import models
 
 from regshare.catalog.models import Resource
+from regshare.core.filters import Choice, Exact, Filters, Search
 from regshare.core.models import Department
+from regshare.core.permissions import is_data_bureau, require
+from regshare.core.visibility import VisibleQuerySet, department_rows
 
 
 class LoadStatus(models.TextChoices):
@@ -27,6 +30,19 @@ class SourceKind(models.TextChoices):
     FILE = "file", "文件上传"
     TABLE = "table", "库表对接"
     API = "api", "接口拉取"
+
+
+class LoadQuerySet(VisibleQuerySet):
+    filters = Filters(Search("q", "resource__code", "resource__name", "file_name"), Choice("status", LoadStatus),
+                      Exact("resource", "resource__code"))
+
+    def visible_to(self, principal):
+        """A department sees its own loads; the data bureau every load."""
+        require(principal, "ingest.view")
+        loads = self.select_related("resource", "department", "created_by")
+        if is_data_bureau(principal):
+            return loads
+        return department_rows(loads, principal, "department")
 
 
 class Load(models.Model):
@@ -58,6 +74,8 @@ class Load(models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    objects = LoadQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "数据归集"

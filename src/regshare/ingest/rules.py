@@ -8,39 +8,23 @@ rules for single values: the API, forms and the tests use them; the pipeline nev
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
 
-from regshare.core.lazy import lazy_module
-
-np = lazy_module("numpy")
-pa = lazy_module("pyarrow")
-
-# --------------------------------------------------------------------------- GB 32100-2015
-
-# The 31 characters of the code: digits and upper-case letters without I, O, Z, S, V.
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-# 登记管理部门代码 -> the 机构类别代码 it may issue (GB 32100-2015 表1 and the codes assigned since:
-# 2 外交, 3 司法行政, 4 文化, 6 旅游, 7 宗教, 8 工会, A 中央军委改革和编制办公室, N 农业).
-USCC_AUTHORITIES: dict[str, str] = {
-    "1": "1239",   # 机构编制: 机关, 事业单位, 群众团体, 其他
-    "2": "19",     # 外交
-    "3": "123459",  # 司法行政: 律师执业机构, 公证处, 基层法律服务所, 司法鉴定机构, 仲裁委员会, 其他
-    "4": "19",     # 文化
-    "5": "1239",   # 民政: 社会团体, 民办非企业单位, 基金会, 其他
-    "6": "129",    # 旅游
-    "7": "129",    # 宗教
-    "8": "19",     # 工会
-    "9": "123",    # 工商: 企业, 个体工商户, 农民专业合作社
-    "A": "19",     # 中央军委改革和编制办公室
-    "N": "1239",   # 农业: 组级, 村级, 乡镇级集体经济组织, 其他
-    "Y": "1",      # 其他
-}
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK = "10X98765432"
+from regshare.core.codes import (  # noqa: F401  (the pipeline and its tests name the rules from here)
+    ID_CHECK,
+    ID_WEIGHTS,
+    USCC_ALPHABET,
+    USCC_AUTHORITIES,
+    USCC_WEIGHTS,
+    expected_check_chars,
+    id_card_check_char,
+    id_card_is_valid,
+    register_check_functions,
+    uscc_check_char,
+    uscc_is_valid,
+)
 
 FULL_WIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
 HALF_WIDTH = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
@@ -146,7 +130,6 @@ def _datetime_sql(c: str) -> str:
             f"ELSE try_cast(rtrim({norm}, '秒') AS TIMESTAMP) END")
 
 
-USCC_PREFIXES = tuple(a + c for a, cats in USCC_AUTHORITIES.items() for c in cats)
 
 
 def _uscc_reason(c: str, k: str) -> str:
@@ -281,145 +264,6 @@ def clean_expr(x: FieldSQL, column: str, test: str | None = None) -> str:
     return f"CASE WHEN {test or clean_test(x, column)} THEN {kept} ELSE {slow} END"
 
 
-# --------------------------------------------------------------------------- codes, in numpy
-
-# Byte -> value of a code character (255: not allowed), and the allowed 登记管理部门/机构类别 pairs.
-# Built on first use: numpy is not imported by commands that never check a code.
-_TABLES_READY = False
-
-
-def _build_tables() -> None:
-    global _TABLES_READY, _USCC_VALUE, _USCC_PAIR_OK, _DIGIT_VALUE, _USCC_W, _ID_W, _USCC_CHAR_OF_SUM
-    global _ID_CHAR_OF_SUM, _PLACE
-    _USCC_VALUE = np.full(256, 255, dtype=np.uint8)
-    for _i, _ch in enumerate(USCC_ALPHABET):
-        _USCC_VALUE[ord(_ch)] = _i
-    _USCC_PAIR_OK = np.zeros((256, 256), dtype=bool)
-    for _prefix in USCC_PREFIXES:
-        _USCC_PAIR_OK[ord(_prefix[0]), ord(_prefix[1])] = True
-    _DIGIT_VALUE = np.full(256, 255, dtype=np.uint8)
-    for _i in range(10):
-        _DIGIT_VALUE[ord(str(_i))] = _i
-    _USCC_W = np.array(USCC_WEIGHTS, dtype=np.float32)
-    _ID_W = np.array(ID_WEIGHTS, dtype=np.float32)
-    # Weighted sum -> check character, so that no modulo is computed per value.
-    _USCC_CHAR_OF_SUM = np.array([ord(USCC_ALPHABET[(31 - s % 31) % 31]) for s in range(30 * sum(USCC_WEIGHTS) + 1)],
-                                 dtype=np.uint8)
-    _ID_CHAR_OF_SUM = np.array([ord(ID_CHECK[s % 11]) for s in range(9 * sum(ID_WEIGHTS) + 1)], dtype=np.uint8)
-    _PLACE = np.array([10 ** p for p in range(7, -1, -1)], dtype=np.float64)
-    _TABLES_READY = True
-
-
-_FIRST_BIRTH = 19000000  # yyyymmdd of 1900-01-01 minus its month and day
-_BIRTHS: dict[dt.date, np.ndarray] = {}
-_OFFSETS: dict[int, pa.Buffer] = {}
-
-
-def _real_births(today: dt.date) -> np.ndarray:
-    """``ok[yyyymmdd - 19000000]``: whether that is a real date from 1900-01-01 to ``today``."""
-    ok = _BIRTHS.get(today)
-    if ok is None:
-        days = np.arange(np.datetime64("1900-01-01"), np.datetime64(today) + 1, dtype="datetime64[D]")
-        months = days.astype("datetime64[M]")
-        ymd = ((months.astype("datetime64[Y]").astype(np.int64) + 1970) * 10000
-               + (months.astype(np.int64) % 12 + 1) * 100 + (days - months).astype(np.int64) + 1)
-        ok = np.zeros((today.year + 1) * 10000 - _FIRST_BIRTH, dtype=bool)
-        ok[ymd - _FIRST_BIRTH] = True
-        _BIRTHS.clear()
-        _BIRTHS[today] = ok
-    return ok
-
-
-def _uscc_values(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    values = np.take(_USCC_VALUE, matrix)
-    pairs_ok = _USCC_PAIR_OK[matrix[:, 0], matrix[:, 1]]
-    # The usual chunk is all well-formed: three whole-chunk tests instead of per-row masks.
-    if values.max() < 31 and values[:, 2:8].max() < 10 and pairs_ok.all():
-        return values, None
-    good = (values < 31).all(axis=1) & (values[:, 2:8] < 10).all(axis=1) & pairs_ok
-    return np.where(good[:, None], values, 0), good
-
-
-def _id_values(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    values = np.take(_DIGIT_VALUE, matrix)
-    good = None
-    if not (values.max() < 10 and values[:, 0].min() > 0):
-        good = (values < 10).all(axis=1) & (values[:, 0] > 0)
-        values = np.where(good[:, None], values, 0)
-    ok = _real_births(dt.date.today())
-    birth = (values[:, 6:14] @ _PLACE).astype(np.int64) - _FIRST_BIRTH
-    if birth.min() >= 0 and birth.max() < len(ok) and ok[birth].all():
-        return values, good
-    born = ok[np.clip(birth, 0, len(ok) - 1)] & (birth >= 0) & (birth < len(ok))
-    return values, born if good is None else good & born
-
-
-def expected_check_chars(column: pa.Array | pa.ChunkedArray, kind: str) -> pa.Array:
-    """The check character each value must end with, or NULL when the value is wrong before that.
-
-    ``kind="uscc"``: 18 characters of the GB 32100 alphabet, a valid 登记管理部门/机构类别 pair and a
-    6-digit division code. ``kind="id_card"``: 17 digits (the first not 0) holding a real birth date
-    between 1900-01-01 and today. A value is valid exactly when its 18th character equals the
-    result; the rare others get their detailed reason in SQL. Registered as a vectorised DuckDB
-    function (``uscc_check``/``id_check``), called once per DuckDB vector: seventeen ``substr`` calls
-    per row cost DuckDB several times more than a (rows x 17) byte matrix costs numpy, and every
-    numpy call lets the other DuckDB thread take the GIL, so the usual chunk takes only a few calls.
-    """
-    if not _TABLES_READY:
-        _build_tables()
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    if not pa.types.is_string(column.type):
-        column = column.cast(pa.string())
-    n = len(column)
-    if n == 0:
-        return pa.array([], pa.string())
-    buffers = column.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=np.int32)[column.offset:column.offset + n + 1]
-    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(1, np.uint8)
-    has_18 = np.diff(offsets) == 18
-    if not column.null_count and has_18.all():  # the usual chunk: the buffer is the (rows x 18) matrix
-        rows = None
-        matrix = data[offsets[0]:offsets[0] + 18 * n].reshape(n, 18)[:, :17]
-    else:
-        if column.null_count:
-            has_18 &= np.asarray(column.is_valid())
-        rows = np.flatnonzero(has_18)
-        if not len(rows):
-            return pa.nulls(n, pa.string())
-        matrix = data[offsets[rows].astype(np.int64)[:, None] + np.arange(17)]
-    if kind == "uscc":
-        values, good = _uscc_values(matrix)
-        text = _USCC_CHAR_OF_SUM[(values @ _USCC_W).astype(np.int32)]
-    else:
-        values, good = _id_values(matrix)
-        text = _ID_CHAR_OF_SUM[(values @ _ID_W).astype(np.int32)]
-    # One ASCII byte per value, built straight into Arrow buffers (no Python strings).
-    offsets_out = _OFFSETS.get(n)
-    if offsets_out is None:
-        offsets_out = _OFFSETS.setdefault(n, pa.py_buffer(np.arange(n + 1, dtype=np.int32)))
-    if rows is None and good is None:
-        return pa.StringArray.from_buffers(n, offsets_out, pa.py_buffer(text))
-    valid = np.zeros(n, dtype=bool)
-    if rows is None:
-        valid[:] = good
-    else:
-        valid[rows] = True if good is None else good
-        full = np.full(n, ord("?"), dtype=np.uint8)
-        full[rows] = text
-        text = full
-    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pa.StringArray.from_buffers(n, offsets_out, pa.py_buffer(text), bitmap, n - int(valid.sum()))
-
-
-def register_check_functions(con) -> None:
-    """``uscc_check(text)`` and ``id_check(text)`` on a DuckDB connection (see ``expected_check_chars``)."""
-    con.create_function("uscc_check", lambda column: expected_check_chars(column, "uscc"), ["VARCHAR"], "VARCHAR",
-                        type="arrow", null_handling="special")
-    con.create_function("id_check", lambda column: expected_check_chars(column, "id_card"), ["VARCHAR"], "VARCHAR",
-                        type="arrow", null_handling="special")
-
-
 # --------------------------------------------------------------------------- header matching
 
 
@@ -458,35 +302,3 @@ def match_columns(titles: list, fields: list[FieldSpec]) -> dict[int, str]:
     return out
 
 
-# --------------------------------------------------------------------------- single values
-
-
-def uscc_check_char(code17: str) -> str:
-    total = sum(w * USCC_ALPHABET.index(ch) for w, ch in zip(USCC_WEIGHTS, code17, strict=True))
-    return USCC_ALPHABET[(31 - total % 31) % 31]
-
-
-def uscc_is_valid(code: str) -> bool:
-    code = unicodedata.normalize("NFKC", code or "").strip().upper()
-    if not re.fullmatch(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}", code):
-        return False
-    if code[1] not in USCC_AUTHORITIES.get(code[0], ""):
-        return False
-    return uscc_check_char(code[:17]) == code[17]
-
-
-def id_card_check_char(code17: str) -> str:
-    return ID_CHECK[sum(w * int(ch) for w, ch in zip(ID_WEIGHTS, code17, strict=True)) % 11]
-
-
-def id_card_is_valid(code: str, today: dt.date | None = None) -> bool:
-    code = unicodedata.normalize("NFKC", code or "").strip().upper()
-    if not re.fullmatch(r"[1-9][0-9]{16}[0-9X]", code):
-        return False
-    try:
-        birth = dt.datetime.strptime(code[6:14], "%Y%m%d").date()
-    except ValueError:
-        return False
-    if birth < dt.date(1900, 1, 1) or birth > (today or dt.date.today()):
-        return False
-    return id_card_check_char(code[:17]) == code[17]

@@ -21,14 +21,14 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from regshare.catalog.models import Frequency, Provision, Resource, Status
 from regshare.core import audit, exports, uploads
 from regshare.core.models import Role, User
-from regshare.core.permissions import Principal, require
+from regshare.core.permissions import Principal, is_data_bureau, require
 from regshare.core.services import notify_data_bureau, notify_department
 from regshare.lake import hooks, tables
 
@@ -106,13 +106,6 @@ def _user_of(actor) -> User | None:
     return principal.user if principal is not None else None
 
 
-def is_bureau(principal: Principal) -> bool:
-    if Role.PLATFORM_ADMIN in principal.roles:
-        return True
-    department = principal.department
-    return bool(department is not None and department.is_data_bureau)
-
-
 def check_can_provide(actor, resource: Resource) -> None:
     """Only the provider department's liaison/admin (or a platform admin) loads a resource's data."""
     principal = _principal(actor)
@@ -125,19 +118,9 @@ def check_can_provide(actor, resource: Resource) -> None:
         raise PermissionDenied(f"只有提供部门({resource.provider.name})可以归集该资源的数据")
 
 
-def loads_visible_to(principal: Principal) -> QuerySet[Load]:
-    require(principal, "ingest.view")
-    loads = Load.objects.select_related("resource", "department", "created_by")
-    if is_bureau(principal):
-        return loads
-    if principal.department is None:
-        return loads.none()
-    return loads.filter(department=principal.department)
-
-
 def check_can_view_load(principal: Principal, load: Load) -> None:
     require(principal, "ingest.view")
-    if is_bureau(principal):
+    if is_data_bureau(principal):
         return
     if principal.department is None or principal.department.pk != load.department_id:
         raise PermissionDenied("只能查看本部门的归集记录")
@@ -705,16 +688,6 @@ def pending_duty_items(principal: Principal) -> list:
             items.append(PendingItem("月度报送", f"{row.resource.name} {period:%Y年%m月} 数据待报送",
                                      _duty_link(period), row.due.isoformat(), row.status == "overdue"))
     return items
-
-
-def search_loads(loads: QuerySet[Load], q: str = "", status: str = "") -> QuerySet[Load]:
-    q = (q or "").strip()
-    if q:
-        loads = loads.filter(Q(resource__code__icontains=q) | Q(resource__name__icontains=q) |
-                             Q(file_name__icontains=q))
-    if status in LoadStatus.values:
-        loads = loads.filter(status=status)
-    return loads
 
 
 def pull_due_sources(now: dt.datetime | None = None) -> int:

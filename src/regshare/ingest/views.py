@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from regshare.core.pages import page_of
-from regshare.core.permissions import has_perm, page_permission, principal_of
+from regshare.core.permissions import has_perm, is_data_bureau, page_permission, principal_of
 from regshare.lake import tables
 
 from . import services
@@ -24,9 +24,9 @@ from .models import Load, LoadAttachment, LoadStatus
 @page_permission("ingest.view")
 def load_list(request):
     principal = principal_of(request)
-    q, status = request.GET.get("q", ""), request.GET.get("status", "")
-    loads = services.search_loads(services.loads_visible_to(principal), q, status)
-    return render(request, "ingest/list.html", {"page": page_of(request, loads, 30), "q": q, "status": status,
+    loads = Load.objects.visible_to(principal).filtered(request.GET)
+    return render(request, "ingest/list.html", {"page": page_of(request, loads, 30),
+                                                **Load.objects.filter_values(request.GET),
                                                 "statuses": LoadStatus.choices,
                                                 "can_upload": has_perm(principal, "ingest.upload")})
 
@@ -107,7 +107,7 @@ def resource_quality(request, code: str):
     principal = principal_of(request)
     resource = services.visible_resource(principal, code)
     series = services.quality_series(resource)
-    loads = services.loads_visible_to(principal).filter(resource=resource)
+    loads = Load.objects.visible_to(principal).filter(resource=resource)
     history = tables.history(resource.code)[:20] if tables.exists(resource.code) else []
     can_provide = True
     try:
@@ -145,8 +145,8 @@ def duty(request):
             services.previous_month(today)
     except ValidationError:
         period = services.previous_month(today)
-    department = None if services.is_bureau(principal) else principal.department
-    rows = services.duty_status(period, today, department=department) if (department or services.is_bureau(principal)) \
+    department = None if is_data_bureau(principal) else principal.department
+    rows = services.duty_status(period, today, department=department) if (department or is_data_bureau(principal)) \
         else []
     status = request.GET.get("status", "")
     q = request.GET.get("q", "").strip()
@@ -159,7 +159,7 @@ def duty(request):
         months.append(services.previous_month(months[-1]))
     return render(request, "ingest/duty.html", {
         "page": page_of(request, rows, 50), "period": period, "months": months, "status": status, "q": q,
-        "labels": services.DUTY_LABELS, "is_bureau": services.is_bureau(principal),
+        "labels": services.DUTY_LABELS, "is_bureau": is_data_bureau(principal),
         "can_report": has_perm(principal, "ingest.upload"),
         "own_department_id": principal.department.pk if principal.department else None,
         "late_count": sum(1 for r in rows if r.is_problem),

@@ -7,17 +7,16 @@ class SupervisionConfig(AppConfig):
     verbose_name = "互联网+监管"
 
     def ready(self) -> None:
-        from regshare.core import panels, workflow
+        from regshare.core import workflow
         from regshare.core.dashboard import register_pending
         from regshare.core.navigation import MenuItem, register_menu
 
-        from . import policy  # noqa: F401  (policy registers permissions)
+        from . import panels, policy  # noqa: F401  (policy registers permissions)
         from .services import FLOWS, pending_for
-        from .views import entity_panel
 
         for flow in FLOWS:
             workflow.register(flow)
-        panels.register("entities.entity", entity_panel)
+        panels.register()  # the supervision sections of the entity page and profile API
         register_pending(pending_for)
         group = "互联网+监管"
         register_menu(

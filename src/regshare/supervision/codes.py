@@ -7,7 +7,7 @@ import re
 
 from django.core.exceptions import ValidationError
 
-from regshare.entities.codes import is_valid_uscc
+from regshare.core.codes import is_valid_uscc
 
 _CATALOG = re.compile(r"^\d{14}$")
 

@@ -24,7 +24,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-import numpy as np
+from regshare.core.lazy import lazy_module
+
+np = lazy_module("numpy")
+
 
 ALGORITHM = "sha256-rank-v1"
 
@@ -52,7 +55,8 @@ def object_area(code: str) -> str:
 
 
 def pool_text(pool: Iterable[tuple[str, str]]) -> str:
-    return "\n".join(f"{code},{stratum}" for code, stratum in sorted(pool))
+    # ",".join of each (code, stratum) pair is f"{code},{stratum}", done in C.
+    return "\n".join(map(",".join, sorted((str(code), str(stratum)) for code, stratum in pool)))
 
 
 def pool_sha256(pool: Iterable[tuple[str, str]]) -> str:
@@ -125,9 +129,15 @@ def select_objects(seed: str, pool: Iterable[tuple[str, str]], ratios: Mapping[s
     return chosen
 
 
-def rank_inspectors(seed: str, code: str, inspector_ids: list[int], k: int) -> list[int]:
-    tails = [str(inspector_id).encode() for inspector_id in inspector_ids]
-    return [inspector_ids[i] for i in first_by_hash(f"{seed}:{code}:".encode(), tails, k)]
+def rank_inspectors(seed: str, code: str, inspector_ids: list[int], k: int,
+                    tails: list[bytes] | None = None) -> list[int]:
+    """The first k inspectors by hex SHA-256 of ``seed:code:id``; ``tails`` are the ids' UTF-8 texts when the
+    caller has them already (a draw encodes each inspector once, not once per object)."""
+    if tails is None:
+        tails = [str(inspector_id).encode() for inspector_id in inspector_ids]
+    sha, prefix = hashlib.sha256, f"{seed}:{code}:".encode()
+    ranked = sorted(zip([sha(prefix + tail).digest() for tail in tails], inspector_ids, strict=True))
+    return [inspector_id for _, inspector_id in ranked[:k]]
 
 
 def draw(seed: str, pool: list[tuple[str, str]], ratios: Mapping[str, object], inspectors: list[InspectorRef],
@@ -154,12 +164,17 @@ def draw(seed: str, pool: list[tuple[str, str]], ratios: Mapping[str, object], i
             area = object_area(code)
             serving = area_cache.get(area)
             if serving is None:
-                serving = area_cache[area] = [i for i in in_task if not i.area or area.startswith(i.area)]
-            avoid = set(excluded.get(code, ()))
-            ids = [i.id for i in serving if i.id not in avoid]
+                ids = [i.id for i in in_task if not i.area or area.startswith(i.area)]
+                serving = area_cache[area] = (ids, [str(i).encode() for i in ids])
+            ids, tails = serving
+            avoid = excluded.get(code)
+            if avoid:
+                avoid = set(avoid)
+                kept = [n for n, inspector_id in enumerate(ids) if inspector_id not in avoid]
+                ids, tails = [ids[n] for n in kept], [tails[n] for n in kept]
             if len(ids) < k:
                 raise DrawError(f"检查对象 {code} 回避后可选检查人员不足{k}名(仅{len(ids)}名),请扩充执法检查人员库")
-            result.selected.append((code, stratum, rank_inspectors(seed, code, ids, k)))
+            result.selected.append((code, stratum, rank_inspectors(seed, code, ids, k, tails)))
     result.selected.sort()
     return result
 

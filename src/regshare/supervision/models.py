@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from regshare.core.models import Department, Role
 from regshare.core.permissions import Principal
+from regshare.core.visibility import VisibleQuerySet
 from regshare.entities.models import Entity
 
 from .codes import validate_catalog_code, validate_implementing_code
@@ -25,7 +26,7 @@ def sees_everything(principal: Principal) -> bool:
     return bool(principal.roles & WIDE_ROLES) or bool(department and department.is_data_bureau)
 
 
-class ScopedQuerySet(models.QuerySet):
+class ScopedQuerySet(VisibleQuerySet):
     """``visible_to``: wide roles see all rows; everyone else the rows of the departments named in
     ``dept_lookups`` (lead, joint, target …); the anonymous public sees only ``public_filter``."""
 

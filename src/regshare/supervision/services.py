@@ -57,7 +57,7 @@ def _today(today: dt.date | None = None) -> dt.date:
 
 
 def _actor_label(principal: Principal) -> str:
-    return str(principal)
+    return audit.actor_name(principal)
 
 
 def _acts_for(principal: Principal, *departments: Department | None) -> None:
@@ -583,7 +583,7 @@ ComplaintSourceLabel = {"12345": "12345热线", "api": "系统接口", "form": "
 
 
 def _entity_for(uscc: object, name: object) -> Entity | None:
-    from regshare.entities.codes import clean_uscc
+    from regshare.core.codes import clean_uscc
 
     code = clean_uscc(uscc)
     if code:

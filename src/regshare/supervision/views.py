@@ -87,7 +87,7 @@ def tasks(request):
     principal = principal_of(request)
     q = request.GET.get("q", "").strip()
     qs = InspectionTask.objects.visible_to(principal).select_related("department").annotate(
-        n=Count("selections", distinct=True))
+        n=Count("selections", distinct=True)).order_by("-created_at", "-id")
     if q:
         qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q))
     return render(request, "supervision/tasks.html", {"page": page_of(request, qs, 20), "q": q})
@@ -138,7 +138,7 @@ def task_action(request, pk: int):
 def draws(request):
     """The public list of draws (一公开): anyone can download each record and recompute it."""
     qs = InspectionTask.objects.visible_to(Principal()).select_related("department").annotate(
-        n=Count("selections"))
+        n=Count("selections")).order_by("-created_at", "-id")
     return render(request, "supervision/draws.html", {"page": page_of(request, qs, 20)})
 
 
@@ -278,15 +278,3 @@ def case_detail(request, pk: int):
         "case": case, "events": case.events.select_related("department"),
         "assistance": case.assistance.select_related("requester", "target"),
         "departments": case.departments.all()})
-
-
-def entity_panel(principal, entity) -> tuple[str, str] | None:
-    """The entity page's supervision section (records, inspections, complaints this principal may see)."""
-    from django.template.loader import render_to_string
-
-    if not has_perm(principal, "supervision.view"):
-        return None
-    data = services.entity_summary(principal, entity)
-    if not any(len(v) for v in data.values()):
-        return None
-    return "监管记录", render_to_string("supervision/entity_panel.html", data)
