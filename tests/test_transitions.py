@@ -126,7 +126,7 @@ def _demo_object(flow: workflow.Workflow, transition: workflow.Transition):
 
 
 # Apps whose demo data must be built before their objects exist (the district, then the app's own demo step).
-DEMO_STEPS = {"supervision": "regshare.demo.supervision"}
+DEMO_STEPS = {"supervision": "regshare.demo.supervision", "evaluation": "regshare.demo.evaluation"}
 
 TRANSITIONS = [(flow.name, t.name) for flow, t in workflow.transitions_of()]
 
