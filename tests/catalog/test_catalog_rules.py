@@ -9,7 +9,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from regshare.catalog import services
-from regshare.catalog.dashboard import pending_items
 from regshare.catalog.models import (
     Demand,
     DemandStatus,
@@ -22,6 +21,7 @@ from regshare.catalog.models import (
 )
 from regshare.core.models import AuditRecord, Department, Notification
 from regshare.core.workdays import add_workdays
+from regshare.core.workflow import pending_for as pending_items
 
 pytestmark = pytest.mark.date_sensitive  # deadlines and report months count from today (make test-dates)
 

@@ -3,13 +3,19 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from regshare.core.models import AuditRecord, Department
+from regshare.core.models import AuditRecord, Department, User
+from regshare.core.permissions import Principal
 from regshare.core.workdays import add_workdays
 from regshare.credit import services
 from regshare.credit.models import CreditRecord, PublicityStatus, RepairApplication
 from regshare.entities.models import Entity
 
 DECIDED = dt.date(2026, 3, 2)
+
+
+def scjg_liaison() -> Principal:
+    """The penalties below are SCJG's: its liaison publishes them and enters repair applications."""
+    return Principal.for_user(User.objects.get(username="scjg_liaison"))
 
 
 def make(kind="penalty", severity="general", doc="柴市监罚〔2026〕T001号", decided=DECIDED):
@@ -41,17 +47,17 @@ def test_late_publication_is_flagged(district):
     record = make()
     assert not services.is_late(record, record.publish_due)
     assert services.is_late(record, record.publish_due + dt.timedelta(days=1))
-    services.publish("test", record, record.publish_due + dt.timedelta(days=3))
+    services.publish(scjg_liaison(), record, record.publish_due + dt.timedelta(days=3))
     assert services.is_late(record) and record in services.late_publications(DECIDED)
     on_time = make(doc="柴市监罚〔2026〕T002号")
-    services.publish("test", on_time, on_time.publish_due)
+    services.publish(scjg_liaison(), on_time, on_time.publish_due)
     assert not services.is_late(on_time)
     assert AuditRecord.objects.filter(action="credit.published", target=f"credit.creditrecord:{record.pk}").exists()
 
 
 def test_publicity_ends_when_the_period_runs_out(district):
     record = make()
-    services.publish("test", record, record.publish_due)
+    services.publish(scjg_liaison(), record, record.publish_due)
     services.expire_publicity(dt.date(2027, 3, 2))
     record.refresh_from_db()
     assert record.publicity == PublicityStatus.PUBLISHED
@@ -62,17 +68,17 @@ def test_publicity_ends_when_the_period_runs_out(district):
 
 def test_repair_cannot_be_asked_before_the_minimum_period(district):
     record = make()
-    services.publish("test", record, record.publish_due)
+    services.publish(scjg_liaison(), record, record.publish_due)
     with pytest.raises(ValidationError) as exc:
-        services.apply_repair("test", record, "张三", "已缴纳罚款并整改", True, dt.date(2026, 6, 1))
+        services.apply_repair(scjg_liaison(), record, "张三", "已缴纳罚款并整改", True, dt.date(2026, 6, 1))
     assert exc.value.code == "repair_too_early" and "2026年06月02日" in exc.value.messages[0]
     assert not RepairApplication.objects.filter(record=record).exists()
 
 
 def test_repair_approved_ends_publicity_and_is_audited(district, principal_of_user):
     record = make()
-    services.publish("test", record, record.publish_due)
-    application = services.apply_repair("test", record, "张三", "已缴纳罚款并整改", True, dt.date(2026, 6, 2))
+    services.publish(scjg_liaison(), record, record.publish_due)
+    application = services.apply_repair(scjg_liaison(), record, "张三", "已缴纳罚款并整改", True, dt.date(2026, 6, 2))
     assert application.due_on == add_workdays(dt.date(2026, 6, 2), 5)
     with pytest.raises(ValidationError):
         services.decide_repair(principal_of_user("scjg_reviewer"), application, False, "")
@@ -85,7 +91,7 @@ def test_repair_approved_ends_publicity_and_is_audited(district, principal_of_us
 
 def test_repair_api_flow(district, client_as):
     record = make()
-    services.publish("test", record, record.publish_due)
+    services.publish(scjg_liaison(), record, record.publish_due)
     record.repair_from = dt.date(2026, 1, 1)
     record.save()
     liaison = client_as("scjg_liaison")

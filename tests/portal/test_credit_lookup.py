@@ -1,9 +1,15 @@
 import datetime as dt
 
-from regshare.core.models import Department
+from regshare.core.models import Department, User
+from regshare.core.permissions import Principal
 from regshare.credit import services
 from regshare.credit.models import PublicityStatus
 from regshare.entities.models import Entity
+
+
+def scjg_liaison() -> Principal:
+    """The penalties below are SCJG's: its liaison publishes them and enters repair applications."""
+    return Principal.for_user(User.objects.get(username="scjg_liaison"))
 
 
 def test_anyone_can_search_and_open_an_entity_with_personal_data_masked(district, client):
@@ -25,7 +31,7 @@ def test_only_published_items_inside_their_period_are_public(district, client):
     published = services.create_record("test", {
         "kind": "penalty", "doc_no": "柴市监罚〔2026〕P-2号", "raw_uscc": entity.uscc, "raw_name": entity.name,
         "department": dep, "title": "已公示的处罚", "decided_on": dt.date(2026, 10, 9), "severity": "general"})
-    services.publish("test", published, dt.date(2026, 10, 12))
+    services.publish(scjg_liaison(), published, dt.date(2026, 10, 12))
     assert pending.publicity == PublicityStatus.PENDING
     detail = client.get(f"/portal/credit/{entity.uscc}/").content.decode()
     assert "柴市监罚〔2026〕P-2号" in detail and "柴市监罚〔2026〕P-1号" not in detail

@@ -7,10 +7,11 @@ class CatalogConfig(AppConfig):
     verbose_name = "数据资源目录"
 
     def ready(self) -> None:
-        from regshare.core.dashboard import register_pending
         from regshare.core.navigation import MenuItem, register_menu
+        from regshare.core.workflow import register_pending
 
         from . import (
+            flows,
             policy,  # noqa: F401  (registers the permissions)
             search,
         )
@@ -24,4 +25,5 @@ class CatalogConfig(AppConfig):
             MenuItem("目录更新义务", "catalog:obligations", "catalog.view", "数据目录"),
             MenuItem("清单导入导出", "catalog:transfer", "catalog.view", "数据目录"),
         )
+        flows.register()
         register_pending(pending_items)

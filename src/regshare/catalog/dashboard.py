@@ -1,17 +1,18 @@
-"""Dashboard pending items of the catalog."""
+"""Dashboard reminders of the catalog that are no workflow step: overdue update duties and unmet demands.
+
+Drafts waiting for review reach the to-do list through the publication workflow (``flows``).
+"""
 
 from __future__ import annotations
 
 from django.urls import reverse
 from django.utils import timezone
 
-from regshare.core.dashboard import PendingItem
-from regshare.core.models import Role
 from regshare.core.permissions import Principal, has_perm
+from regshare.core.workflow import PendingItem
 
-from .models import Demand, DemandStatus, Resource, Status, UpdateObligation
-
-STAFF_ROLES = frozenset({Role.REVIEWER, Role.DATA_LIAISON, Role.DEPARTMENT_ADMIN, Role.LEADER})
+from .flows import STAFF_ROLES
+from .models import Demand, DemandStatus, UpdateObligation
 
 
 def pending_items(principal: Principal) -> list[PendingItem]:
@@ -20,13 +21,9 @@ def pending_items(principal: Principal) -> list[PendingItem]:
     items: list[PendingItem] = []
     today = timezone.localdate()
     obligations = UpdateObligation.objects.filter(fulfilled_at__isnull=True).select_related("department")
-    # Work items go to the data bureau's staff; a platform admin (a technical role) is not given them.
     bureau_staff = (principal.department is not None and principal.department.is_data_bureau
                     and bool(principal.roles & STAFF_ROLES))
     if bureau_staff and has_perm(principal, "catalog.review"):
-        for resource in Resource.objects.filter(status=Status.DRAFT, submitted_at__isnull=False)[:20]:
-            items.append(PendingItem("目录审核", f"审核发布:{resource.code} {resource.name}",
-                                     reverse("catalog:detail", args=[resource.code])))
         for obligation in obligations.filter(due_date__lt=today)[:20]:
             items.append(PendingItem("目录更新", f"{obligation.department.name}目录更新逾期",
                                      reverse("catalog:obligations"), str(obligation.due_date), True))

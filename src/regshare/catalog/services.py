@@ -17,7 +17,7 @@ from django.db.models import Max, ProtectedError, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from regshare.core import audit, panels
+from regshare.core import audit, panels, workflow
 from regshare.core import services as core_services
 from regshare.core.models import Department, Role
 from regshare.core.permissions import Principal, has_perm, is_data_bureau, require, sees_everything
@@ -400,74 +400,69 @@ def delete_resource(actor: Principal, resource: Resource) -> None:
 
 def submit_resource(actor: Principal, resource: Resource) -> Resource:
     """The provider's liaison sends a draft to the data bureau for review."""
-    _require_edit(actor, resource.provider)
-    if resource.status != Status.DRAFT:
-        raise ValidationError("只有草稿状态的资源可以提交审核", code="not_draft")
-    if resource.submitted_at:
-        raise ValidationError("该资源已提交审核,请等待数据管理部门处理", code="already_submitted")
-    if not resource.fields.exists():
-        raise ValidationError("请至少登记一个数据项后再提交审核", code="no_fields")
-    check_sharing_rules(resource.share_type, resource.open_type, resource.legal_basis)
-    with transaction.atomic():
-        resource.submitted_at = timezone.now()
-        resource.save(update_fields=["submitted_at", "updated_at"])
-        _status_change(resource, actor, "提交审核", resource.status)
-        core_services.notify_data_bureau("catalog.review", f"待审核数据资源:{resource.name}",
-                                         f"{resource.provider.name} 提交了 {resource.code},请审核发布。",
-                                         reverse("catalog:detail", args=[resource.code]))
-        audit.record(actor, "catalog.resource.submit", resource, {"code": resource.code})
-    return resource
+    return workflow.perform(actor, resource, "submit")
 
 
 def publish_resource(actor: Principal, resource: Resource, note: str = "") -> Resource:
     """The data bureau publishes a draft (submitted or not): a first version snapshot is kept."""
-    _require_bureau(actor)
-    if resource.status != Status.DRAFT:
-        raise ValidationError(f"资源当前状态为「{resource.get_status_display()}」,只有草稿可以发布", code="not_draft")
-    if not resource.fields.exists():
-        raise ValidationError("资源没有任何数据项,不能发布", code="no_fields")
-    check_sharing_rules(resource.share_type, resource.open_type, resource.legal_basis)
-    with transaction.atomic():
-        before = resource.status
-        resource.status = Status.PUBLISHED
-        resource.published_at = timezone.now()
-        resource.submitted_at = None
-        last = resource.versions.aggregate(v=Max("version"))["v"]
-        if last is not None and last >= resource.version:
-            resource.version = last + 1
-        resource.save()
-        ResourceVersion.objects.create(resource=resource, version=resource.version, schema=schema_snapshot(resource),
-                                       metadata=metadata_snapshot(resource), note=note or "发布",
-                                       created_by=actor.user)
-        _status_change(resource, actor, "发布", before, note)
-        core_services.notify_department(resource.provider, "catalog.published", f"数据资源「{resource.name}」已发布",
-                                        note, reverse("catalog:detail", args=[resource.code]))
-        for predecessor in resource.predecessors.filter(status=Status.PUBLISHED, retire_requested_at__isnull=False):
-            predecessor.retire_on = retire_date(predecessor)
-            predecessor.save(update_fields=["retire_on", "updated_at"])
-            _notify_consumers(predecessor, "catalog.retire",
-                              f"数据资源「{predecessor.name}」将于 {predecessor.retire_on} 下线",
-                              f"替代资源 {resource.code} {resource.name} 已发布,过渡期 {TRANSITION_DAYS} 个自然日,"
-                              f"请在 {predecessor.retire_on} 前改用新资源。")
-        audit.record(actor, "catalog.resource.publish", resource, {"code": resource.code, "version": resource.version})
-    return resource
+    return workflow.perform(actor, resource, "publish", note=note or "")
 
 
 def reject_resource(actor: Principal, resource: Resource, reason: str) -> Resource:
-    _require_bureau(actor)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError("退回时须说明理由", code="reason_required")
-    if resource.status != Status.DRAFT or not resource.submitted_at:
-        raise ValidationError("只有已提交审核的草稿可以退回", code="not_submitted")
-    with transaction.atomic():
-        resource.submitted_at = None
-        resource.save(update_fields=["submitted_at", "updated_at"])
-        _status_change(resource, actor, "退回修改", resource.status, reason)
-        core_services.notify_department(resource.provider, "catalog.rejected", f"数据资源「{resource.name}」被退回",
-                                        reason, reverse("catalog:detail", args=[resource.code]))
-        audit.record(actor, "catalog.resource.reject", resource, {"reason": reason})
-    return resource
+    return workflow.perform(actor, resource, "reject", reason=reason or "")
+
+
+# The writes of the publication workflow (declared in ``flows``), each inside its transaction.
+
+def _ready_for_review(resource: Resource) -> None:
+    if not resource.fields.exists():
+        raise ValidationError("请至少登记一个数据项后再提交审核", code="no_fields")
+    check_sharing_rules(resource.share_type, resource.open_type, resource.legal_basis)
+
+
+def submitted(resource: Resource, actor: Principal, data: dict) -> dict:
+    _ready_for_review(resource)
+    resource.submitted_at = timezone.now()
+    _status_change(resource, actor, "提交审核", resource.status)
+    core_services.notify_data_bureau("catalog.review", f"待审核数据资源:{resource.name}",
+                                     f"{resource.provider.name} 提交了 {resource.code},请审核发布。",
+                                     reverse("catalog:detail", args=[resource.code]))
+    return {"code": resource.code}
+
+
+def published(resource: Resource, actor: Principal, data: dict) -> dict:
+    if not resource.fields.exists():
+        raise ValidationError("资源没有任何数据项,不能发布", code="no_fields")
+    check_sharing_rules(resource.share_type, resource.open_type, resource.legal_basis)
+    note = data.get("note") or ""
+    resource.published_at = timezone.now()
+    resource.submitted_at = None
+    last = resource.versions.aggregate(v=Max("version"))["v"]
+    if last is not None and last >= resource.version:
+        resource.version = last + 1
+    resource.save()
+    ResourceVersion.objects.create(resource=resource, version=resource.version, schema=schema_snapshot(resource),
+                                   metadata=metadata_snapshot(resource), note=note or "发布", created_by=actor.user)
+    _status_change(resource, actor, "发布", Status.DRAFT, note)
+    core_services.notify_department(resource.provider, "catalog.published", f"数据资源「{resource.name}」已发布",
+                                    note, reverse("catalog:detail", args=[resource.code]))
+    for predecessor in resource.predecessors.filter(status=Status.PUBLISHED, retire_requested_at__isnull=False):
+        predecessor.retire_on = retire_date(predecessor)
+        predecessor.save(update_fields=["retire_on", "updated_at"])
+        _notify_consumers(predecessor, "catalog.retire",
+                          f"数据资源「{predecessor.name}」将于 {predecessor.retire_on} 下线",
+                          f"替代资源 {resource.code} {resource.name} 已发布,过渡期 {TRANSITION_DAYS} 个自然日,"
+                          f"请在 {predecessor.retire_on} 前改用新资源。")
+    return {"code": resource.code, "version": resource.version}
+
+
+def rejected(resource: Resource, actor: Principal, data: dict) -> dict:
+    reason = data["reason"].strip()
+    resource.submitted_at = None
+    _status_change(resource, actor, "退回修改", resource.status, reason)
+    core_services.notify_department(resource.provider, "catalog.rejected", f"数据资源「{resource.name}」被退回",
+                                    reason, reverse("catalog:detail", args=[resource.code]))
+    return {"reason": reason}
 
 
 def retire_date(resource: Resource) -> dt.date | None:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from regshare.core import workflow
 from regshare.core.pages import page_of
 from regshare.core.permissions import has_perm, page_permission, principal_of
 
@@ -119,7 +120,7 @@ def resource_detail(request, code: str):
         "predecessors": resource.predecessors.all(),
         "demands": resource.demands.select_related("requester")[:10],
         "can_edit": services.can_edit(principal, resource.provider) and resource.status != Status.OFFLINE,
-        "can_review": has_perm(principal, "catalog.review") and services.is_bureau(principal),
+        "transitions": workflow.available(principal, resource),
         "retire_form": RetireForm(),
         "panels": [(title, mark_safe(html)) for title, html in services.detail_panels(principal, resource)],
     })
@@ -131,15 +132,9 @@ def resource_action(request, code: str, action: str):
     principal = principal_of(request)
     resource = services.get_visible(principal, code)
     try:
-        if action == "submit":
-            services.submit_resource(principal, resource)
-            messages.success(request, "已提交数据管理部门审核。")
-        elif action == "publish":
-            services.publish_resource(principal, resource, request.POST.get("note", ""))
-            messages.success(request, f"{resource.code} 已发布。")
-        elif action == "reject":
-            services.reject_resource(principal, resource, request.POST.get("reason", ""))
-            messages.success(request, "已退回提供部门修改。")
+        if action in {t.name for _f, t in workflow.transitions_of(["catalog.publication"])}:
+            transition, _ = workflow.perform_posted(principal, resource, {**request.POST.dict(), "transition": action})
+            messages.success(request, f"已办理:{transition.label}。")
         elif action == "retire":
             form = RetireForm(request.POST)
             if not form.is_valid():

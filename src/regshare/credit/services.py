@@ -6,17 +6,17 @@ import datetime as dt
 from collections import Counter, defaultdict
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
-from regshare.core import audit, caches
+from regshare.core import audit, caches, workflow
 from regshare.core.clock import today_or
 from regshare.core.codes import clean_uscc
 from regshare.core.lazy import lazy_module
 from regshare.core.models import Department
-from regshare.core.permissions import Principal, has_perm
+from regshare.core.permissions import Principal, require
 from regshare.core.prepared import Prepared
 from regshare.core.workdays import add_workdays
 from regshare.entities import services as entities
@@ -180,18 +180,9 @@ def on_link_decided(source: str, record_key: str, entity: Entity | None) -> None
     CreditRecord.objects.filter(kind=kind, doc_no=doc_no).update(entity=entity, link_method="manual")
 
 
-def publish(actor: object, record: CreditRecord, on: dt.date | None = None) -> CreditRecord:
+def publish(actor: Principal, record: CreditRecord, on: dt.date | None = None) -> CreditRecord:
     """Mark a licence or penalty published (双公示); lateness is kept, not refused."""
-    on = _today(on)
-    if record.publicity != PublicityStatus.PENDING:
-        raise ValidationError("该记录不处于待公示状态", code="not_pending")
-    with transaction.atomic():
-        record.publicity = PublicityStatus.PUBLISHED
-        record.published_on = on
-        record.save(update_fields=["publicity", "published_on"])
-        audit.record(actor, "credit.published", record, {"published_on": on, "due": record.publish_due,
-                                                         "late": bool(record.publish_due and on > record.publish_due)})
-    return record
+    return workflow.perform(actor, record, "publish", on=_today(on))
 
 
 def is_late(record: CreditRecord, today: dt.date | None = None) -> bool:
@@ -238,8 +229,10 @@ def expire_publicity(today: dt.date | None = None) -> int:
 
 # ---------------------------------------------------------------- credit repair (信用修复)
 
-def apply_repair(actor: object, record: CreditRecord, applicant: str, reason: str, commitment: bool,
+def apply_repair(actor: Principal, record: CreditRecord, applicant: str, reason: str, commitment: bool,
                  today: dt.date | None = None) -> RepairApplication:
+    """Accept a repair application (the deciding department's staff enter it); it waits in the repair workflow."""
+    require(actor, "credit.manage")
     today = _today(today)
     if record.kind != RecordKind.PENALTY or record.publicity != PublicityStatus.PUBLISHED:
         raise ValidationError("只有公示中的行政处罚信息可以申请信用修复", code="not_repairable")
@@ -262,28 +255,8 @@ def apply_repair(actor: object, record: CreditRecord, applicant: str, reason: st
 
 def decide_repair(principal: Principal, application: RepairApplication, approve: bool, note: str = "",
                   today: dt.date | None = None) -> RepairApplication:
-    today = _today(today)
-    if not has_perm(principal, "credit.repair"):
-        raise PermissionDenied("无权审核信用修复申请")
-    if application.status != RepairStatus.SUBMITTED:
-        raise ValidationError("该申请已办结", code="repair_decided")
-    if not approve and not (note or "").strip():
-        raise ValidationError("不予修复须说明理由", code="reason_required")
-    with transaction.atomic():
-        application.status = RepairStatus.APPROVED if approve else RepairStatus.REJECTED
-        application.decided_on = today
-        application.decided_by = principal.user
-        application.decision_note = (note or "").strip()
-        application.save()
-        if approve:
-            record = application.record
-            record.publicity = PublicityStatus.REPAIRED
-            record.repaired_on = today
-            record.publicity_until = today
-            record.save(update_fields=["publicity", "repaired_on", "publicity_until"])
-        audit.record(principal, "credit.repair_approved" if approve else "credit.repair_rejected", application,
-                     {"record": application.record.doc_no, "note": note})
-    return application
+    return workflow.perform(principal, application, "approve" if approve else "reject", note=note or "",
+                            on=_today(today))
 
 
 # ---------------------------------------------------------------- lists

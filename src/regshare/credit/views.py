@@ -9,8 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from regshare.core import audit
-from regshare.core.dashboard import PendingItem
+from regshare.core import audit, workflow
 from regshare.core.pages import page_of
 from regshare.core.permissions import has_perm, page_permission, principal_of
 from regshare.entities import services as entities
@@ -26,21 +25,6 @@ from .models import (
     RepairStatus,
     Scenario,
 )
-
-
-def pending_items(principal) -> list[PendingItem]:
-    items: list[PendingItem] = []
-    if has_perm(principal, "credit.repair"):
-        for a in RepairApplication.objects.filter(status=RepairStatus.SUBMITTED).select_related("record")[:20]:
-            items.append(PendingItem("信用修复", f"审核信用修复申请:{a.record.raw_name} {a.record.doc_no}",
-                                     reverse("credit:repairs"), a.due_on.isoformat()))
-    if has_perm(principal, "credit.manage") and principal.department is not None:
-        late = services.late_publications().filter(publicity=PublicityStatus.PENDING,
-                                                   department=principal.department).count()
-        if late:
-            items.append(PendingItem("双公示", f"{late} 条行政许可/处罚信息超过7个工作日未公示",
-                                     reverse("credit:publicity") + "?status=late", "", True))
-    return items
 
 
 def _errors(exc: ValidationError) -> str:
@@ -99,11 +83,13 @@ def publicity(request):
         qs = services.record_query("", "", status if status in PublicityStatus.values else "", q).filter(
             kind__in=services.PUBLISHED_KINDS)
     page = page_of(request, qs.order_by("-decided_on", "-id"), 20)
+    principal = principal_of(request)
     for r in page:
         r.late = services.is_late(r)
+        r.transitions = workflow.available(principal, r)
     return render(request, "credit/publicity.html", {
         "page": page, "status": status, "q": q, "statuses": PublicityStatus.choices,
-        "summary": services.publicity_summary(), "can_manage": has_perm(principal_of(request), "credit.manage")})
+        "summary": services.publicity_summary()})
 
 
 @require_POST
@@ -111,7 +97,7 @@ def publicity(request):
 def publish(request, record_id: int):
     record = get_object_or_404(CreditRecord, pk=record_id)
     try:
-        services.publish(principal_of(request), record)
+        workflow.perform_posted(principal_of(request), record, request.POST)
         messages.success(request, f"已公示:{record.doc_no}")
     except ValidationError as exc:
         messages.error(request, _errors(exc))
@@ -125,8 +111,10 @@ def repairs(request):
     if status in RepairStatus.values:
         qs = qs.filter(status=status)
     page = page_of(request, qs, 20)
-    return render(request, "credit/repairs.html", {"page": page, "status": status, "statuses": RepairStatus.choices,
-                                                   "can_decide": has_perm(principal_of(request), "credit.repair")})
+    principal = principal_of(request)
+    for application in page:
+        application.transitions = workflow.available(principal, application)
+    return render(request, "credit/repairs.html", {"page": page, "status": status, "statuses": RepairStatus.choices})
 
 
 @page_permission("credit.manage")
@@ -150,8 +138,7 @@ def repair_apply(request, record_id: int):
 def repair_decide(request, repair_id: int):
     application = get_object_or_404(RepairApplication, pk=repair_id)
     try:
-        services.decide_repair(principal_of(request), application, request.POST.get("decision") == "approve",
-                               request.POST.get("note", ""))
+        workflow.perform_posted(principal_of(request), application, request.POST)
         messages.success(request, "已作出信用修复决定")
     except ValidationError as exc:
         messages.error(request, _errors(exc))

@@ -1,0 +1,71 @@
+"""Catalog publication as a declared workflow (seed 002 第七条): the provider submits a draft, the data
+bureau publishes it or sends it back with a reason. "Submitted" is a mark on a draft (``submitted_at``),
+so submit and reject leave the state at 草稿 and change the mark."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.urls import reverse
+
+from regshare.core import workflow
+from regshare.core.models import Role
+from regshare.core.permissions import Principal
+
+from .models import Resource, Status
+
+# Work items go to the data bureau's staff; a platform admin (a technical role) is not given them.
+STAFF_ROLES = frozenset({Role.REVIEWER, Role.DATA_LIAISON, Role.DEPARTMENT_ADMIN, Role.LEADER})
+BUREAU_ONLY = "只有数据管理部门(区数据管理局)可以审核、发布数据资源"
+
+
+def _services():
+    from . import services  # services calls perform and holds the writes; imported late to avoid a cycle
+
+    return services
+
+
+def _provider(principal: Principal, resource: Resource) -> bool:
+    return Role.PLATFORM_ADMIN in principal.roles or principal.department_id == resource.provider_id
+
+
+def _bureau(principal: Principal, resource: Resource) -> bool:
+    return _services().is_bureau(principal)
+
+
+def _bureau_staff(principal: Principal) -> Q | None:
+    department = principal.department
+    if department is None or not department.is_data_bureau or not principal.roles & STAFF_ROLES:
+        return None
+    from regshare.core.permissions import has_perm
+
+    return Q(submitted_at__isnull=False) if has_perm(principal, "catalog.review") else None
+
+
+PUBLICATION = workflow.Workflow(
+    name="catalog.publication", model="catalog.Resource", state_field="status", label="目录审核",
+    wrong_state_code="not_draft", pending_title=lambda r: f"审核发布:{r.code} {r.name}",
+    pending_link=lambda r: reverse("catalog:detail", args=[r.code]),
+    transitions=[
+        workflow.Transition(
+            name="submit", label="提交审核", source=(Status.DRAFT,), target=Status.DRAFT, permission="catalog.edit",
+            may_act=_provider, denial="只有提供部门的数据联络员或部门管理员可以维护该资源",
+            when=lambda r: not r.submitted_at, refusal="该资源已提交审核,请等待数据管理部门处理",
+            refusal_code="already_submitted", audit_action="catalog.resource.submit",
+            apply=lambda r, p, d: _services().submitted(r, p, d), pending=_bureau_staff),
+        workflow.Transition(
+            name="publish", label="审核通过并发布", source=(Status.DRAFT,), target=Status.PUBLISHED,
+            permission="catalog.review", may_act=_bureau, denial=BUREAU_ONLY, fields=(("note", "发布说明"),),
+            audit_action="catalog.resource.publish", apply=lambda r, p, d: _services().published(r, p, d),
+            style="primary"),
+        workflow.Transition(
+            name="reject", label="退回修改", source=(Status.DRAFT,), target=Status.DRAFT, permission="catalog.review",
+            may_act=_bureau, denial=BUREAU_ONLY, when=lambda r: bool(r.submitted_at),
+            refusal="只有已提交审核的草稿可以退回", refusal_code="not_submitted",
+            required=(("reason", "退回理由"),), missing_code="reason_required",
+            audit_action="catalog.resource.reject", apply=lambda r, p, d: _services().rejected(r, p, d)),
+    ],
+)
+
+
+def register() -> None:
+    workflow.register(PUBLICATION)

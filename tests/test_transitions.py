@@ -1,0 +1,219 @@
+"""Every registered transition, one body: anonymous, a role without the permission and another department are
+refused and change nothing; the permitted user performs it and the audit chain records it.
+
+A new workflow adds a factory to ``FACTORIES`` (an object in the transition's source state); the users are
+found in the demo organisation from the declaration itself (permission, ``may_act``, ``delegate``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import tempfile
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from regshare.core import workflow
+from regshare.core.models import AuditRecord, Department, User
+from regshare.core.permissions import Principal, has_perm
+
+pytestmark = pytest.mark.django_db
+
+_numbers = itertools.count(1)
+
+
+def _dept(suffix: str) -> Department:
+    return Department.objects.get(code__endswith=f"-{suffix}")
+
+
+# ----------------------------------------------------------------------------- objects in a source state
+
+def _application(transition: workflow.Transition):
+    from regshare.catalog.models import Resource, ShareType
+    from regshare.exchange.models import Application, Decision, ReviewStep, Stage
+
+    state = transition.source[0]
+    resource = Resource.objects.get(code="SCJG-0001")
+    resource.share_type = ShareType.UNCONDITIONAL if transition.name == "platform_approve" else ShareType.CONDITIONAL
+    resource.save(update_fields=["share_type"])
+    today = dt.date.today()
+    application = Application.objects.create(
+        number=f"SQT{next(_numbers):06d}", requester=_dept("XZSP"), applicant=User.objects.get(username="xzsp_liaison"),
+        resource=resource, fields=["uscc", "name"], purpose="核验", scenario="窗口", legal_basis="条例",
+        period_start=today, period_end=today + dt.timedelta(days=90), approval_file="exchange/approvals/x.pdf",
+        status=state, submitted_on=today)
+    stages = {"platform_review": [Stage.PLATFORM], "provider_review": [Stage.PLATFORM, Stage.PROVIDER],
+              "rejected": [Stage.PLATFORM, Stage.PROVIDER], "negotiation": [Stage.PLATFORM, Stage.PROVIDER,
+                                                                            Stage.NEGOTIATION],
+              "coordination": [Stage.PLATFORM, Stage.PROVIDER, Stage.NEGOTIATION, Stage.COORDINATION]}[state]
+    for i, stage in enumerate(stages):
+        last = i == len(stages) - 1
+        decision = (Decision.REJECT if state == "rejected" else Decision.PENDING) if last else Decision.APPROVE
+        department = resource.provider if stage in (Stage.PROVIDER, Stage.NEGOTIATION) else _dept("SJJ")
+        ReviewStep.objects.create(application=application, stage=stage, department=department, opened_on=today,
+                                  deadline=today + dt.timedelta(days=7), decision=decision)
+    return application
+
+
+def _correction(transition: workflow.Transition):
+    from regshare.catalog.models import Resource
+    from regshare.exchange.models import Correction
+    from regshare.lake import tables as lake
+
+    lake.write("SCJG-0001", pa.table({"uscc": ["91360404MA35000001"], "name": ["测试企业"]}), mode="replace")
+    return Correction.objects.create(
+        resource=Resource.objects.get(code="SCJG-0001"), reporter=_dept("XZSP"),
+        reported_by=User.objects.get(username="xzsp_liaison"), key={"uscc": "91360404MA35000001"}, field="name",
+        reported_value="测试企业", proposed_value="测试企业有限公司", explanation="名称有误",
+        opened_on=dt.date.today(), deadline=dt.date.today() + dt.timedelta(days=7))
+
+
+def _record(state: str):
+    from regshare.credit.models import CreditRecord
+
+    today = dt.date.today()
+    return CreditRecord.objects.create(
+        kind="penalty", doc_no=f"柴市监罚〔2026〕W{next(_numbers)}号", raw_name="测试企业", department=_dept("SCJG"),
+        title="虚假宣传", decided_on=today, severity="general", publicity=state, publish_due=today)
+
+
+def _credit_record(transition: workflow.Transition):
+    return _record(transition.source[0])
+
+
+def _repair(transition: workflow.Transition):
+    from regshare.credit.models import RepairApplication
+
+    today = dt.date.today()
+    return RepairApplication.objects.create(record=_record("published"), applicant="张三", reason="已整改",
+                                            commitment=True, submitted_on=today, due_on=today)
+
+
+def _resource(transition: workflow.Transition):
+    from django.utils import timezone
+
+    from regshare.catalog import services
+
+    liaison = Principal.for_user(User.objects.get(username="scjg_liaison"))
+    resource = services.create_resource(liaison, {"name": f"测试资源{next(_numbers)}", "summary": "测试"},
+                                        [{"name": "统一社会信用代码", "code_name": "uscc", "is_key": True}])
+    if transition.name != "submit":
+        resource.submitted_at = timezone.now()
+        resource.save(update_fields=["submitted_at"])
+    return resource
+
+
+FACTORIES = {
+    "catalog.publication": _resource,
+    "exchange.application": _application,
+    "exchange.correction": _correction,
+    "credit.publicity": _credit_record,
+    "credit.repair": _repair,
+}
+
+def _demo_object(flow: workflow.Workflow, transition: workflow.Transition):
+    """Workflows without a factory of their own: an object of the demo data, put in the transition's source state."""
+    model = flow.model_class
+    obj = model._default_manager.order_by("pk").first()
+    assert obj is not None, f"the demo data has no {model._meta.verbose_name} for {flow.name}"
+    model._default_manager.filter(pk=obj.pk).update(**{flow.state_field: transition.source[0]})
+    obj.refresh_from_db()
+    return obj
+
+
+# Apps whose demo data must be built before their objects exist (the district, then the app's own demo step).
+DEMO_STEPS = {"supervision": "regshare.demo.supervision", "evaluation": "regshare.demo.evaluation"}
+
+TRANSITIONS = [(flow.name, t.name) for flow, t in workflow.transitions_of()]
+
+
+# ----------------------------------------------------------------------------- who is who, from the declaration
+
+def _principals() -> list[Principal]:
+    return [Principal.for_user(u) for u in User.objects.filter(is_active=True).select_related("department")
+            .order_by("username")]
+
+
+def _holds(principal: Principal, transition: workflow.Transition, obj) -> bool:
+    return has_perm(principal, transition.permission) or bool(
+        transition.delegate and transition.delegate(principal, obj))
+
+
+def _data(transition: workflow.Transition) -> dict:
+    return {key: "依据条例办理" for key, _ in transition.required}
+
+
+def _refused(principal: Principal, obj, name: str) -> None:
+    before = AuditRecord.objects.count()
+    state = getattr(obj, workflow.find(obj, name)[0].state_field)
+    with pytest.raises(PermissionDenied):
+        workflow.perform(principal, obj, name, **_data(workflow.find(obj, name)[1]))
+    obj.refresh_from_db()
+    assert getattr(obj, workflow.find(obj, name)[0].state_field) == state
+    assert AuditRecord.objects.count() == before
+    assert name not in [t.name for t in workflow.available(principal, obj)]
+
+
+def test_every_workflow_can_be_exercised():
+    for flow in workflow.workflows():
+        assert flow.name in FACTORIES or flow.model.split(".")[0] in DEMO_STEPS, flow.name
+
+
+@pytest.fixture(scope="session")
+def _demo_steps_built(_district_built, django_db_blocker):
+    """The apps' demo steps, committed once per session on top of the district (as the district itself is)."""
+    import importlib
+
+    from django.test import override_settings
+
+    from regshare.demo import DemoContext
+
+    lake = Path(tempfile.gettempdir()) / f"regshare-test-district-{os.getpid()}"  # the district's (conftest.LAKE)
+    with django_db_blocker.unblock(), override_settings(REGSHARE_LAKE_DIR=lake):
+        for flow in workflow.workflows():
+            step = DEMO_STEPS.get(flow.model.split(".")[0])
+            if step and not flow.model_class._default_manager.exists():
+                importlib.import_module(step).run(DemoContext(seed=1, entities=400, echo=lambda _m: None))
+
+
+def _object(request, flow: workflow.Workflow, transition: workflow.Transition):
+    if flow.name in FACTORIES:
+        return FACTORIES[flow.name](transition)
+    request.getfixturevalue("district")
+    return _demo_object(flow, transition)
+
+
+@pytest.mark.parametrize("flow_name, name", TRANSITIONS, ids=[f"{f}:{t}" for f, t in TRANSITIONS])
+@pytest.mark.parametrize("who", ["anonymous", "no-permission", "other-department", "permitted"])
+def test_transition(request, _demo_steps_built, demo, flow_name, name, who):
+    flow = workflow.get(flow_name)
+    transition = flow.transition(name)
+    obj = _object(request, flow, transition)
+    principals = _principals()
+    if who == "anonymous":
+        _refused(Principal(), obj, name)
+    elif who == "no-permission":
+        outsider = next(p for p in principals if not _holds(p, transition, obj))
+        _refused(outsider, obj, name)
+    elif who == "other-department":
+        others = [p for p in principals if _holds(p, transition, obj) and transition.may_act is not None
+                  and not transition.may_act(p, obj)]
+        if transition.may_act is None or not others:
+            pytest.skip("this transition is open to every holder of the permission")
+        _refused(others[0], obj, name)
+    else:
+        if transition.when is not None and not transition.when(obj) and flow.name not in FACTORIES:
+            pytest.skip(f"the demo {obj._meta.verbose_name} does not meet the transition's own rule")
+        permitted = next(p for p in principals if workflow.may_perform(p, obj, name))
+        before = AuditRecord.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+        workflow.perform(permitted, obj, name, **_data(transition))
+        obj.refresh_from_db()
+        assert getattr(obj, flow.state_field) == transition.target
+        record = AuditRecord.objects.filter(seq__gt=before, action=flow.audit_action(transition)).get()
+        assert record.actor == f"user:{permitted.user.username}"
+        assert record.target == f"{obj._meta.label_lower}:{obj.pk}"
+        assert f'"transition": "{name}"' in record.detail
