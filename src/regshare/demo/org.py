@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 
-from regshare.core import audit
-from regshare.core.models import Department, Role, User
+from regshare.core import audit, workdays
+from regshare.core.clock import today
+from regshare.core.models import CalendarYear, Department, Role, User
 
 from . import DEMO_PASSWORD, DemoContext
 
@@ -51,8 +54,27 @@ def department_code(suffix: str) -> str:
     return f"{DIVISION}-{suffix}"
 
 
+DEMO_CALENDAR_NOTE = "演示日历:仅周一至周五为工作日,非国务院公布的安排;正式使用前请导入并确认该年的放假和调休安排"
+
+
+def confirm_demo_calendar(ctx: DemoContext, on: dt.date | None = None) -> list[int]:
+    """Confirm, as plain Monday-to-Friday demo years, the years up to next year that the holiday library
+    does not know, so the demo's deadlines can be computed in late December too. Marked as demo data on the
+    calendar page; a real installation imports the State Council's schedule instead."""
+    on = on or today()
+    added = []
+    for year in range(workdays.library_years()[1] + 1, on.year + 2):
+        if not workdays.year_known(year):
+            CalendarYear.objects.get_or_create(year=year, defaults={"note": DEMO_CALENDAR_NOTE})
+            added.append(year)
+    if added:
+        ctx.echo(f"  {'、'.join(map(str, added))}年的放假安排尚未收录:按演示日历(仅周一至周五为工作日)计算期限")
+    return added
+
+
 @transaction.atomic
 def run(ctx: DemoContext) -> None:
+    confirm_demo_calendar(ctx)
     province, _ = Department.objects.update_or_create(
         code="360000", defaults={"name": "江西省", "level": Department.Level.PROVINCE, "division_code": "360000"})
     city, _ = Department.objects.update_or_create(
