@@ -34,8 +34,11 @@ sys.exit(main({argv!r}))
 def imported_modules(argv: list[str], tmp_path: Path) -> tuple[subprocess.CompletedProcess, set[str]]:
     """Run ``regshare *argv`` on the test database (it only reads) and list the modules it imported."""
     env = dict(os.environ, PYTHONPATH=str(SRC), REGSHARE_DATA_DIR=str(tmp_path))
+    db = connection.settings_dict
     if connection.vendor == "sqlite":
-        env["DATABASE_URL"] = f"sqlite:///{connection.settings_dict['NAME']}"
+        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    else:  # the test database, not the one DATABASE_URL names (which may not exist)
+        env["DATABASE_URL"] = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     listing = tmp_path / "modules.json"
     done = subprocess.run([sys.executable, "-c", CHILD.format(listing=str(listing), argv=argv)], env=env,
                           capture_output=True, text=True, timeout=300)
