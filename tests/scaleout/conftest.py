@@ -32,7 +32,6 @@ def wait_for_port(port: int, seconds: float = 30) -> None:
 @pytest.fixture(scope="session")
 def s3_server():
     """The endpoint of a moto S3 server that lives as long as the test session."""
-    pytest.importorskip("moto.server")
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],

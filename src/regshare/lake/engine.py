@@ -23,6 +23,7 @@ is imported, so commands that never query pay nothing for it.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import os
 import tempfile
@@ -46,7 +47,7 @@ class EngineError(Exception):
 # ----------------------------------------------------------------------------- dialects
 
 
-class Dialect:
+class Dialect(abc.ABC):
     """The SQL that differs between engines. Generic code (access queries, diffs of two snapshots) builds its
     statements through these methods; each engine's dialect writes them its own way. Placeholders are
     positional (``?``) in every engine: a session binds its ``params`` in order."""
@@ -60,12 +61,13 @@ class Dialect:
     def literal(self, value: str) -> str:
         return "'" + str(value).replace("'", "''") + "'"
 
+    @abc.abstractmethod
     def text(self, expr: str) -> str:
         """``expr`` as text, to compare a typed column with a value the caller sent as text."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def contains(self, haystack: str, needle: str) -> str:
-        raise NotImplementedError
+        ...
 
     def md5(self, expr: str) -> str:
         return f"md5({expr})"
@@ -181,29 +183,35 @@ class Session:
         self.close()
 
 
-class Engine:
+class Engine(abc.ABC):
     """Opens sessions of one engine. Subclasses implement ``connect`` and the registration and error hooks."""
 
     name = "generic"
-    dialect: Dialect = Dialect()
+    dialect: Dialect
 
+    @abc.abstractmethod
     def connect(self, settings: Settings) -> Any:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def register(self, con: Any, name: str, obj: Any) -> None:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def unregister(self, con: Any, name: str) -> None:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def setting(self, con: Any, name: str) -> Any:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def error_class(self) -> type[Exception]:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def bad_value_errors(self) -> tuple[type[Exception], ...]:
-        raise NotImplementedError
+        ...
 
     def open(self, *, tables: dict[str, Registrable] | None = None, settings: Settings | None = None) -> Session:
         session = Session(self, self.connect(settings or Settings()), settings or Settings())
