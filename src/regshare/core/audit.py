@@ -60,7 +60,6 @@ def actor_name(actor: Any) -> str:
     return str(actor)
 
 
-_actor_name = actor_name  # the name used before it was public (callers on other branches)
 
 
 def _target_name(target: Any) -> str:
