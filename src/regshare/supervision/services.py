@@ -77,7 +77,7 @@ def _effect(obj: Model, principal: Principal, data: dict) -> None:
 
 
 def Step(name: str, label: str, source: tuple[str, ...], target: str, permission: str,  # noqa: N802
-         deadline_workdays: int | None = None, audit_action: str = "", may_act=None, when=None,
+         deadline_workdays: int | Callable[[], int] | None = None, audit_action: str = "", may_act=None, when=None,
          refusal: str = "") -> workflow.Transition:
     return workflow.Transition(name=name, label=label, source=source, target=target, permission=permission,
                                may_act=may_act, deadline_workdays=deadline_workdays, audit_action=audit_action,
@@ -300,6 +300,11 @@ def create_task(principal: Principal, *, code: str, name: str, department: Depar
     return task
 
 
+def _days(setting: str) -> Callable[[], int]:
+    """A transition's working-day deadline read from the settings when the step is taken, not at import."""
+    return lambda: getattr(settings, setting)
+
+
 def _task_departments(task: InspectionTask) -> list[Department]:
     return [task.department, *task.joint_departments.all()]
 
@@ -316,9 +321,9 @@ SEED_STEP = _task_step("publish_seed", "公布随机种子", (TaskStatus.DRAFT,)
                        "supervision.draw")
 DRAW_STEP = _task_step("draw", "抽取", (TaskStatus.SEED_PUBLISHED,), TaskStatus.DRAWN, "supervision.draw")
 START_STEP = _task_step("start", "开始检查", (TaskStatus.DRAWN,), TaskStatus.INSPECTING, "supervision.manage_task",
-                        settings.SUPERVISION_INSPECTION_WORKDAYS)
+                        _days("SUPERVISION_INSPECTION_WORKDAYS"))
 RESULTS_STEP = _task_step("results_entered", "确认结果录入完成", (TaskStatus.INSPECTING,), TaskStatus.RESULTS_ENTERED,
-                          "supervision.enter_result", settings.SUPERVISION_RESULT_PUBLISH_WORKDAYS,
+                          "supervision.enter_result", _days("SUPERVISION_RESULT_PUBLISH_WORKDAYS"),
                           when=lambda task: not task.selections.filter(outcome="").exists(),
                           refusal="尚有检查对象未录入结果")
 PUBLISH_STEP = _task_step("publish", "公示检查结果", (TaskStatus.RESULTS_ENTERED,), TaskStatus.PUBLISHED,
@@ -615,13 +620,13 @@ def _complaint_step(name, label, source, target, days=None) -> workflow.Transiti
 
 
 ACCEPT = _complaint_step("accept", "受理", (ComplaintStatus.RECEIVED,), ComplaintStatus.ACCEPTED,
-                         settings.SUPERVISION_COMPLAINT_HANDLE_WORKDAYS)
+                         _days("SUPERVISION_COMPLAINT_HANDLE_WORKDAYS"))
 REFUSE = _complaint_step("refuse", "不予受理", (ComplaintStatus.RECEIVED,), ComplaintStatus.REFUSED,
-                         settings.SUPERVISION_COMPLAINT_REPLY_WORKDAYS)
+                         _days("SUPERVISION_COMPLAINT_REPLY_WORKDAYS"))
 ASSIGN = _complaint_step("assign", "交办处理", (ComplaintStatus.ACCEPTED,), ComplaintStatus.ROUTED,
-                         settings.SUPERVISION_COMPLAINT_HANDLE_WORKDAYS)
+                         _days("SUPERVISION_COMPLAINT_HANDLE_WORKDAYS"))
 HANDLE = _complaint_step("handle", "办结", (ComplaintStatus.ACCEPTED, ComplaintStatus.ROUTED), ComplaintStatus.HANDLED,
-                         settings.SUPERVISION_COMPLAINT_REPLY_WORKDAYS)
+                         _days("SUPERVISION_COMPLAINT_REPLY_WORKDAYS"))
 REPLY = _complaint_step("reply", "答复", (ComplaintStatus.HANDLED, ComplaintStatus.REFUSED), ComplaintStatus.REPLIED)
 CLOSE = _complaint_step("close", "归档", (ComplaintStatus.REPLIED,), ComplaintStatus.CLOSED)
 COMPLAINT_STEPS = {s.name: s for s in (ACCEPT, REFUSE, ASSIGN, HANDLE, REPLY, CLOSE)}
@@ -750,7 +755,7 @@ def request_assistance(principal: Principal, requester: Department, target: Depa
 
 
 ASSIST_ACCEPT = Step("accept", "接收", (AssistanceStatus.REQUESTED,), AssistanceStatus.ACCEPTED, "supervision.assist",
-                     settings.SUPERVISION_ASSISTANCE_WORKDAYS, "supervision.assistance.accepted",
+                     _days("SUPERVISION_ASSISTANCE_WORKDAYS"), "supervision.assistance.accepted",
                      lambda p, r: _in_departments(p, [r.target]))
 ASSIST_REPLY = Step("reply", "反馈", (AssistanceStatus.ACCEPTED,), AssistanceStatus.REPLIED, "supervision.assist",
                     None, "supervision.assistance.replied", lambda p, r: _in_departments(p, [r.target]))
@@ -806,9 +811,9 @@ def _case_lead(principal: Principal, case: Case) -> bool:
 
 CASE_STEPS = {
     "investigate": Step("investigate", "开始调查处置", (CaseStatus.OPEN,), CaseStatus.INVESTIGATING, "supervision.case",
-                        settings.SUPERVISION_CASE_STEP_WORKDAYS, "supervision.case.investigating", _case_lead),
+                        _days("SUPERVISION_CASE_STEP_WORKDAYS"), "supervision.case.investigating", _case_lead),
     "decide": Step("decide", "作出处理", (CaseStatus.INVESTIGATING,), CaseStatus.DECIDED, "supervision.case",
-                   settings.SUPERVISION_CASE_STEP_WORKDAYS, "supervision.case.decided", _case_lead),
+                   _days("SUPERVISION_CASE_STEP_WORKDAYS"), "supervision.case.decided", _case_lead),
     "close": Step("close", "结案", (CaseStatus.DECIDED,), CaseStatus.CLOSED, "supervision.case", None,
                   "supervision.case.closed", _case_lead),
 }
