@@ -56,7 +56,7 @@ def _bureau_not_own(principal: Principal, application: Application) -> bool:
 
 
 def _is_delegate(principal: Principal, application: Application) -> bool:
-    return principal.user is not None and _services()._is_delegate(principal, application.resource)
+    return principal.user is not None and _services().applications._is_delegate(principal, application.resource)
 
 
 def _provider_not_own(principal: Principal, application: Application) -> bool:
@@ -146,7 +146,7 @@ def _reject_step(application: Application, principal: Principal, data: dict) -> 
 def _then_grant(apply):
     def approve(application: Application, principal: Principal, data: dict) -> dict:
         detail = apply(application, principal, data)
-        _services()._create_grant(application)
+        _services().applications._create_grant(application)
         return detail
 
     return approve
@@ -217,7 +217,7 @@ def _coordinate(approve: bool):
         _decide(application, principal, Decision.APPROVE if approve else Decision.REJECT, reason)
         application.decided_at = timezone.now()
         if approve:
-            _services()._create_grant(application)
+            _services().applications._create_grant(application)
         return {"approve": approve, "reason": reason}
 
     return decide
