@@ -55,7 +55,7 @@ def consumer_source():
     """A stand-in for the exchange app's source: FGJ holds a grant on every resource."""
     source = services.register_consumer_source(lambda resource: [dept("FGJ")])
     yield source
-    services._CONSUMER_SOURCES.remove(source)
+    services.consumers._CONSUMER_SOURCES.remove(source)
 
 
 def make(liaison, **extra):

@@ -5,7 +5,8 @@ destruction records, and who may see a resource's rows (``access_scope``).
 One module per part: ``common`` (deadlines from settings, shared helpers), ``applications``,
 ``overdue``, ``grants`` and ``scope``. Data-plane services (queries, downloads, receipts, push, proxy,
 offline packages, corrections) live in ``access.py``, ``push.py``, ``proxy.py``, ``offline.py`` and
-``corrections.py``. All are re-exported here, so callers use ``exchange.services`` only."""
+``corrections.py``. All are re-exported here, so callers use ``exchange.services`` only.
+"""
 
 from __future__ import annotations
 

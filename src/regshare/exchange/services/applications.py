@@ -1,5 +1,6 @@
 """Applications and their review (seed 002 第十四至十七条): submission, the review steps, negotiation,
-coordination, withdrawal and review delegation."""
+coordination, withdrawal and review delegation.
+"""
 
 from __future__ import annotations
 

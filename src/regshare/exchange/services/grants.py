@@ -1,5 +1,6 @@
 """Grants (seed 002 第十八条, 第二十二条): dedicated grants, channel cuts, revocation, expiry, destruction
-records and grant-bound tokens."""
+records and grant-bound tokens.
+"""
 
 from __future__ import annotations
 
