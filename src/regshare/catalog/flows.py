@@ -67,5 +67,42 @@ PUBLICATION = workflow.Workflow(
 )
 
 
+def _not_retiring(resource: Resource) -> bool:
+    return resource.retire_requested_at is None
+
+
+RETIRING = "该资源已申请下线"
+REASON = (("reason", "下线原因"),)
+
+# Retirement (002 第十八条). The resource page offers it through a form of its own (the successor is a
+# choice among resources), so the two transitions a person takes are not ``offered`` by the generic form.
+RETIREMENT = workflow.Workflow(
+    name="catalog.retirement", model="catalog.Resource", state_field="status", label="资源下线",
+    wrong_state_code="not_published",
+    transitions=[
+        workflow.Transition(
+            name="retire", label="下线", source=(Status.PUBLISHED,), target=Status.OFFLINE, permission="catalog.edit",
+            may_act=_provider, denial="只有提供部门的数据联络员或部门管理员可以维护该资源", when=_not_retiring,
+            refusal=RETIRING, refusal_code="already_retiring", required=REASON, missing_code="reason_required",
+            audit_action="catalog.resource.retire", apply=lambda r, p, d: _services().retired(r, p, d),
+            offered=False, style="danger"),
+        workflow.Transition(
+            name="announce_retirement", label="申请下线(过渡期)", source=(Status.PUBLISHED,),
+            target=Status.PUBLISHED, permission="catalog.edit", may_act=_provider,
+            denial="只有提供部门的数据联络员或部门管理员可以维护该资源", when=_not_retiring, refusal=RETIRING,
+            refusal_code="already_retiring", required=REASON + (("successor", "替代资源"),),
+            missing_code="reason_required", audit_action="catalog.resource.retire",
+            apply=lambda r, p, d: _services().retirement_announced(r, p, d), offered=False),
+        workflow.Transition(
+            name="complete_retirement", label="过渡期满下线", source=(Status.PUBLISHED,), target=Status.OFFLINE,
+            permission="catalog.edit", automatic=True,
+            when=lambda r: r.retire_requested_at is not None and r.successor_id is not None,
+            refusal="该资源没有在过渡期内的下线申请", refusal_code="not_retiring",
+            audit_action="catalog.resource.offline", apply=lambda r, p, d: _services().retirement_completed(r, p, d)),
+    ],
+)
+
+
 def register() -> None:
     workflow.register(PUBLICATION)
+    workflow.register(RETIREMENT)

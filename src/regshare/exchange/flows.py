@@ -24,6 +24,8 @@ from .models import (
     Correction,
     CorrectionStatus,
     Decision,
+    Grant,
+    GrantStatus,
     ReviewStep,
     Stage,
 )
@@ -398,6 +400,56 @@ CORRECTION = workflow.Workflow(
 )
 
 
+# ----------------------------------------------------------------------------- grants (002 第二十二条)
+
+def _provider_or_bureau(principal: Principal, grant: Grant) -> bool:
+    return is_data_bureau(principal) or (
+        principal.department_id is not None and principal.department_id == grant.resource.provider_id)
+
+
+def _ended(reason: str):
+    """The grant ends: who and why are kept on it, and its channel closes (tokens, subscriptions, pushes)."""
+    def end(grant: Grant, principal: Principal, data: dict) -> dict:
+        text = reason or str(data.get("reason") or "").strip()
+        grant.ended_at = timezone.now()
+        grant.ended_by = str(principal) if principal.is_authenticated else str(data.get("actor") or "system")
+        grant.end_reason = text
+        _services().grants._close_channel(grant, grant.ended_at)
+        return {"reason": text} if not reason else {"expires_on": str(grant.expires_on)}
+
+    return end
+
+
+def _notify_ended(subject: str, body: str):
+    def notify(grant: Grant, principal: Principal, data: dict) -> None:
+        from regshare.core import services as core
+
+        text = body.format(reason=grant.end_reason)
+        core.notify_department(grant.consumer, f"exchange.{grant.status}", f"{subject}:{grant.resource.name}", text,
+                               f"/exchange/grants/{grant.pk}/")
+
+    return notify
+
+
+GRANT = workflow.Workflow(
+    name="exchange.grant", model="exchange.Grant", state_field="status", label="共享授权",
+    wrong_state_code="grant_not_active",
+    transitions=[
+        workflow.Transition(
+            name="revoke", label="收回授权", source=(GrantStatus.ACTIVE,), target=GrantStatus.REVOKED,
+            permission="exchange.revoke", may_act=_provider_or_bureau, denial="只有提供部门或数据管理部门可以收回授权",
+            required=(("reason", "收回理由"),), missing_code="reason_required", audit_action="exchange.grant.revoke",
+            apply=_ended(""), notify=_notify_ended("授权已被收回", "理由:{reason}。请销毁已获取数据的副本并登记销毁记录。"),
+            style="danger", confirm="收回后使用部门的令牌和订阅立即失效,确定收回?"),
+        workflow.Transition(
+            name="expire", label="到期终止", source=(GrantStatus.ACTIVE,), target=GrantStatus.EXPIRED,
+            permission="exchange.revoke", automatic=True, audit_action="exchange.grant.expire",
+            apply=_ended("到期"), notify=_notify_ended("授权已到期", "请销毁已获取数据的副本并登记销毁记录。")),
+    ],
+)
+
+
 def register() -> None:
     workflow.register(APPLICATION)
     workflow.register(CORRECTION)
+    workflow.register(GRANT)

@@ -238,56 +238,73 @@ def retire_date(resource: Resource) -> dt.date | None:
     return start + dt.timedelta(days=TRANSITION_DAYS)
 
 
-def _take_offline(resource: Resource, actor: Any, note: str) -> None:
-    before = resource.status
-    resource.status = Status.OFFLINE
-    resource.offline_at = timezone.now()
-    resource.save(update_fields=["status", "offline_at", "updated_at"])
-    _status_change(resource, actor, "下线", before, note)
+def _acting(actor: Principal, data: dict) -> Any:
+    """Who the status history names: the person, or the scheduler's name for an automatic step."""
+    return actor if actor.is_authenticated else data.get("actor", "system")
+
+
+def _offline_notice(resource: Resource, note: str) -> list[str]:
+    successor = resource.successor
     consumers = _notify_consumers(resource, "catalog.offline", f"数据资源「{resource.name}」已下线",
-                                  note + (f" 替代资源:{resource.successor.code} {resource.successor.name}"
-                                          if resource.successor else ""))
-    audit.record(actor, "catalog.resource.offline", resource, {"code": resource.code,
-                                                               "notified": [d.code for d in consumers]})
+                                  note + (f" 替代资源:{successor.code} {successor.name}" if successor else ""))
+    return [d.code for d in consumers]
+
+
+def retired(resource: Resource, actor: Principal, data: dict) -> dict:
+    """``retire`` (no successor): offline at once, every consumer told."""
+    reason = data["reason"].strip()
+    resource.retire_requested_at = resource.offline_at = timezone.now()
+    resource.retire_reason = reason[:500]
+    _status_change(resource, actor, "下线", Status.PUBLISHED, reason)
+    return {"reason": reason, "successor": None, "notified": _offline_notice(resource, reason)}
+
+
+def _successor(value: Any) -> Resource:
+    if isinstance(value, Resource):
+        return value
+    successor = Resource.objects.filter(code=str(value).strip()).first()
+    if successor is None:
+        raise ValidationError(f"替代资源 {value} 不存在", code="invalid_successor")
+    return successor
+
+
+def retirement_announced(resource: Resource, actor: Principal, data: dict) -> dict:
+    """``announce_retirement``: online until the successor is published and the transition period has passed."""
+    reason = data["reason"].strip()
+    successor = _successor(data["successor"])
+    if successor.pk == resource.pk or successor.status == Status.OFFLINE:
+        raise ValidationError("替代资源不能是本资源或已下线的资源", code="invalid_successor")
+    resource.retire_requested_at = timezone.now()
+    resource.retire_reason = reason[:500]
+    resource.successor = successor
+    resource.retire_on = retire_date(resource)
+    if resource.retire_on is not None and resource.retire_on <= timezone.localdate():
+        resource.retire_on = timezone.localdate() + dt.timedelta(days=TRANSITION_DAYS)
+    when = str(resource.retire_on) if resource.retire_on else f"替代资源发布满 {TRANSITION_DAYS} 个自然日后"
+    _status_change(resource, actor, "申请下线(过渡期)", resource.status, f"{reason};计划下线:{when}")
+    _notify_consumers(resource, "catalog.retire", f"数据资源「{resource.name}」将下线",
+                      f"原因:{reason}。替代资源:{successor.code} {successor.name}。"
+                      f"原资源保持可用,计划下线时间:{when},请及时改用新资源。")
+    return {"reason": reason, "successor": successor.code,
+            "retire_on": str(resource.retire_on) if resource.retire_on else None}
+
+
+def retirement_completed(resource: Resource, actor: Principal, data: dict) -> dict:
+    """``complete_retirement`` (the scheduler): the transition period is over, the resource goes offline."""
+    note = f"过渡期已满 {TRANSITION_DAYS} 个自然日,按计划下线"
+    resource.offline_at = timezone.now()
+    _status_change(resource, _acting(actor, data), "下线", Status.PUBLISHED, note)
+    return {"code": resource.code, "notified": _offline_notice(resource, note)}
 
 
 def retire_resource(actor: Principal, resource: Resource, reason: str, successor: Resource | None = None) -> Resource:
     """Take a resource offline. With a successor it stays online until the successor is published and
     the transition period has passed; every consumer is told either way."""
-    _require_edit(actor, resource.provider)
+    successor = successor or resource.successor
     reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError("请填写下线原因", code="reason_required")
-    with transaction.atomic():
-        resource = Resource.objects.select_for_update().get(pk=resource.pk)
-        if resource.status != Status.PUBLISHED:
-            raise ValidationError("只有已发布的资源可以申请下线", code="not_published")
-        if resource.retire_requested_at:
-            raise ValidationError(f"该资源已申请下线(计划下线日期:{resource.retire_on or '待替代资源发布后确定'})",
-                                  code="already_retiring")
-        successor = successor or resource.successor
-        if successor is not None and (successor.pk == resource.pk or successor.status == Status.OFFLINE):
-            raise ValidationError("替代资源不能是本资源或已下线的资源", code="invalid_successor")
-        resource.retire_requested_at = timezone.now()
-        resource.retire_reason = reason[:500]
-        resource.successor = successor
-        if successor is None:
-            resource.save()
-            _take_offline(resource, actor, reason)
-        else:
-            resource.retire_on = retire_date(resource)
-            if resource.retire_on is not None and resource.retire_on <= timezone.localdate():
-                resource.retire_on = timezone.localdate() + dt.timedelta(days=TRANSITION_DAYS)
-            resource.save()
-            when = str(resource.retire_on) if resource.retire_on else f"替代资源发布满 {TRANSITION_DAYS} 个自然日后"
-            _status_change(resource, actor, "申请下线(过渡期)", resource.status, f"{reason};计划下线:{when}")
-            _notify_consumers(resource, "catalog.retire", f"数据资源「{resource.name}」将下线",
-                              f"原因:{reason}。替代资源:{successor.code} {successor.name}。"
-                              f"原资源保持可用,计划下线时间:{when},请及时改用新资源。")
-        audit.record(actor, "catalog.resource.retire", resource, {
-            "reason": reason, "successor": successor.code if successor else None,
-            "retire_on": resource.retire_on})
-    return resource
+    if successor is None:
+        return workflow.perform(actor, resource, "retire", reason=reason)
+    return workflow.perform(actor, resource, "announce_retirement", reason=reason, successor=successor)
 
 
 def complete_retirements(today: dt.date | None = None) -> list[Resource]:
@@ -297,13 +314,11 @@ def complete_retirements(today: dt.date | None = None) -> list[Resource]:
     candidates = Resource.objects.filter(status=Status.PUBLISHED, retire_requested_at__isnull=False,
                                          successor__isnull=False).select_related("successor")
     for resource in candidates:
-        with transaction.atomic():
-            if resource.retire_on is None:
-                resource.retire_on = retire_date(resource)
-                if resource.retire_on is not None:
-                    resource.save(update_fields=["retire_on", "updated_at"])
-            if resource.retire_on is None or resource.retire_on > today:
-                continue
-            _take_offline(resource, "system", f"过渡期已满 {TRANSITION_DAYS} 个自然日,按计划下线")
-            done.append(resource)
+        if resource.retire_on is None:
+            resource.retire_on = retire_date(resource)
+            if resource.retire_on is not None:
+                resource.save(update_fields=["retire_on", "updated_at"])
+        if resource.retire_on is None or resource.retire_on > today:
+            continue
+        done.append(workflow.perform_scheduled(resource, "complete_retirement", on=today))
     return done

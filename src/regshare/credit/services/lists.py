@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 
 from regshare.core import audit
 from regshare.core.codes import clean_uscc
-from regshare.core.models import Department
+from regshare.core.models import Department, Role
+from regshare.core.permissions import Principal, require
 from regshare.core.prepared import Prepared
 from regshare.entities.models import Entity
 
@@ -21,12 +22,32 @@ from .records import _today
 RESTRICTING_LISTS = (ListType.ABNORMAL, ListType.SERIOUS, ListType.DISHONEST_DEBTOR, ListType.TAX_VIOLATION)
 
 
-def add_to_list(actor: object, entity: Entity, list_type: str, cause: str, decision_no: str, department: Department,
-                listed_on: dt.date, cause_text: str = "", origin: ListEntry | None = None) -> ListEntry:
+def _require_listing_department(actor: Principal, department_id: int | None) -> None:
+    """Lists are kept by the department that decided the listing; the platform admin may stand in for any."""
+    require(actor, "credit.manage")
+    if Role.PLATFORM_ADMIN not in actor.roles and (actor.department_id is None
+                                                   or actor.department_id != department_id):
+        raise PermissionDenied("只有作出列入决定的部门可以办理名单的列入和移出")
+
+
+def add_to_list(actor: Principal, entity: Entity, list_type: str, cause: str, decision_no: str,
+                department: Department, listed_on: dt.date, cause_text: str = "",
+                origin: ListEntry | None = None) -> ListEntry:
+    _require_listing_department(actor, department.pk if department is not None else None)
+    return _list(actor, entity, list_type, cause, decision_no, department, listed_on, cause_text, origin)
+
+
+def _list(actor: Principal | str, entity: Entity, list_type: str, cause: str, decision_no: str,
+          department: Department, listed_on: dt.date, cause_text: str = "",
+          origin: ListEntry | None = None) -> ListEntry:
+    """The listing itself, for a checked person or for the list rules (the scheduler, ``actor`` "system")."""
     if list_type not in ListType.values:
         raise ValidationError(f"未知的名单类型: {list_type}", code="unknown_list")
     if cause not in ListCause.values:
         raise ValidationError(f"未知的列入事由: {cause}", code="unknown_cause")
+    decision_no = (decision_no or "").strip()
+    if not decision_no:
+        raise ValidationError("请填写列入决定书文号", code="decision_required")
     if ListEntry.objects.filter(decision_no=decision_no).exists():
         raise ValidationError("决定书文号已存在", code="duplicate_decision")
     with transaction.atomic():
@@ -37,14 +58,21 @@ def add_to_list(actor: object, entity: Entity, list_type: str, cause: str, decis
     return entry
 
 
-def remove_from_list(actor: object, entry: ListEntry, removed_on: dt.date, reason: str) -> ListEntry:
-    if entry.removed_on is not None:
-        raise ValidationError("该名单记录已移出", code="already_removed")
-    if not (reason or "").strip():
-        raise ValidationError("移出须说明原因", code="reason_required")
-    if removed_on < entry.listed_on:
-        raise ValidationError("移出日期不能早于列入日期", code="invalid_date")
+def remove_from_list(actor: Principal, entry: ListEntry, removed_on: dt.date, reason: str) -> ListEntry:
+    _require_listing_department(actor, entry.department_id)
+    return _unlist(actor, entry, removed_on, reason)
+
+
+def _unlist(actor: Principal | str, entry: ListEntry, removed_on: dt.date, reason: str) -> ListEntry:
+    """The removal itself, for a checked person or for the list rules (the scheduler, ``actor`` "system")."""
     with transaction.atomic():
+        entry = ListEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.removed_on is not None:
+            raise ValidationError("该名单记录已移出", code="already_removed")
+        if not (reason or "").strip():
+            raise ValidationError("移出须说明原因", code="reason_required")
+        if removed_on < entry.listed_on:
+            raise ValidationError("移出日期不能早于列入日期", code="invalid_date")
         entry.removed_on = removed_on
         entry.removal_reason = reason.strip()
         entry.save(update_fields=["removed_on", "removal_reason"])
@@ -61,15 +89,15 @@ def apply_list_rules(today: dt.date | None = None) -> dict:
     for entry in ListEntry.objects.filter(list_type=ListType.ABNORMAL, removed_on__isnull=True,
                                           listed_on__lte=cutoff_abnormal).select_related("entity"):
         with transaction.atomic():
-            remove_from_list("system", entry, today, "列入经营异常名录届满3年,转入严重违法失信名单")
-            add_to_list("system", entry.entity, ListType.SERIOUS, ListCause.ABNORMAL_3Y,
-                        f"{entry.decision_no}-转严", department or entry.department, today,
-                        f"因“{entry.get_cause_display()}”列入经营异常名录届满3年仍未履行相关义务", origin=entry)
+            _unlist("system", entry, today, "列入经营异常名录届满3年,转入严重违法失信名单")
+            _list("system", entry.entity, ListType.SERIOUS, ListCause.ABNORMAL_3Y,
+                  f"{entry.decision_no}-转严", department or entry.department, today,
+                  f"因“{entry.get_cause_display()}”列入经营异常名录届满3年仍未履行相关义务", origin=entry)
         promoted += 1
     cutoff_serious = rules.add_years(today, -rules.SERIOUS_LIST_YEARS)
     for entry in ListEntry.objects.filter(list_type=ListType.SERIOUS, removed_on__isnull=True,
                                           listed_on__lte=cutoff_serious):
-        remove_from_list("system", entry, today, "列入严重违法失信名单满3年,依法移出")
+        _unlist("system", entry, today, "列入严重违法失信名单满3年,依法移出")
         expired += 1
     return {"promoted": promoted, "expired": expired}
 

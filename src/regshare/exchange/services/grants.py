@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from regshare.catalog.models import Resource
-from regshare.core import audit
+from regshare.core import audit, workflow
 from regshare.core import services as core
 from regshare.core.clock import today
 from regshare.core.models import ApiToken
@@ -63,13 +63,6 @@ def _close_channel(grant: Grant, now: dt.datetime) -> ChannelCut:
     return ChannelCut(tokens, subscriptions, deliveries)
 
 
-def _end_grant(grant: Grant, status: str, actor_name: str, reason: str) -> None:
-    now = timezone.now()
-    grant.status, grant.ended_at, grant.ended_by, grant.end_reason = status, now, actor_name, reason
-    grant.save(update_fields=["status", "ended_at", "ended_by", "end_reason"])
-    _close_channel(grant, now)
-
-
 # Higher apps (the security-incident register) may hold a grant's channel shut while they handle it:
 # each guard answers the reason a new token or subscription is refused, or None.
 ChannelGuard = Callable[[Grant], "str | None"]
@@ -111,33 +104,15 @@ def cut_channel(actor: Principal, grant: Grant, reason: str) -> ChannelCut:
 
 def revoke_grant(actor: Principal, grant: Grant, reason: str) -> Grant:
     """收回使用权、切断共享通道 (002 第二十二条): by the provider or the data bureau, effective at once."""
-    require(actor, "exchange.revoke")
-    department = _department_of(actor)
-    if not (is_data_bureau(actor) or department.pk == grant.resource.provider_id):
-        raise PermissionDenied("只有提供部门或数据管理部门可以收回授权")
-    if grant.status != GrantStatus.ACTIVE:
-        raise ValidationError("该授权已终止", code="grant_not_active")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError("收回授权必须说明理由", code="reason_required")
-    with transaction.atomic():
-        _end_grant(grant, GrantStatus.REVOKED, str(actor), reason)
-        audit.record(actor, "exchange.grant.revoke", grant, {"reason": reason})
-        core.notify_department(grant.consumer, "exchange.revoked", f"授权已被收回:{grant.resource.name}",
-                               f"理由:{reason}。请销毁已获取数据的副本并登记销毁记录。",
-                               f"/exchange/grants/{grant.pk}/")
-    return grant
+    return workflow.perform(actor, grant, "revoke", reason=(reason or "").strip())
 
 
 def expire_grants(on: dt.date | None = None) -> int:
+    """End every active grant whose term is over (the scheduler's ``expire`` transition)."""
     on = on or today()
     count = 0
     for grant in Grant.objects.filter(status=GrantStatus.ACTIVE, expires_on__lt=on).select_related("resource"):
-        with transaction.atomic():
-            _end_grant(grant, GrantStatus.EXPIRED, "system", "到期")
-            audit.record("system", "exchange.grant.expire", grant, {"expires_on": grant.expires_on})
-            core.notify_department(grant.consumer, "exchange.expired", f"授权已到期:{grant.resource.name}",
-                                   "请销毁已获取数据的副本并登记销毁记录。", f"/exchange/grants/{grant.pk}/")
+        workflow.perform_scheduled(grant, "expire", on=on)
         count += 1
     return count
 
