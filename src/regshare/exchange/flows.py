@@ -431,20 +431,31 @@ def _notify_ended(subject: str, body: str):
     return notify
 
 
+def _copies_to_destroy(principal: Principal) -> Q | None:
+    """An ended grant waits for its consumer to record the destruction of the copies (002 第二十二条)."""
+    if principal.user is None or principal.department_id is None or not has_perm(principal, "exchange.destroy"):
+        return None
+    return Q(consumer_id=principal.department_id, destructions__isnull=True)
+
+
+# The grant's only to-do item is the destruction record after it ends: its label names that duty.
 GRANT = workflow.Workflow(
-    name="exchange.grant", model="exchange.Grant", state_field="status", label="共享授权",
-    wrong_state_code="grant_not_active",
+    name="exchange.grant", model="exchange.Grant", state_field="status", label="销毁登记",
+    wrong_state_code="grant_not_active", pending_related=("resource",),
+    pending_title=lambda g: f"授权已终止,请登记 {g.resource.name} 副本的销毁",
+    pending_link=lambda g: f"/exchange/grants/{g.pk}/",
     transitions=[
         workflow.Transition(
             name="revoke", label="收回授权", source=(GrantStatus.ACTIVE,), target=GrantStatus.REVOKED,
             permission="exchange.revoke", may_act=_provider_or_bureau, denial="只有提供部门或数据管理部门可以收回授权",
             required=(("reason", "收回理由"),), missing_code="reason_required", audit_action="exchange.grant.revoke",
             apply=_ended(""), notify=_notify_ended("授权已被收回", "理由:{reason}。请销毁已获取数据的副本并登记销毁记录。"),
-            style="danger", confirm="收回后使用部门的令牌和订阅立即失效,确定收回?"),
+            pending=_copies_to_destroy, style="danger", confirm="收回后使用部门的令牌和订阅立即失效,确定收回?"),
         workflow.Transition(
             name="expire", label="到期终止", source=(GrantStatus.ACTIVE,), target=GrantStatus.EXPIRED,
             permission="exchange.revoke", automatic=True, audit_action="exchange.grant.expire",
-            apply=_ended("到期"), notify=_notify_ended("授权已到期", "请销毁已获取数据的副本并登记销毁记录。")),
+            apply=_ended("到期"), notify=_notify_ended("授权已到期", "请销毁已获取数据的副本并登记销毁记录。"),
+            pending=_copies_to_destroy),
     ],
 )
 
