@@ -135,7 +135,15 @@ def _grant(transition: workflow.Transition):
                                 expires_on=ends)
 
 
+def _demand(transition: workflow.Transition):
+    from regshare.catalog.models import Demand
+
+    return Demand.objects.create(title=f"企业行政处罚决定{next(_numbers)}", requester=_dept("FGJ"),
+                                 status=transition.source[0])
+
+
 FACTORIES = {
+    "catalog.demand": _demand,
     "catalog.publication": _resource,
     "catalog.retirement": _published_resource,
     "exchange.grant": _grant,
@@ -177,6 +185,10 @@ def _data(transition: workflow.Transition) -> dict:
     data = {key: "依据条例办理" for key, _ in transition.required}
     if transition.name == "announce_retirement":  # the successor is a resource, not a text
         data["successor"] = "SCJG-0008"
+    if "resource" in data:  # a demand is matched to a published resource
+        from regshare.catalog.models import Resource
+
+        data["resource"] = Resource.objects.get(code="SCJG-0002")
     return data
 
 

@@ -11,7 +11,7 @@ from regshare.core import workflow
 from regshare.core.models import Role
 from regshare.core.permissions import Principal
 
-from .models import Resource, Status
+from .models import DemandStatus, Resource, Status
 
 # Work items go to the data bureau's staff; a platform admin (a technical role) is not given them.
 STAFF_ROLES = frozenset({Role.REVIEWER, Role.DATA_LIAISON, Role.DEPARTMENT_ADMIN, Role.LEADER})
@@ -103,6 +103,47 @@ RETIREMENT = workflow.Workflow(
 )
 
 
+def _demand_owner(principal: Principal, demand) -> bool:
+    return _services().is_bureau(principal) or (
+        principal.department_id is not None and principal.department_id == demand.requester_id)
+
+
+def _unmet_for_bureau(principal: Principal) -> Q | None:
+    """Open demands wait for the data bureau's staff, who find or ask for a resource that meets them."""
+    department = principal.department
+    if department is None or not department.is_data_bureau or not principal.roles & STAFF_ROLES:
+        return None
+    from regshare.core.permissions import has_perm
+
+    return Q() if has_perm(principal, "catalog.review") else None
+
+
+DEMAND_OWNER = "只有需求部门或数据管理部门可以处理该需求"
+
+# Demands (需求清单). Matching names a published resource, a choice the demands page offers with a form
+# of its own, so ``match`` is not offered by the generic form.
+DEMAND = workflow.Workflow(
+    name="catalog.demand", model="catalog.Demand", state_field="status", label="需求清单",
+    initial=DemandStatus.OPEN, initial_pending=_unmet_for_bureau, wrong_state_code="not_open",
+    pending_title=lambda d: f"未满足的数据需求:{d.title}({d.requester.name})",
+    pending_link=lambda d: reverse("catalog:demands") + "?status=open", pending_related=("requester",),
+    transitions=[
+        workflow.Transition(
+            name="match", label="匹配数据资源", source=(DemandStatus.OPEN,), target=DemandStatus.MATCHED,
+            permission="catalog.demand", may_act=_demand_owner, denial=DEMAND_OWNER,
+            required=(("resource", "匹配的数据资源"),), fields=(("note", "说明"),), missing_code="resource_required",
+            audit_action="catalog.demand.match", apply=lambda d, p, data: _services().demand_matched(d, p, data),
+            notify=lambda d, p, data: _services().notify_demand_matched(d), offered=False),
+        workflow.Transition(
+            name="close", label="关闭需求", source=(DemandStatus.OPEN, DemandStatus.MATCHED),
+            target=DemandStatus.CLOSED, permission="catalog.demand", may_act=_demand_owner, denial=DEMAND_OWNER,
+            required=(("note", "关闭理由"),), missing_code="note_required", audit_action="catalog.demand.close",
+            apply=lambda d, p, data: _services().demand_closed(d, p, data)),
+    ],
+)
+
+
 def register() -> None:
     workflow.register(PUBLICATION)
     workflow.register(RETIREMENT)
+    workflow.register(DEMAND)

@@ -18,7 +18,16 @@ from .consumers import (
     register_detail_panel,
     schema_of,
 )
-from .demands import DEMAND_TEXT, close_demand, create_demand, match_demand, suggest_resources
+from .demands import (
+    DEMAND_TEXT,
+    close_demand,
+    create_demand,
+    demand_closed,
+    demand_matched,
+    match_demand,
+    notify_demand_matched,
+    suggest_resources,
+)
 from .duties import UPDATE_DUTY_WORKDAYS, flag_overdue_obligations, fulfil_obligation, record_change_of_duty
 from .resources import (
     TRANSITION_DAYS,
@@ -76,6 +85,8 @@ __all__ = [
     "create_demand",
     "create_resource",
     "delete_resource",
+    "demand_closed",
+    "demand_matched",
     "department_prefix",
     "detail_panels",
     "flag_overdue_obligations",
@@ -85,6 +96,7 @@ __all__ = [
     "match_demand",
     "metadata_snapshot",
     "next_code",
+    "notify_demand_matched",
     "publish_resource",
     "published",
     "record_change_of_duty",

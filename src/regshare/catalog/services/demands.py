@@ -8,12 +8,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 
-from regshare.core import audit
+from regshare.core import audit, workflow
 from regshare.core import services as core_services
 from regshare.core.permissions import Principal, require
 
 from .. import search as search_index
-from ..models import Demand, DemandStatus, Frequency, Resource, Status
+from ..models import Demand, Frequency, Resource, Status
 from .access import is_bureau
 
 DEMAND_TEXT = ("title", "purpose", "scenario", "fields_wanted", "note")
@@ -52,39 +52,30 @@ def suggest_resources(demand: Demand, limit: int = 5) -> list[Resource]:
     return ranked[:limit]
 
 
-def _require_demand_owner(actor: Principal, demand: Demand) -> None:
-    require(actor, "catalog.demand")
-    if not is_bureau(actor) and (actor.department is None or actor.department.pk != demand.requester_id):
-        raise PermissionDenied("只有需求部门或数据管理部门可以处理该需求")
+def demand_matched(demand: Demand, actor: Principal, data: dict) -> dict:
+    resource = data["resource"]
+    if resource.status != Status.PUBLISHED:
+        raise ValidationError("只能匹配已发布的数据资源", code="not_published")
+    demand.matched_resource = resource
+    demand.note = (data.get("note") or demand.note)[:500]
+    return {"resource": resource.code}
+
+
+def notify_demand_matched(demand: Demand) -> None:
+    resource = demand.matched_resource
+    core_services.notify_department(demand.requester, "catalog.demand", f"数据需求「{demand.title}」已匹配资源",
+                                    f"{resource.code} {resource.name}", reverse("catalog:detail", args=[resource.code]))
+
+
+def demand_closed(demand: Demand, actor: Principal, data: dict) -> dict:
+    note = data["note"].strip()
+    demand.note = note[:500]
+    return {"note": note}
 
 
 def match_demand(actor: Principal, demand: Demand, resource: Resource, note: str = "") -> Demand:
-    _require_demand_owner(actor, demand)
-    if demand.status != DemandStatus.OPEN:
-        raise ValidationError("该需求已处理", code="not_open")
-    if resource.status != Status.PUBLISHED:
-        raise ValidationError("只能匹配已发布的数据资源", code="not_published")
-    with transaction.atomic():
-        demand.status = DemandStatus.MATCHED
-        demand.matched_resource = resource
-        demand.note = (note or demand.note)[:500]
-        demand.save()
-        core_services.notify_department(demand.requester, "catalog.demand", f"数据需求「{demand.title}」已匹配资源",
-                                        f"{resource.code} {resource.name}", reverse("catalog:detail", args=[resource.code]))
-        audit.record(actor, "catalog.demand.match", demand, {"resource": resource.code})
-    return demand
+    return workflow.perform(actor, demand, "match", resource=resource, note=note or "")
 
 
 def close_demand(actor: Principal, demand: Demand, note: str) -> Demand:
-    _require_demand_owner(actor, demand)
-    if demand.status == DemandStatus.CLOSED:
-        raise ValidationError("该需求已关闭", code="not_open")
-    note = (note or "").strip()
-    if not note:
-        raise ValidationError("关闭需求须说明理由", code="note_required")
-    with transaction.atomic():
-        demand.status = DemandStatus.CLOSED
-        demand.note = note[:500]
-        demand.save()
-        audit.record(actor, "catalog.demand.close", demand, {"note": note})
-    return demand
+    return workflow.perform(actor, demand, "close", note=(note or "").strip())
