@@ -142,6 +142,13 @@ def _demand(transition: workflow.Transition):
                                  status=transition.source[0])
 
 
+def _link(transition: workflow.Transition):
+    from regshare.entities.models import EntityLink
+
+    return EntityLink.objects.create(source="test", record_key=f"T{next(_numbers)}", raw_name="测试企业",
+                                     method="probabilistic", status=transition.source[0], match_probability=0.6)
+
+
 FACTORIES = {
     "catalog.demand": _demand,
     "catalog.publication": _resource,
@@ -151,6 +158,7 @@ FACTORIES = {
     "exchange.correction": _correction,
     "credit.publicity": _credit_record,
     "credit.repair": _repair,
+    "entities.link": _link,
 }
 
 def _demo_object(flow: workflow.Workflow, transition: workflow.Transition):

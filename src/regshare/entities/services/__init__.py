@@ -17,6 +17,7 @@ from .increments import (
     rebuild_master,
 )
 from .linking import (
+    LINK_REVIEW,
     LinkListener,
     LinkOutcome,
     decide_candidate,
@@ -50,6 +51,7 @@ from .resources import (
 )
 
 __all__ = [
+    "LINK_REVIEW",
     "BATCH",
     "ENTITY_API",
     "ENTITY_LIST",

@@ -6,13 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
-from regshare.core import audit
+from regshare.core import audit, workflow
 from regshare.core.codes import clean_uscc_arrow
 from regshare.core.lazy import lazy_module
 from regshare.core.permissions import Principal, has_perm
@@ -124,32 +124,58 @@ def link_records(source: str, records: pa.Table, *,
     return outcome
 
 
-def decide_candidate(principal: Principal, link_id: int, accept: bool, note: str = "") -> EntityLink:
-    """Confirm or reject a candidate link from the review queue (audited)."""
-    if not has_perm(principal, "entities.review"):
-        raise PermissionDenied("无权审核关联候选")
-    with transaction.atomic():
-        link = EntityLink.objects.select_for_update().filter(pk=link_id).first()
-        if link is None:
-            raise Http404("关联候选不存在")
-        if link.status != LinkStatus.CANDIDATE:
-            raise ValidationError("该候选已处理,不能重复确认或否决", code="link_already_decided")
-        link.status = LinkStatus.LINKED if accept else LinkStatus.REJECTED
+def _decided(accept: bool):
+    def apply(link: EntityLink, principal: Principal, data: dict) -> dict:
         link.method = LinkMethod.MANUAL
         link.reviewed_by = principal.user
         link.reviewed_at = timezone.now()
-        link.save()
         if accept:
             # One record names one entity: the other candidates of the same record fall.
             (EntityLink.objects.filter(source=link.source, record_key=link.record_key, status=LinkStatus.CANDIDATE)
              .exclude(pk=link.pk).update(status=LinkStatus.REJECTED, method=LinkMethod.MANUAL,
                                          reviewed_by=principal.user, reviewed_at=link.reviewed_at))
-        audit.record(principal, "entities.link_confirmed" if accept else "entities.link_rejected", link,
-                     {"source": link.source, "record_key": link.record_key, "entity": link.entity.uscc
-                      if link.entity else None, "probability": link.match_probability, "note": note})
-        for listener in _listeners:
-            listener(link.source, link.record_key, link.entity if accept else None)
-    return link
+        return {"source": link.source, "record_key": link.record_key,
+                "entity": link.entity.uscc if link.entity else None, "probability": link.match_probability,
+                "note": data.get("note") or ""}
+
+    return apply
+
+
+def _tell_listeners(link: EntityLink, principal: Principal, data: dict) -> None:
+    for listener in _listeners:
+        listener(link.source, link.record_key, link.entity if link.status == LinkStatus.LINKED else None)
+
+
+def _reviewers(principal: Principal) -> Q | None:
+    return Q() if principal.user is not None and has_perm(principal, "entities.review") else None
+
+
+# A candidate link waits for a reviewer, who confirms or rejects it (the review queue).
+LINK_REVIEW = workflow.Workflow(
+    name="entities.link", model="entities.EntityLink", state_field="status", label="关联待确认",
+    initial=LinkStatus.CANDIDATE, initial_pending=_reviewers, wrong_state_code="link_already_decided",
+    pending_title=lambda link: f"确认关联:{link.raw_name or link.record_key}"
+                               f"{f' → {link.entity.name}' if link.entity else ''}",
+    pending_link=lambda link: reverse("entities:review"), pending_related=("entity",),
+    transitions=[
+        workflow.Transition(
+            name="confirm", label="确认关联", source=(LinkStatus.CANDIDATE,), target=LinkStatus.LINKED,
+            permission="entities.review", fields=(("note", "说明"),), audit_action="entities.link_confirmed",
+            apply=_decided(True), notify=_tell_listeners, style="primary"),
+        workflow.Transition(
+            name="reject", label="否决", source=(LinkStatus.CANDIDATE,), target=LinkStatus.REJECTED,
+            permission="entities.review", fields=(("note", "说明"),), audit_action="entities.link_rejected",
+            apply=_decided(False), notify=_tell_listeners),
+    ],
+)
+
+
+def decide_candidate(principal: Principal, link_id: int, accept: bool, note: str = "") -> EntityLink:
+    """Confirm or reject a candidate link from the review queue (audited)."""
+    link = EntityLink.objects.filter(pk=link_id).first()
+    if link is None:
+        raise Http404("关联候选不存在")
+    return workflow.perform(principal, link, "confirm" if accept else "reject", note=note or "")
 
 
 def review_queue(query: str = "") -> QuerySet[EntityLink]:
