@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "regshare.supervision",
     "regshare.evaluation",
     "regshare.portal",
+    "regshare.cockpit",
 ]
 
 MIDDLEWARE = [
