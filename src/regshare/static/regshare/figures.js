@@ -11,6 +11,12 @@
     var categoryAxis = {type: "category", data: spec.categories,
                         axisLabel: {interval: 0, rotate: !horizontal && spec.categories.length > 6 ? 30 : 0}};
     var valueAxis = {type: "value", name: spec.unit || ""};
+    var counts = spec.series.every(function (s) {
+      return s.data.every(function (v) { return v === null || Math.floor(v) === v; });
+    });
+    if (counts) {
+      valueAxis.minInterval = 1;  // counts of things: no 0.2 件 on the axis
+    }
     var series = spec.series.map(function (s, index) {
       var kind = s.kind || (spec.kind === "line" ? "line" : "bar");
       var item = {name: s.name, type: kind, data: s.data, connectNulls: true};
