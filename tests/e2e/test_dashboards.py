@@ -52,7 +52,7 @@ def test_every_role_sees_its_dashboard_charts(live_figures, browser, artifacts):
         sign_in(page, live_figures.url, username)
         visit(page, f"{live_figures.url}/")
         assert page.locator(".figure").count() >= 1, username
-        assert page.locator("text=待办事项").count() == 1
+        assert page.locator("h2:has-text('待办事项')").count() == 1
         page.screenshot(path=str(artifacts / f"dashboard-{username}.png"), full_page=True)
         assert not errors, (username, errors)
         context.close()

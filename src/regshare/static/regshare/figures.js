@@ -19,7 +19,11 @@
     }
     var series = spec.series.map(function (s, index) {
       var kind = s.kind || (spec.kind === "line" ? "line" : "bar");
-      var item = {name: s.name, type: kind, data: s.data, connectNulls: true};
+      var item = {name: s.name, type: kind, data: s.data, connectNulls: true, barMaxWidth: 40};
+      if (kind === "line") {
+        item.showSymbol = true;  // a month with one value is a point, not an invisible line
+        item.symbolSize = 7;
+      }
       if (spec.kind === "stacked" && kind === "bar") {
         item.stack = "total";
       }
@@ -34,7 +38,7 @@
       // richText draws the tooltip on the canvas: the HTML tooltip would need inline styles.
       tooltip: {trigger: "axis", renderMode: "richText"},
       legend: {type: "scroll", data: spec.series.map(function (s) { return s.name; })},
-      grid: {left: 16, right: 24, top: 40, bottom: 16, containLabel: true},
+      grid: {left: 40, right: 32, top: 48, bottom: 16, containLabel: true},
       xAxis: horizontal ? valueAxis : categoryAxis,
       yAxis: horizontal ? categoryAxis : valueAxis,
       series: series
