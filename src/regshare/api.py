@@ -11,6 +11,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from regshare.catalog.api import router as catalog_router
+from regshare.cockpit.api import router as cockpit_router
 from regshare.core.api import router as core_router
 from regshare.core.auth import deny_by_default
 from regshare.core.ratelimit import RateLimited
@@ -57,6 +58,7 @@ api.add_router("/incidents", incidents_router)
 api.add_router("/supervision", supervision_router)
 api.add_router("/evaluation", evaluation_router)
 api.add_router("/open", portal_router)
+api.add_router("/cockpit", cockpit_router)
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str, **extra):

@@ -69,3 +69,14 @@ def test_the_data_bureau_picks_a_department_and_an_unknown_one_is_404(client_as)
     client = client_as("admin")
     assert "区税务局 · 与全区对比" in client.get("/cockpit/leader/", {"department": "360404-SWJ"}).content.decode()
     assert client.get("/cockpit/leader/", {"department": "nope"}).status_code == 404
+
+
+def test_the_cockpit_api_gives_the_same_figures(client_as):
+    body = client_as("auditor").get("/api/v1/cockpit/figures").json()
+    keys = [f["key"] for f in body["figures"]]
+    assert "review-times-district" in keys and "overdue-district" in keys
+    review = next(f for f in body["figures"] if f["key"] == "review-times-district")
+    assert review["categories"] == ["平台符合性审查", "提供部门审核"]
+    assert next(s for s in review["series"] if s["name"] == "办理时限")["data"] == [2, 5]
+    assert any(s["label"] == "已发布数据资源" for s in body["stats"])
+    assert client_as("scjg_liaison").get("/api/v1/cockpit/figures").status_code == 403

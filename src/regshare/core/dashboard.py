@@ -6,8 +6,7 @@ A figure is data, not a picture: a title, categories and named series of numbers
 ``spec`` to ``static/regshare/figures.js`` through ``json_script`` (the Content-Security-Policy forbids
 inline script) and prints the same numbers as a table for readers without the chart.
 
-Boards: ``"dashboard"`` (every role's 工作台), ``"cockpit"`` (the data bureau's 驾驶舱) and ``"leader"``
-(a department against the district). Core cannot import the apps that know the numbers, so they
+Boards: ``"dashboard"`` (every role's 工作台) and ``"cockpit"`` (the data bureau's 驾驶舱). Core cannot import the apps that know the numbers, so they
 register providers here in their ``AppConfig.ready()``::
 
     dashboard.register_figure("dashboard", my_figure, order=20)
@@ -32,7 +31,7 @@ __all__ = ["BOARDS", "Figure", "FigureProvider", "PendingItem", "PendingProvider
            "calendar_warning", "figures_for", "pending_for", "register_figure", "register_pending",
            "unregister_figure"]
 
-BOARDS = ("dashboard", "cockpit", "leader")
+BOARDS = ("dashboard", "cockpit")
 CHART_KINDS = ("bar", "stacked", "line", "pie", "hbar")
 
 
