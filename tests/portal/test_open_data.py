@@ -102,6 +102,9 @@ def test_open_api_lists_and_pages_masked_rows_without_a_token(client, open_rows)
     assert client.get(f"/api/v1/open/resources/{CLOSED}/rows").status_code == 404
     too_many = client.get(f"/api/v1/open/resources/{OPEN}/rows", {"limit": 500})
     assert too_many.status_code == 400 and too_many.json()["code"] == "bad_limit"
+    far = client.get(f"/api/v1/open/resources/{OPEN}/rows", {"offset": 10**15})
+    assert far.status_code == 400 and far.json()["code"] == "bad_offset"
+    assert client.get(f"/portal/open-data/{OPEN}/", {"page": 10**20}).status_code == 200
     assert AuditRecord.objects.filter(action="portal.api.rows", target=f"resource:{OPEN}").exists()
 
 

@@ -36,6 +36,7 @@ from regshare.supervision.models import DrawSelection, InspectionTask, TaskStatu
 PUBLIC = Principal()
 PREVIEW_ROWS = 20
 API_MAX_LIMIT = 200
+MAX_OFFSET = 10**9
 # A public download is a file a browser saves in one piece; larger sets go through the API, page by page.
 DOWNLOAD_MAX_ROWS = 100_000
 DOWNLOAD_TYPES = {
@@ -110,8 +111,8 @@ def _plain(value: Any) -> Any:
 
 def rows(resource: Resource, *, offset: int = 0, limit: int = PREVIEW_ROWS) -> RowsPage:
     """One page of the current version's rows, personal fields masked."""
-    if not 0 <= offset:
-        raise ValidationError("offset 不能为负数", code="bad_offset")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise ValidationError(f"offset 须在 0 到 {MAX_OFFSET} 之间", code="bad_offset")
     if not 1 <= limit <= API_MAX_LIMIT:
         raise ValidationError(f"limit 须在 1 到 {API_MAX_LIMIT} 之间", code="bad_limit")
     cols = columns(resource)

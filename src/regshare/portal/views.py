@@ -73,7 +73,7 @@ def open_data(request):
 def open_resource(request, code: str):
     resource = services.open_resource(code)
     try:
-        number = max(1, int(request.GET.get("page") or 1))
+        number = min(max(1, int(request.GET.get("page") or 1)), services.MAX_OFFSET // services.PREVIEW_ROWS)
     except ValueError:
         number = 1
     preview = services.rows(resource, offset=(number - 1) * services.PREVIEW_ROWS)
