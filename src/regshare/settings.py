@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "regshare.supervision",
     "regshare.evaluation",
     "regshare.portal",
+    "regshare.cockpit",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +230,11 @@ def _rate(name: str, default: str) -> tuple[int, int]:
 REGSHARE_LOGIN_RATE_PER_USERNAME = _rate("REGSHARE_LOGIN_RATE_PER_USERNAME", "10/300")
 REGSHARE_LOGIN_RATE_PER_IP = _rate("REGSHARE_LOGIN_RATE_PER_IP", "30/300")
 REGSHARE_API_RATE_PER_PRINCIPAL = _rate("REGSHARE_API_RATE_PER_PRINCIPAL", "1200/60")
+# The public portal (no login): pages and open-data API calls per client address.
+REGSHARE_PORTAL_RATE_PER_IP = _rate("REGSHARE_PORTAL_RATE_PER_IP", "120/60")
+# Who runs the public portal and how the public reaches them (the portal's footer).
+REGSHARE_PORTAL_OPERATOR = os.environ.get("REGSHARE_PORTAL_OPERATOR", "区数据管理局")
+REGSHARE_PORTAL_CONTACT = os.environ.get("REGSHARE_PORTAL_CONTACT", "政务服务便民热线 12345")
 
 # The platform's pages load scripts and styles only from itself; no inline script, no framing.
 REGSHARE_CONTENT_SECURITY_POLICY = (

@@ -22,6 +22,7 @@ urlpatterns = [
     path("supervision/", include("regshare.supervision.urls")),
     path("evaluation/", include("regshare.evaluation.urls")),
     path("portal/", include("regshare.portal.urls")),
+    path("cockpit/", include("regshare.cockpit.urls")),
     path("", include("regshare.core.urls")),
 ]
 
