@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import json
+from urllib.parse import urlencode
+
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from regshare.catalog.models import Resource, ShareType, Status
-from regshare.core import workflow
+from regshare.core import labels, workflow
 from regshare.core.pages import page_of
 from regshare.core.permissions import has_perm, is_data_bureau, page_permission, principal_of
 
-from . import services
+from . import access, receipts, services
 from .forms import (
     ApplicationForm,
     CorrectionForm,
@@ -327,3 +335,165 @@ def delegates(request):
             _errors(request, exc)
     items = ReviewDelegate.objects.filter(provider=principal.department).select_related("delegate", "resource")
     return render(request, "exchange/delegates.html", {"page": page_of(request, items, 20)})
+
+
+# ----------------------------------------------------------------------------- data of a grant, receipts, usage
+
+DATA_PAGE_ROWS = 50
+FILTER_OPERATORS = [("eq", "等于"), ("contains", "包含"), ("gte", "不小于"), ("lte", "不大于"), ("ne", "不等于")]
+DOWNLOAD_FORMATS = [("xlsx", "Excel"), ("csv", "CSV"), ("parquet", "Parquet")]
+
+
+def _consumer_grant(request, grant_id: int) -> Grant:
+    """The grant, for its consumer department only: the data page reads through the consumer's access."""
+    principal = principal_of(request)
+    item = get_object_or_404(Grant.objects.visible_to(principal).select_related("resource", "consumer"), pk=grant_id)
+    if principal.department is None or principal.department.pk != item.consumer_id:
+        raise PermissionDenied("只有使用部门可以通过本授权查看数据")
+    return item
+
+
+def _data_params(request) -> dict:
+    """The page's filter form in the query API's terms (``field__op=value``, ``sort``, ``version``)."""
+    params = {}
+    field, op, value = (request.GET.get(k, "").strip() for k in ("field", "op", "value"))
+    if field and value:
+        params[f"{field}__{op or 'eq'}"] = value
+    for name in ("sort", "version"):
+        if request.GET.get(name, "").strip():
+            params[name] = request.GET[name].strip()
+    return params
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("p") or 1))
+    except ValueError:
+        return 1
+
+
+@page_permission("exchange.access")
+def grant_data(request, grant_id: int):
+    """授权数据: the granted rows as a table, filtered and paged, masked exactly as the query API masks them."""
+    principal = principal_of(request)
+    item = _consumer_grant(request, grant_id)
+    number = _page_number(request)
+    result, error, columns = None, "", None
+    try:
+        columns = access.columns_for(principal, item.resource)
+        params = {**_data_params(request), "limit": str(DATA_PAGE_ROWS)}
+        if request.method == "POST":  # 调用记录凭证: the same query again, signed
+            result = access.query_rows(principal, item.resource, params, want_receipt=True,
+                                       offset=(number - 1) * DATA_PAGE_ROWS)
+            messages.success(request, "已生成本次查询的调用记录凭证。")
+            return redirect("exchange:receipt", result.receipt["receipt"]["id"])
+        result = access.query_rows(principal, item.resource, params, offset=(number - 1) * DATA_PAGE_ROWS)
+    except ValidationError as exc:
+        error = ";".join(exc.messages)
+    labels = columns.labels if columns else {}
+    fields = result.fields if result else (columns.fields if columns else [])
+    query = {k: v for k, v in request.GET.items() if k != "p"}
+    if result is not None:
+        query["version"] = str(result.version)  # later pages and downloads read the same version
+    return render(request, "exchange/grant_data.html", {
+        "item": item, "error": error, "number": number, "result": result,
+        "offset_base": (number - 1) * DATA_PAGE_ROWS,
+        "headers": access.header_names(fields, labels),
+        "rows": [[row.get(f) for f in fields] for row in (result.rows if result else [])],
+        "usable": [(f, labels.get(f) or f) for f in (columns.usable if columns else [])],
+        "masked": [labels.get(f) or f for f in (columns.fields if columns else []) if f not in columns.usable],
+        "operators": FILTER_OPERATORS, "formats": DOWNLOAD_FORMATS, "query": urlencode(query),
+        "field": request.GET.get("field", ""), "op": request.GET.get("op", "eq"),
+        "value": request.GET.get("value", ""), "sort": request.GET.get("sort", "")})
+
+
+@page_permission("exchange.access")
+def grant_download(request, grant_id: int):
+    """The grant's rows as Excel, CSV or Parquet with Chinese column headers (the same filter as the page)."""
+    principal = principal_of(request)
+    item = _consumer_grant(request, grant_id)
+    try:
+        result = access.download(principal, item.resource, request.GET.get("format", "xlsx"), _data_params(request),
+                                 want_receipt=request.GET.get("receipt") == "1", headers="name")
+    except ValidationError as exc:
+        _errors(request, exc)
+        return redirect(reverse("exchange:grant_data", args=[item.pk]) + "?" + request.GET.urlencode())
+    response = StreamingHttpResponse(result.chunks, content_type=result.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, result.filename)
+    if result.receipt_id:
+        response["X-Receipt-Id"] = result.receipt_id
+    return response
+
+
+def _receipt_context(principal, receipt_id: str) -> dict:
+    document = access.get_receipt(principal, receipt_id)
+    body = document["receipt"]
+    resource = Resource.objects.filter(code=body.get("resource", "")).first()
+    issued = parse_datetime(body.get("issued_at") or "")
+    valid, verdict = receipts.verify(document)
+    return {"document": document, "body": body, "resource": resource, "valid": valid, "verdict": verdict,
+            "issued": timezone.localtime(issued) if issued else None,
+            "channel": RECEIPT_CHANNELS.get(body.get("channel", ""), body.get("channel", "")),
+            "query": {k: v for k, v in (body.get("query") or {}).items()
+                      if k not in ("offset", "limit", "format", "complete") or v},
+            "document_json": json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True)}
+
+
+RECEIPT_CHANNELS = {"query": "查询", "download": "下载", "proxy": "接口代理", "entity_page": "市场主体页面"}
+
+
+@page_permission("exchange.receipt")
+def receipt(request, receipt_id: str):
+    """调用记录凭证 as a page (times in Beijing time), with its PDF and the signed JSON."""
+    context = _receipt_context(principal_of(request), receipt_id)
+    if request.GET.get("format") == "json":
+        response = HttpResponse(context["document_json"], content_type="application/json; charset=utf-8")
+        response["Content-Disposition"] = content_disposition_header(True, f"调用记录凭证-{receipt_id}.json")
+        return response
+    return render(request, "exchange/receipt.html", context)
+
+
+@page_permission("exchange.receipt")
+def receipt_pdf(request, receipt_id: str):
+    from weasyprint import HTML
+
+    html = render_to_string("exchange/receipt_pdf.html", _receipt_context(principal_of(request), receipt_id))
+    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(True, f"调用记录凭证-{receipt_id}.pdf")
+    return response
+
+
+@page_permission("exchange.access")
+def usage(request):
+    """本部门用数记录: what the department read, when, through which channel and with which receipt."""
+    principal = principal_of(request)
+    records = access.department_usage(principal, request.GET)
+    page = page_of(request, records, 30)
+    rows = usage_rows(page)
+    return render(request, "exchange/usage.html", {"page": page, "rows": rows, "q": request.GET.get("q", ""),
+                                                   "channel": request.GET.get("channel", ""),
+                                                   "channels": list(RECEIPT_CHANNELS.items())})
+
+
+def usage_rows(records) -> list[dict]:
+    """Each audit record of a read as the page shows it: resource, channel, rows, receipt."""
+    codes = {r.target.removeprefix("resource:") for r in records}
+    names = dict(Resource.objects.filter(code__in=codes).values_list("code", "name"))
+    actors = labels.actor_labels({r.actor for r in records})
+    out = []
+    for record in records:
+        detail = _detail(record.detail)
+        code = record.target.removeprefix("resource:")
+        channel = record.action.removeprefix("exchange.access.")
+        out.append({"record": record, "actor": actors.get(record.actor, record.actor), "code": code, "name": names.get(code, ""), "rows": detail.get("rows"),
+                    "channel": RECEIPT_CHANNELS.get(channel, channel), "receipt": detail.get("receipt", ""),
+                    "version": detail.get("version"), "entity": detail.get("entity_name", "")})
+    return out
+
+
+def _detail(text: str) -> dict:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
