@@ -135,7 +135,7 @@ PERMISSIONS: dict[str, str] = {
     "evaluation.review": "审核评估数据", "evaluation.rectify": "办理整改",
 }
 
-SYSTEM_ACTORS = {"system": "系统", "regshare": "系统"}
+SYSTEM_ACTORS = {"system": "系统", "regshare": "系统", "demo": "系统(演示数据初始化)", "anonymous": "未登录访客"}
 
 # Keys of an audit record's detail, as the audit log page shows them.
 DETAIL_KEYS: dict[str, str] = {
@@ -229,6 +229,28 @@ def actor_labels(actors: set[str]) -> dict[str, str]:
         else:
             out[actor] = actor_label(actor)
     return out
+
+
+TARGET_KINDS = {"resource": "数据资源", "user": "用户", "department": "部门", "token": "接口令牌"}
+
+
+def target_label(target: str) -> str:
+    """``resource:SCJG-0001`` → 数据资源 SCJG-0001; ``exchange.application:7`` → 共享申请 #7 (the model's
+    verbose name); anything else as written."""
+    from django.apps import apps
+
+    kind, sep, key = (target or "").partition(":")
+    if not sep:
+        return target or ""
+    if kind in TARGET_KINDS:
+        return f"{TARGET_KINDS[kind]} {key}"
+    app_label, dot, model_name = kind.partition(".")
+    if dot:
+        try:
+            return f"{apps.get_model(app_label, model_name)._meta.verbose_name} #{key}"
+        except LookupError:
+            return target
+    return target
 
 
 def _detail_value(value: Any) -> str:
