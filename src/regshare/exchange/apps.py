@@ -15,6 +15,7 @@ class ExchangeConfig(AppConfig):
         # every process its Redis and PostgreSQL clients.
         from . import (
             flows,
+            panels,
             policy,  # noqa: F401  (registers the permissions)
             push,
         )
@@ -30,6 +31,7 @@ class ExchangeConfig(AppConfig):
             MenuItem("调用记录", "exchange:access_logs", "exchange.access_log", "共享交换"),
         )
         flows.register()
+        panels.register()
         register_pending(pending_items)
         hooks.on_version_written(push.on_version_written)
         try:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("applications/", views.applications, name="applications"),
     path("applications/new/", views.apply, name="apply"),
     path("applications/<int:app_id>/", views.application, name="application"),
+    path("applications/<int:app_id>/approval/", views.approval_file, name="approval_file"),
     path("dedicated/<str:code>/", views.dedicated, name="dedicated"),
     path("queue/", views.queue, name="queue"),
     path("delegates/", views.delegates, name="delegates"),

@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
-from django.http import HttpResponse, StreamingHttpResponse
+from django.db.models import OuterRef, Q, Subquery
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -18,7 +18,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from regshare.catalog.models import Resource, ShareType, Status
-from regshare.core import labels, workflow
+from regshare.core import audit, exports, labels, workflow
 from regshare.core.pages import page_of
 from regshare.core.permissions import has_perm, is_data_bureau, page_permission, principal_of
 
@@ -36,9 +36,11 @@ from .models import (
     Application,
     ApplicationStatus,
     Correction,
+    Decision,
     Grant,
     GrantStatus,
     OfflinePackage,
+    ReviewStep,
     Stage,
     Subscription,
 )
@@ -54,13 +56,44 @@ def index(request):
     return redirect("exchange:applications")
 
 
+def _with_current_step(items):
+    """Each application with the stage and deadline of its open review step (none once decided)."""
+    pending = ReviewStep.objects.filter(application=OuterRef("pk"), decision=Decision.PENDING).order_by("-id")
+    return items.annotate(stage=Subquery(pending.values("stage")[:1]),
+                          stage_deadline=Subquery(pending.values("deadline")[:1]))
+
+
+APPLICATION_COLUMNS = [
+    exports.Column("申请编号", lambda a: a.number),
+    exports.Column("资源代码", lambda a: a.resource.code),
+    exports.Column("资源名称", lambda a: a.resource.name),
+    exports.Column("提供部门", lambda a: a.resource.provider.name),
+    exports.Column("申请部门", lambda a: a.requester.name),
+    exports.Column("提交日期", lambda a: a.submitted_on),
+    exports.Column("办理环节", lambda a: dict(Stage.choices).get(a.stage, "")),
+    exports.Column("办理期限", lambda a: a.stage_deadline),
+    exports.Column("状态", lambda a: a.get_status_display()),
+    exports.Column("申请数据项", lambda a: field_names(a.resource, a.fields)),
+    exports.Column("用途", lambda a: a.purpose),
+]
+
+
+def field_names(resource: Resource, codes: list[str]) -> list[str]:
+    """The catalog's Chinese names of field codes (prefetch ``resource__fields`` for a list)."""
+    names = {f.code_name: f.name for f in resource.fields.all()}
+    return [names.get(code, code) for code in codes or []]
+
+
 @page_permission("exchange.view")
 def applications(request):
     principal = principal_of(request)
-    items = Application.objects.visible_to(principal).filtered(request.GET)
+    items = _with_current_step(Application.objects.visible_to(principal).filtered(request.GET))
+    if request.GET.get("export") == "xlsx":
+        return exports.xlsx_response(principal, "共享申请", "共享申请.xlsx", APPLICATION_COLUMNS,
+                                     items.prefetch_related("resource__fields"), {"filters": request.GET.dict()})
     return render(request, "exchange/applications.html", {
         "page": page_of(request, items, 20), **Application.objects.filter_values(request.GET),
-        "statuses": ApplicationStatus.choices,
+        "statuses": ApplicationStatus.choices, "today": services.today(), "stages": Stage.choices,
         "can_apply": has_perm(principal, "exchange.apply")})
 
 
@@ -69,7 +102,7 @@ def apply(request):
     principal = principal_of(request)
     code = request.POST.get("resource") or request.GET.get("resource", "")
     resource = Resource.objects.filter(code=code, status=Status.PUBLISHED).first() if code else None
-    choices = [(f.code_name, f"{f.name}({f.code_name})") for f in resource.fields.all()] if resource else []
+    choices = [(f.code_name, f.name) for f in resource.fields.all()] if resource else []
     form = ApplicationForm(request.POST or None, request.FILES or None, field_choices=choices,
                            initial={"resource": code})
     if request.method == "POST" and resource is None:
@@ -86,8 +119,11 @@ def apply(request):
         except ValidationError as exc:
             form.add_error(None, exc)
     resources = Resource.objects.filter(status=Status.PUBLISHED).exclude(share_type=ShareType.NONE).order_by("code")
-    return render(request, "exchange/apply.html", {"form": form, "resource": resource,
-                                                   "resources": resources[:200]})
+    if principal.department is not None:  # a department does not apply for its own data
+        resources = resources.exclude(provider=principal.department)
+    own = resource is not None and principal.department is not None and resource.provider_id == principal.department.pk
+    return render(request, "exchange/apply.html", {"form": form, "resource": resource, "own": own,
+                                                   "resources": resources[:500]})
 
 
 @require_POST
@@ -122,9 +158,28 @@ def application(request, app_id: int):
     step = item.current_step()
     return render(request, "exchange/application.html", {
         "item": item, "steps": item.steps.order_by("id"), "step": step,
+        "field_names": field_names(item.resource, item.fields),
+        "clear_names": field_names(item.resource, item.clear_fields),
+        "approval_name": item.approval_file.name.rsplit("/", 1)[-1] if item.approval_file else "",
         "transitions": workflow.available(principal, item),
         "heading": f"{step.get_stage_display()}(期限 {step.deadline:%Y-%m-%d})" if step else "办理",
         "grant": getattr(item, "grant", None) if item.status == ApplicationStatus.APPROVED else None})
+
+
+@page_permission("exchange.view")
+def approval_file(request, app_id: int):
+    """The leader's written approval of an application, for whoever may see the application."""
+    principal = principal_of(request)
+    item = get_object_or_404(Application.objects.visible_to(principal), pk=app_id)
+    if not item.approval_file:
+        raise Http404("该申请没有附件")
+    try:
+        handle = item.approval_file.open("rb")
+    except OSError as exc:
+        raise Http404("附件文件已不在存储中,请联系平台管理员") from exc
+    audit.record(principal, "exchange.application.approval_read", item, {"file": item.approval_file.name})
+    name = item.approval_file.name.rsplit("/", 1)[-1]
+    return FileResponse(handle, as_attachment=True, filename=name)
 
 
 @page_permission("exchange.review")
@@ -141,10 +196,33 @@ def queue(request):
                                                    "stage": stage, "q": q, "stages": Stage.choices})
 
 
+GRANT_COLUMNS = [
+    exports.Column("授权编号", lambda g: g.pk),
+    exports.Column("资源代码", lambda g: g.resource.code),
+    exports.Column("资源名称", lambda g: g.resource.name),
+    exports.Column("提供部门", lambda g: g.resource.provider.name),
+    exports.Column("使用部门", lambda g: g.consumer.name),
+    exports.Column("授权数据项", lambda g: field_names(g.resource, g.fields)),
+    exports.Column("明文数据项", lambda g: field_names(g.resource, g.clear_fields)),
+    exports.Column("用途", lambda g: g.purpose),
+    exports.Column("起始日", lambda g: g.starts_on),
+    exports.Column("到期日", lambda g: g.expires_on),
+    exports.Column("状态", lambda g: g.get_status_display()),
+]
+
+
 @page_permission("exchange.view")
 def grants(request):
-    items = Grant.objects.visible_to(principal_of(request)).filtered(request.GET)
-    return render(request, "exchange/grants.html", {"page": page_of(request, items, 20),
+    principal = principal_of(request)
+    items = Grant.objects.visible_to(principal).filtered(request.GET).select_related(
+        "resource__provider").prefetch_related("resource__fields")
+    if request.GET.get("export") == "xlsx":
+        return exports.xlsx_response(principal, "共享授权", "共享授权.xlsx", GRANT_COLUMNS, items,
+                                     {"filters": request.GET.dict()})
+    page = page_of(request, items, 20)
+    for grant_row in page:
+        grant_row.field_names = field_names(grant_row.resource, grant_row.fields)
+    return render(request, "exchange/grants.html", {"page": page,
                                                     **Grant.objects.filter_values(request.GET),
                                                     "statuses": GrantStatus.choices})
 
@@ -186,7 +264,8 @@ def grant(request, grant_id: int):
     is_consumer = principal.department is not None and principal.department.pk == item.consumer_id
     is_provider = principal.department is not None and principal.department.pk == item.resource.provider_id
     return render(request, "exchange/grant.html", {
-        "item": item, "issued": issued, "package_key": package_key, "is_consumer": is_consumer,
+        "item": item, "issued": issued, "field_names": field_names(item.resource, item.fields),
+        "clear_names": field_names(item.resource, item.clear_fields), "package_key": package_key, "is_consumer": is_consumer,
         "is_provider": is_provider, "live": services.grant_is_live(item),
         "can_revoke": has_perm(principal, "exchange.revoke") and (is_provider or is_data_bureau(principal)),
         "reason_form": ReasonForm(), "destruction_form": DestructionForm(), "subscription_form": SubscriptionForm(),
@@ -316,6 +395,9 @@ def delegates(request):
     from .models import ReviewDelegate
 
     principal = principal_of(request)
+    # Reviewers of any department may act as agents; the bureau's and one's own people are listed too.
+    candidates = User.objects.filter(is_active=True).exclude(pk=getattr(principal.user, "pk", None)).select_related(
+        "department").order_by("department__code", "username")
     if request.method == "POST":
         try:
             if request.POST.get("end"):
@@ -323,9 +405,10 @@ def delegates(request):
                 services.end_delegation(principal, delegation)
                 messages.success(request, "授权代理已撤销。")
             else:
-                user = User.objects.filter(username=request.POST.get("username", "").strip()).first()
+                user = candidates.filter(pk=request.POST.get("user", "0") if request.POST.get("user", "").isdigit()
+                                         else 0).first()
                 if user is None:
-                    raise ValidationError("用户不存在", code="unknown_user")
+                    raise ValidationError("请从名单中选择授权代理人", code="unknown_user")
                 code = request.POST.get("resource", "").strip()
                 resource = get_object_or_404(Resource, code=code) if code else None
                 services.delegate_review(principal, user, resource)
@@ -334,7 +417,9 @@ def delegates(request):
         except ValidationError as exc:
             _errors(request, exc)
     items = ReviewDelegate.objects.filter(provider=principal.department).select_related("delegate", "resource")
-    return render(request, "exchange/delegates.html", {"page": page_of(request, items, 20)})
+    resources = Resource.objects.filter(provider=principal.department, share_type=ShareType.CONDITIONAL).order_by("code")
+    return render(request, "exchange/delegates.html", {"page": page_of(request, items, 20), "candidates": candidates,
+                                                       "resources": resources})
 
 
 # ----------------------------------------------------------------------------- data of a grant, receipts, usage
