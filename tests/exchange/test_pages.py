@@ -79,9 +79,8 @@ def test_correction_and_grant_pages(client_as, granted, principal_of_user):
 
 
 def test_delegation_page(client_as, resource):
-    from regshare.exchange.models import ReviewDelegate
-
     from regshare.core.models import User
+    from regshare.exchange.models import ReviewDelegate
 
     admin = client_as("scjg_admin")
     inspector = User.objects.get(username="scjg_inspector")
