@@ -93,3 +93,32 @@ def test_ratio_and_unknown_codes():
     assert labels.ratio_percent(0.8889) == "88.9%" and labels.ratio_percent(None) == "—"
     assert labels.action_label("credit.something_new") == "信用(credit.something_new)"
     assert labels.target_label("resource:SCJG-0001") == "数据资源 SCJG-0001"
+
+
+def test_tokens_show_scopes_in_chinese(client_as, principal_of_user):
+    from regshare.core import services
+
+    services.issue_token(principal_of_user("scjg_admin"), department=principal_of_user("scjg_admin").department,
+                         name="审批系统", scopes=["exchange.access"], days_valid=30)
+    page = client_as("scjg_admin").get("/system/tokens/").content.decode()
+    row = page.split("审批系统")[1].split("</tr>")[0]
+    assert "读取授权数据" in row and "exchange.access" not in row
+
+
+def test_calendar_page_does_not_name_the_library(client_as):
+    page = client_as("admin").get("/system/calendar/").content.decode()
+    assert "chinesecalendar" not in page and "国务院办公厅" in page
+
+
+def test_write_modes_and_link_methods_in_chinese():
+    from regshare.credit.templatetags.credit_labels import link_method
+
+    assert labels.write_mode_label("merge") == "增量合并" and labels.write_mode_label("replace") == "全量替换"
+    assert link_method("exact") == "代码精确匹配" and link_method("probabilistic") == "概率匹配"
+
+
+def test_demo_decision_numbers_carry_no_list_code():
+    from regshare.demo.credit import list_decision_no
+
+    number = list_decision_no("abnormal", 7, 1, dt.date(2025, 5, 6), "市监")
+    assert "abnormal" not in number and number == "柴市监名〔2025〕异00007-1号"

@@ -146,7 +146,32 @@ DETAIL_KEYS: dict[str, str] = {
     "file": "文件", "fields": "数据项", "count": "数量", "department": "部门", "username": "用户名", "roles": "角色",
     "scopes": "权限范围", "name": "名称", "status": "状态", "mode": "方式", "ip": "IP 地址", "date": "日期",
     "year": "年度", "is_workday": "是否工作日", "from_date": "起始日期", "to_date": "截止日期",
+    "exact": "代码精确匹配", "probabilistic": "概率匹配", "candidates": "待人工确认", "rows_loaded": "入库行数",
+    "rows_rejected": "问题行数", "filters": "筛选条件", "q": "关键词", "start": "起始日期", "end": "截止日期",
+    "label": "动作关键词", "actor": "操作者", "action": "动作",
 }
+
+
+# How a version of a lake table was written (the Delta log's operation or the platform's load mode).
+WRITE_MODES = {"replace": "全量替换", "overwrite": "全量替换", "merge": "增量合并", "append": "追加", "MERGE": "增量合并",
+               "WRITE": "写入", "CREATE TABLE": "建表", "CREATE OR REPLACE TABLE": "建表(替换)", "DELETE": "删除",
+               "UPDATE": "更新", "OPTIMIZE": "整理文件", "VACUUM START": "清理旧文件", "VACUUM END": "清理旧文件",
+               "RESTORE": "恢复版本"}
+
+
+def write_mode_label(code: str) -> str:
+    return WRITE_MODES.get(code or "", code or "")
+
+
+def scope_labels(scopes: list[str]) -> list[str]:
+    """Token scopes in Chinese (the label each app registered with its permission)."""
+    return [permission_label(s) if s in PERMISSIONS else _token_scope(s) for s in scopes or []]
+
+
+def _token_scope(scope: str) -> str:
+    from regshare.core.permissions import TOKEN_SCOPES
+
+    return TOKEN_SCOPES.get(scope, scope)
 
 
 def register_actions(labels: dict[str, str]) -> None:

@@ -39,3 +39,13 @@ def percent(value: Any) -> str:
 @register.filter
 def permission_label(perm: str) -> str:
     return labels.permission_label(perm)
+
+
+@register.filter
+def write_mode(code: str) -> str:
+    return labels.write_mode_label(code)
+
+
+@register.filter
+def scope_labels(scopes: list[str]) -> list[str]:
+    return labels.scope_labels(scopes)
