@@ -122,3 +122,11 @@ def test_demo_decision_numbers_carry_no_list_code():
 
     number = list_decision_no("abnormal", 7, 1, dt.date(2025, 5, 6), "市监")
     assert "abnormal" not in number and number == "柴市监名〔2025〕异00007-1号"
+
+
+def test_user_export(client_as):
+    response = client_as("scjg_admin").get("/system/users/?export=xlsx")
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert rows[0][:4] == ("用户名", "姓名", "部门", "角色")
+    assert {r[2] for r in rows[1:]} == {"区市场监管局"} or len({r[2] for r in rows[1:]}) == 1  # own department only
+    assert "scjg_liaison" in {r[0] for r in rows[1:]} and "xzsp_liaison" not in {r[0] for r in rows[1:]}

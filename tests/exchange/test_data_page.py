@@ -116,3 +116,19 @@ def test_a_download_with_receipt_is_listed_with_its_receipt(client_as, grant):
     receipt_id = response["X-Receipt-Id"]
     assert Receipt.objects.filter(pk=receipt_id).exists()
     assert f"/exchange/receipts/{receipt_id}/" in client.get("/exchange/usage/?channel=download").content.decode()
+
+
+def test_provider_access_log_in_words_with_receipts_and_export(client_as, grant):
+    consumer = client_as("xzsp_liaison")
+    consumer.post(f"/exchange/grants/{grant.pk}/data/")
+    receipt = Receipt.objects.get()
+    provider = client_as("scjg_liaison")
+    page = provider.get("/exchange/access-logs/SCJG-0001/").content.decode()
+    log = page.split('data-testid="access-log"')[1]
+    assert "查询" in log and f"/exchange/receipts/{receipt.pk}/" in log and "exchange.access" not in log
+    assert provider.get(f"/exchange/receipts/{receipt.pk}/").status_code == 200  # the provider may check it
+    response = provider.get("/exchange/access-logs/SCJG-0001/?export=xlsx")
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert rows[0] == ("时间(北京时间)", "调用方", "方式", "详情") and rows[1][2] == "查询共享数据"
+    empty = provider.get("/exchange/access-logs/SCJG-0001/?start=2000-01-01&end=2000-01-02").content.decode()
+    assert "暂无调用记录" in empty

@@ -135,6 +135,16 @@ def _role_choices(principal) -> list[tuple[str, str]]:
     return [(r.value, r.label) for r in Role if r != Role.PLATFORM_ADMIN or Role.PLATFORM_ADMIN in principal.roles]
 
 
+USER_COLUMNS = [
+    exports.Column("用户名", lambda u: u.username),
+    exports.Column("姓名", lambda u: u.full_name),
+    exports.Column("部门", lambda u: u.department.name if u.department else ""),
+    exports.Column("角色", lambda u: u.role_labels),
+    exports.Column("启用", lambda u: u.is_active),
+    exports.Column("最近登录", lambda u: u.last_login),
+]
+
+
 @page_permission("users.view")
 def users(request):
     principal = principal_of(request)
@@ -144,6 +154,8 @@ def users(request):
     q = request.GET.get("q", "").strip()
     if q:
         items = items.filter(Q(username__icontains=q) | Q(full_name__icontains=q))
+    if request.GET.get("export") == "xlsx":
+        return exports.xlsx_response(principal, "用户", "用户.xlsx", USER_COLUMNS, items, {"q": q})
     form = UserForm(request.POST or None, role_choices=_role_choices(principal))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

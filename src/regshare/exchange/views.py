@@ -376,16 +376,30 @@ def access_logs(request):
     return render(request, "exchange/access_logs.html", {"page": page_of(request, resources.order_by("code"), 20), "q": q})
 
 
+ACCESS_LOG_COLUMNS = [
+    exports.Column("时间(北京时间)", lambda r: r.created_at),
+    exports.Column("调用方", lambda r: labels.actor_label(r.actor)),
+    exports.Column("方式", lambda r: labels.action_label(r.action)),
+    exports.Column("详情", lambda r: ";".join(f"{k}:{v}" for k, v in labels.detail_items(r.detail))),
+]
+
+
 @page_permission("exchange.access_log")
 def access_log(request, code: str):
     principal = principal_of(request)
     resource = get_object_or_404(Resource, code=code)
     records = services.access_log(principal, resource)
-    actor = request.GET.get("actor", "").strip()
-    if actor:
-        records = records.filter(actor__icontains=actor)
-    return render(request, "exchange/access_log.html", {"resource": resource, "page": page_of(request, records, 50),
-                                                        "actor": actor})
+    found, values = audit.search(request.GET)  # 调用方 and date range, as on the audit log
+    records = records.filter(pk__in=found.values("pk")) if any(values[k] for k in ("actor", "start", "end")) else records
+    if request.GET.get("export") == "xlsx":
+        return exports.xlsx_response(principal, f"调用记录 {resource.code}", f"调用记录-{resource.code}.xlsx",
+                                     ACCESS_LOG_COLUMNS, records.order_by("seq").iterator(chunk_size=2000),
+                                     {"resource": resource.code, "filters": request.GET.dict()})
+    if values["error"]:
+        messages.error(request, values["error"])
+    page = page_of(request, records, 50)
+    return render(request, "exchange/access_log.html", {"resource": resource, "page": page, **values,
+                                                        "rows": usage_rows(page)})
 
 
 @page_permission("exchange.delegate")
