@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from regshare.core import audit, uploads, workflow
@@ -33,6 +33,8 @@ from .models import (
     MeetingKind,
     Rectification,
     RectificationStatus,
+    Report,
+    ReportStatus,
     SourceKind,
     Submission,
     SubmissionStatus,
@@ -632,3 +634,36 @@ def values_for(principal: Principal, period: str = "", indicator: str = ""):
     if indicator:
         items = items.filter(Q(indicator__code=indicator))
     return items
+
+
+# ----------------------------------------------------------------------------- reports on the public portal
+
+REPORT_FORMATS = {"docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+                  "pdf": ("application/pdf", "pdf")}
+
+
+def published_reports(q: str = "") -> QuerySet[Report]:
+    """The evaluation reports approved by the district government and published, newest first. Each row has
+    ``title``, ``period``, ``published_on`` and the five sections (``purpose``, ``method``, ``results``,
+    ``problems``, ``suggestions``); ``has_docx`` / ``has_pdf`` say which files may be downloaded with
+    ``published_report_file``. The file contents are deferred. ``q`` searches the title and the period."""
+    reports = (Report.objects.filter(status=ReportStatus.PUBLISHED).defer("docx", "pdf")
+               .annotate(has_docx=Q(docx__isnull=False), has_pdf=Q(pdf__isnull=False))
+               .order_by("-published_on", "-id"))
+    q = (q or "").replace("\x00", "").strip()[:100]
+    if q:
+        reports = reports.filter(Q(title__icontains=q) | Q(period__icontains=q))
+    return reports
+
+
+def published_report_file(report_id: int, fmt: str) -> tuple[bytes, str, str] | None:
+    """``(content, file name, content type)`` of a published report's Word (``docx``) or PDF (``pdf``) file;
+    None when the report is not published, the format unknown or the file not generated."""
+    if fmt not in REPORT_FORMATS:
+        return None
+    report = Report.objects.filter(pk=report_id, status=ReportStatus.PUBLISHED).only("title", fmt).first()
+    content = getattr(report, fmt, None) if report is not None else None
+    if not content:
+        return None
+    content_type, extension = REPORT_FORMATS[fmt]
+    return bytes(content), f"{report.title}.{extension}", content_type

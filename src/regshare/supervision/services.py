@@ -442,6 +442,57 @@ def published_record(task: InspectionTask) -> dict:
     }
 
 
+# ---------------------------------------------------------------- what the public portal shows (一公开)
+
+PUBLIC_PLAN_STATES = (TaskStatus.SEED_PUBLISHED, TaskStatus.DRAWN, TaskStatus.INSPECTING, TaskStatus.RESULTS_ENTERED,
+                      TaskStatus.PUBLISHED)
+
+
+def public_items(q: str = "", way: str = "") -> QuerySet[SupervisionItem]:
+    """The published supervision item catalog (监管事项目录清单), with the departments' active claims prefetched
+    (``item.claims.all()``; keep those with ``active``). ``q`` matches a code prefix or a name; ``way`` is a
+    ``SupervisionWay`` value (an unknown value matches nothing)."""
+    items = SupervisionItem.objects.filter(published=True).select_related("department").prefetch_related("claims")
+    return item_query(items, (q or "").replace("\x00", "").strip()[:100], way)
+
+
+def public_plans(q: str = "") -> QuerySet[InspectionTask]:
+    """Random-inspection plans made public: every task whose seed is published (so before its draw), newest
+    first. Each row carries ``n_objects`` (objects drawn, 0 before the draw), ``department``, ``joint_departments``
+    and ``items`` (``RandomItem`` with ``item``) prefetched. ``q`` searches the task code and name."""
+    plans = (InspectionTask.objects.filter(status__in=PUBLIC_PLAN_STATES)
+             .defer("pool", "draw_inputs").select_related("department")
+             .prefetch_related("joint_departments", "items__item")
+             .annotate(n_objects=Count("selections", distinct=True)).order_by("-seed_published_at", "-id"))
+    q = (q or "").replace("\x00", "").strip()[:100]
+    if q:
+        plans = plans.filter(Q(code__icontains=q) | Q(name__icontains=q))
+    return plans
+
+
+def public_results(task: InspectionTask | None = None, q: str = "") -> QuerySet[DrawSelection]:
+    """The published inspection results (结果公示): one row per inspected object of the tasks whose results are
+    published, newest task first, with ``task`` and ``entity`` selected; the result's label is
+    ``row.get_outcome_display()``. ``task`` narrows to one task; ``q`` searches the entity's name and code."""
+    rows = (DrawSelection.objects.filter(task__status=TaskStatus.PUBLISHED).exclude(outcome="")
+            .select_related("task", "task__department", "entity").defer("task__pool", "task__draw_inputs")
+            .order_by("-task__results_published_on", "-task_id",
+                                                                           "code"))
+    if task is not None:
+        rows = rows.filter(task=task)
+    q = (q or "").replace("\x00", "").strip()[:100]
+    if q:
+        rows = rows.filter(Q(entity__name__icontains=q) | Q(code__icontains=q))
+    return rows
+
+
+def public_draw_record(task_id: int) -> dict | None:
+    """The published draw record of a task that has been drawn (the same file as ``regshare draw export``), or
+    None when the task does not exist or is not drawn yet."""
+    task = InspectionTask.objects.filter(pk=task_id, status__in=PUBLIC_PLAN_STATES[1:]).first()
+    return published_record(task) if task is not None else None
+
+
 def verify_task(task: InspectionTask, seed: str | None = None) -> tuple[bool, str]:
     if not task.pool_sha256:
         return False, "该任务尚未抽取"
