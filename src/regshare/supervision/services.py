@@ -275,15 +275,25 @@ def default_ratios() -> dict[str, str]:
 
 def create_task(principal: Principal, *, code: str, name: str, department: Department,
                 joint: Iterable[Department] = (), items: Iterable = (), filters: dict | None = None,
-                ratios: dict | None = None, inspectors_per_object: int | None = None) -> InspectionTask:
+                ratios: dict | None = None, inspectors_per_object: int | None = None,
+                control_ratio: object = None) -> InspectionTask:
+    """A random-inspection task; with joint departments one visit serves them all. ``control_ratio`` (default the
+    setting ``SUPERVISION_CONTROL_RATIO``; "0" for none) adds a random control group to its draw."""
     require(principal, "supervision.manage_task")
     _acts_for(principal, department)
     ratios = {str(k): str(v) for k, v in (ratios or default_ratios()).items()}
     k = inspectors_per_object or settings.SUPERVISION_INSPECTORS_PER_OBJECT
+    control_ratio = str(settings.SUPERVISION_CONTROL_RATIO if control_ratio in (None, "") else control_ratio).strip()
     try:
         drawing.validate_ratios(ratios, default_ratios())
     except drawing.DrawError as exc:
         raise ValidationError(str(exc), code="invalid_ratios") from exc
+    try:
+        drawing.parse_control_ratio(control_ratio)
+    except drawing.DrawError as exc:
+        raise ValidationError(str(exc), code="invalid_control_ratio") from exc
+    if len(control_ratio) > 12:
+        raise ValidationError("随机对照组比例最多12个字符", code="invalid_control_ratio")
     if k < 2:
         raise ValidationError("每户检查人员不得少于2名", code="too_few_inspectors")
     if not str(code).strip() or not str(name).strip():
@@ -292,7 +302,7 @@ def create_task(principal: Principal, *, code: str, name: str, department: Depar
         if InspectionTask.objects.filter(code=code).exists():
             raise ValidationError("任务编号已存在", code="duplicate_code")
         task = InspectionTask.objects.create(code=code, name=name, department=department, filters=filters or {},
-                                             ratios=ratios, inspectors_per_object=k,
+                                             ratios=ratios, inspectors_per_object=k, control_ratio=control_ratio,
                                              created_by=principal.user)
         task.joint_departments.set(list(joint))
         task.items.set(list(items))
@@ -399,7 +409,8 @@ def run_draw(principal: Principal, task: InspectionTask) -> InspectionTask:
     strata = {s for _, s in pool}
     ratios = {s: r for s, r in task.ratios.items() if s in strata}
     try:
-        result = drawing.draw(task.seed, pool, ratios, inspectors, codes, avoid, task.inspectors_per_object)
+        result = drawing.draw(task.seed, pool, ratios, inspectors, codes, avoid, task.inspectors_per_object,
+                              task.control_ratio or 0)
     except drawing.DrawError as exc:
         raise ValidationError(str(exc), code="draw_refused") from exc
     entity_ids = dict(Entity.objects.filter(uscc__in=[c for c, _, _ in result.selected]).values_list("uscc", "id"))
@@ -413,9 +424,11 @@ def run_draw(principal: Principal, task: InspectionTask) -> InspectionTask:
                                               for i in inspectors],
                            "avoidance": {c: ids for c, ids in avoid.items() if c in dict(pool)}}
         obj.drawn_at = timezone.now()
+        control = set(result.control)
         DrawSelection.objects.bulk_create(
-            [DrawSelection(task=obj, entity_id=entity_ids[code], code=code, stratum=stratum, inspector_ids=ids)
-             for code, stratum, ids in result.selected])
+            [DrawSelection(task=obj, entity_id=entity_ids[code], code=code, stratum=stratum, inspector_ids=ids,
+                           by_ratio=code in result.stratified, control=code in control)
+             for code, stratum, ids in result.selected], batch_size=2000)
 
     return _perform(principal, task, DRAW_STEP, apply)
 
@@ -437,9 +450,19 @@ def published_record(task: InspectionTask) -> dict:
         "departments": inputs.get("departments", []),
         "inspector_pool": inputs.get("inspector_pool", []),
         "avoidance": inputs.get("avoidance", {}),
-        "selected": [{"code": s.code, "stratum": s.stratum, "inspectors": s.inspector_ids}
-                     for s in task.selections.order_by("code")],
-    }
+        "selected": [{"code": code, "stratum": stratum, "inspectors": ids, "by_ratio": by_ratio, "control": control}
+                     for code, stratum, ids, by_ratio, control in task.selections.order_by("code").values_list(
+                         "code", "stratum", "inspector_ids", "by_ratio", "control")],
+    } | _control_record(task)
+
+
+def _control_record(task: InspectionTask) -> dict:
+    """The control group's extension of the record, only for a task drawn with one."""
+    if not drawing.parse_control_ratio(task.control_ratio or 0):
+        return {}
+    codes = list(task.selections.filter(control=True).order_by("code").values_list("code", flat=True))
+    extension = drawing.control_extension(task.control_ratio, drawing.DrawResult("", {}, control=codes))
+    return {"extensions": {drawing.CONTROL_EXTENSION: extension}}
 
 
 # ---------------------------------------------------------------- what the public portal shows (一公开)
