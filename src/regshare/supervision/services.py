@@ -16,8 +16,9 @@ from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
 
 from regshare.core import audit, workflow
+from regshare.core.codes import clean_uscc, uscc_error
 from regshare.core.models import Department
-from regshare.core.permissions import Principal, require
+from regshare.core.permissions import Principal, has_perm, require
 from regshare.core.workdays import add_workdays, workdays_between
 from regshare.entities.models import Entity
 
@@ -36,6 +37,7 @@ from .models import (
     InspectionOutcome,
     InspectionTask,
     Inspector,
+    InspectorConflict,
     ItemClaim,
     RecordKind,
     Referral,
@@ -380,8 +382,6 @@ def build_pool(task: InspectionTask) -> list[tuple[str, str]]:
 
 def _avoidance(codes: Iterable[str]) -> dict[str, list[int]]:
     """Declared conflicts and the inspectors of each object's last inspection (回避)."""
-    from .models import InspectorConflict
-
     codes = set(codes)
     avoid: dict[str, set[int]] = {}
     for code, inspector_id in InspectorConflict.objects.filter(entity__uscc__in=codes).values_list(
@@ -394,6 +394,67 @@ def _avoidance(codes: Iterable[str]) -> dict[str, list[int]]:
     for code, ids in last.items():
         avoid.setdefault(code, set()).update(ids)
     return {code: sorted(ids) for code, ids in avoid.items()}
+
+
+# ---------------------------------------------------------------- declared conflicts (回避申报)
+
+def _may_declare_for(principal: Principal, inspector: Inspector) -> None:
+    """An inspector declares his own conflicts; his department's administrator (or an overseer) may declare for
+    him."""
+    if principal.user is not None and inspector.user_id == principal.user.pk:
+        require(principal, "supervision.declare_conflict")
+        return
+    require(principal, "supervision.manage_inspectors")
+    _acts_for(principal, inspector.department)
+
+
+def declare_conflict(principal: Principal, inspector: Inspector, entity: Entity, reason: str,
+                     today: dt.date | None = None) -> InspectorConflict:
+    """A declared conflict of interest: the inspector is never drawn for this entity from the next draw on."""
+    _may_declare_for(principal, inspector)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("请填写回避事由", code="field_required")
+    with transaction.atomic():
+        if InspectorConflict.objects.filter(inspector=inspector, entity=entity).exists():
+            raise ValidationError(f"{inspector.name} 已申报对 {entity.name} 回避", code="duplicate")
+        conflict = InspectorConflict.objects.create(inspector=inspector, entity=entity, reason=reason[:200],
+                                                    declared_by=_actor_label(principal), declared_on=_today(today))
+        audit.record(principal, "supervision.conflict_declared", conflict,
+                     {"inspector": inspector.certificate_no, "uscc": entity.uscc})
+    return conflict
+
+
+def withdraw_conflict(principal: Principal, conflict: InspectorConflict) -> None:
+    """Withdraws a declaration; draws already made keep the avoidance they published."""
+    _may_declare_for(principal, conflict.inspector)
+    with transaction.atomic():
+        audit.record(principal, "supervision.conflict_withdrawn", conflict,
+                     {"inspector": conflict.inspector.certificate_no, "uscc": conflict.entity.uscc})
+        conflict.delete()
+
+
+def inspectors_for_declaration(principal: Principal) -> QuerySet[Inspector]:
+    """The inspectors this principal may declare conflicts for: himself, or his department's (all for overseers)."""
+    active = Inspector.objects.filter(active=True).select_related("department")
+    if sees_everything(principal):
+        return active
+    mine = Q(user_id=principal.user.pk) if principal.user is not None else Q(pk__in=[])
+    if has_perm(principal, "supervision.manage_inspectors") and principal.department is not None:
+        mine |= Q(department=principal.department)
+    return active.filter(mine)
+
+
+def entity_by_code(value: object) -> Entity:
+    """The entity of a credit code typed by a user, or a Chinese error."""
+    code = clean_uscc(value)
+    error = uscc_error(code)
+    if error:
+        raise ValidationError(error, code="invalid_uscc")
+    entity = Entity.objects.filter(uscc=code).first()
+    if entity is None:
+        raise ValidationError(f"法人库中没有统一社会信用代码为 {code} 的市场主体", code="unknown_entity")
+    return entity
 
 
 def run_draw(principal: Principal, task: InspectionTask) -> InspectionTask:
@@ -839,7 +900,7 @@ ASSIST_CLOSE = Step("close", "办结", (AssistanceStatus.REPLIED,), AssistanceSt
 ASSISTANCE_FLOW = workflow.Workflow(
     name="supervision.assistance", model="supervision.AssistanceRequest", state_field="status",
     deadline_field="deadline", label="协查协办", transitions=[ASSIST_ACCEPT, ASSIST_REPLY, ASSIST_CLOSE],
-    pending_title=lambda r: f"协查:{r.subject}", pending_link=lambda r: "/supervision/assistance/")
+    pending_title=lambda r: f"协查:{r.subject}", pending_link=lambda r: f"/supervision/assistance/{r.pk}/")
 
 
 def assistance_step(principal: Principal, req: AssistanceRequest, name: str, reply: str = "",
@@ -910,6 +971,11 @@ def case_step(principal: Principal, case: Case, name: str, note: str = "", today
                                  action=step.label, note=note)
 
     return _perform(principal, case, step, apply)
+
+
+def involved_in_case(principal: Principal, case: Case) -> bool:
+    """The lead and every involved department (and overseers) write to the case's timeline."""
+    return _in_departments(principal, [case.lead_department, *case.departments.all()])
 
 
 def add_case_event(principal: Principal, case: Case, action: str, note: str = "") -> CaseEvent:
