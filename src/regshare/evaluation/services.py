@@ -846,3 +846,64 @@ def report_file(principal: Principal, report: Report, fmt: str) -> tuple[bytes, 
                  {"format": fmt})
     content_type, extension = REPORT_FORMATS[fmt]
     return bytes(content), f"{report.title}.{extension}", content_type
+
+
+# ----------------------------------------------------------------------------- department assessment (考核)
+
+def _assessment_year(year: object, today: dt.date) -> int:
+    try:
+        value = int(str(year).strip()) if str(year or "").strip() else today.year
+    except ValueError as exc:
+        raise ValidationError("考核年度应为四位年份,如 2026", code="bad_year") from exc
+    if not 2000 <= value <= today.year:
+        raise ValidationError(f"考核年度应在 2000 至 {today.year} 之间", code="bad_year")
+    return value
+
+
+def assessment_table(principal: Principal, year: object = None, today: dt.date | None = None):
+    """The annual data-sharing assessment of every department (``assessment.DepartmentScore``, best first)."""
+    from . import assessment
+
+    require(principal, "evaluation.view")
+    today = today_or(today)
+    year = _assessment_year(year, today)
+    table = assessment.annual_table(year, today)
+    audit.record(principal, "evaluation.assessment.view", None, {"year": year})
+    return year, table
+
+
+def assessment_of(principal: Principal, department: Department, year: object = None, today: dt.date | None = None):
+    """One department's assessment with the facts and records behind every point."""
+    from . import assessment
+
+    require(principal, "evaluation.view")
+    today = today_or(today)
+    year = _assessment_year(year, today)
+    score = assessment.score_department(department, year, today)
+    audit.record(principal, "evaluation.assessment.view", department, {"year": year})
+    return year, score
+
+
+def assessment_xlsx(principal: Principal, year: object = None, today: dt.date | None = None) -> tuple[int, bytes]:
+    """The annual table and, on a second sheet, the facts behind each point (formula-like text neutralised)."""
+    from openpyxl import Workbook
+
+    from regshare.core.exports import xlsx_row
+
+    year, table = assessment_table(principal, year, today)
+    book = Workbook(write_only=True)
+    summary = book.create_sheet(f"{year}年度考核")
+    names = [c.name for c in table[0].criteria] if table else []
+    summary.append(xlsx_row(summary, ["名次", "部门", *[f"{n}" for n in names], "总分"]))
+    for rank, row in enumerate(table, 1):
+        summary.append(xlsx_row(summary, [rank, row.department.name, *[c.score for c in row.criteria], row.total]))
+    facts = book.create_sheet("得分依据")
+    facts.append(xlsx_row(facts, ["部门", "考核项", "满分", "得分", "计算", "事实"]))
+    for row in table:
+        for c in row.criteria:
+            facts.append(xlsx_row(facts, [row.department.name, c.name, c.maximum, c.score, c.basis,
+                                          ";".join(f"{label}:{value}" for label, value in c.facts)]))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    audit.record(principal, "evaluation.assessment.export", None, {"year": year})
+    return year, buffer.getvalue()

@@ -26,4 +26,6 @@ urlpatterns = [
     path("reports/<int:pk>/progress/", views.report_progress, name="report_progress"),
     path("reports/<int:pk>/file/<str:fmt>/", views.report_file, name="report_file"),
     path("reports/<int:pk>/comment/", views.report_comment, name="report_comment"),
+    path("assessment/", views.assessment, name="assessment"),
+    path("assessment/<str:code>/", views.assessment_department, name="assessment_department"),
 ]

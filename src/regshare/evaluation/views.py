@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from regshare.core import workflow
+from regshare.core.models import Department
 from regshare.core.pages import page_of
 from regshare.core.permissions import PUBLIC, Principal, has_perm, page_permission, principal_of
 
@@ -395,3 +396,36 @@ def _anonymous() -> Principal:
     # A signed-in person's comment belongs to his department (on the report page); this page speaks for the
     # entity or person named in the form.
     return Principal()
+
+
+# ----------------------------------------------------------------------------- department assessment
+
+@page_permission("evaluation.view")
+def assessment(request):
+    principal = principal_of(request)
+    try:
+        if request.GET.get("format") == "xlsx":
+            year, content = services.assessment_xlsx(principal, request.GET.get("year"))
+            response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument"
+                                                          ".spreadsheetml.sheet")
+            response["Content-Disposition"] = f"attachment; filename=assessment-{year}.xlsx"
+            return response
+        year, table = services.assessment_table(principal, request.GET.get("year"))
+    except ValidationError as exc:
+        messages.error(request, ";".join(exc.messages))
+        year, table = services.assessment_table(principal)
+    return render(request, "evaluation/assessment.html", {
+        "year": year, "table": table, "criteria": table[0].criteria if table else [],
+        "years": list(range(year, year - 4, -1))})
+
+
+@page_permission("evaluation.view")
+def assessment_department(request, code: str):
+    principal = principal_of(request)
+    department = get_object_or_404(Department, code=code[:40])
+    try:
+        year, score = services.assessment_of(principal, department, request.GET.get("year"))
+    except ValidationError as exc:
+        messages.error(request, ";".join(exc.messages))
+        year, score = services.assessment_of(principal, department)
+    return render(request, "evaluation/assessment_department.html", {"year": year, "score": score})
