@@ -270,6 +270,11 @@ REGSHARE_REQUEST_THREADS = int(os.environ.get("REGSHARE_REQUEST_THREADS", "8"))
 # entity is never inspected. Deadlines in working days.
 SUPERVISION_DRAW_RATIOS = {"A": 0.03, "B": 0.05, "C": 0.10, "D": 0.20, "未评价": 0.05}
 SUPERVISION_INSPECTORS_PER_OBJECT = 2
+# Evaluation reports are open for comments (征求意见) this many working days unless a date is given.
+EVALUATION_REPORT_COMMENT_WORKDAYS = 10
+# A random control group drawn from the whole pool (extension control-v1), so risk-based selection can be compared
+# with random inspection; 0 turns it off for new tasks.
+SUPERVISION_CONTROL_RATIO = "0.01"
 SUPERVISION_RESULT_PUBLISH_WORKDAYS = 20
 SUPERVISION_INSPECTION_WORKDAYS = 30
 SUPERVISION_COMPLAINT_ACCEPT_WORKDAYS = 7
