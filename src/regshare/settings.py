@@ -279,5 +279,6 @@ SUPERVISION_CASE_STEP_WORKDAYS = 30
 RISK_VERIFY_WORKDAYS = 5
 RISK_ACT_WORKDAYS = 10
 RISK_CLOSE_WORKDAYS = 5
+RISK_ALERT_QUIET_DAYS = 90  # a finding handled is not alerted again within this many days
 RISK_LEVELS = {"A": 0.05, "B": 0.15, "C": 0.40}
 RISK_MODEL_DIR = os.environ.get("REGSHARE_RISK_MODEL_DIR", "")

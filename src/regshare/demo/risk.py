@@ -28,7 +28,7 @@ from . import DemoContext
 from .entities import DIVISION, TODAY, load, write_csv
 
 SHELL_ADDRESS = "江西省九江市柴桑区沙河街道金桂路188号创业大厦1206室"
-SHELL_PHONE = "0792-6688123"
+SHELL_PHONE = "13979206688"
 SHELL_COUNT = 12
 PERSON_NAME = "钱多福"
 PERSON_ID = "36040419820315001" + id_card_check_char("36040419820315001")

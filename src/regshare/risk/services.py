@@ -209,8 +209,11 @@ def _number(today: dt.date, seq: int) -> str:
 def _raise_alerts(rows: list[RiskScore], rules: list[RiskRule], hits: np.ndarray, distance: np.ndarray,
                   cluster: np.ndarray, version: ModelVersion, today: dt.date) -> int:
     """One alert per (entity, rule), per entity for the model's level D and per entity tied to a listed one,
-    unless one of the same kind is still open."""
-    open_keys = set(Alert.objects.filter(status__in=OPEN_STATES).values_list("entity_id", "source", "rule_id"))
+    unless one of the same kind is still open or was closed within the quiet period."""
+    # An alert handled recently is not raised again for the same finding before the quiet period ends.
+    quiet_since = today - dt.timedelta(days=int(getattr(settings, "RISK_ALERT_QUIET_DAYS", 90)))
+    open_keys = set(Alert.objects.filter(Q(status__in=OPEN_STATES) | Q(closed_on__gte=quiet_since))
+                    .values_list("entity_id", "source", "rule_id"))
     listed = set(ListEntry.objects.filter(removed_on__isnull=True).exclude(list_type=ListType.RED)
                  .values_list("entity_id", flat=True))
     existing = Alert.objects.filter(number__startswith=_number(today, 0)[:10]).count()
