@@ -3,8 +3,8 @@ from regshare.core.permissions import register
 
 register(
     {
-        "risk.view": {R.PLATFORM_ADMIN, R.DEPARTMENT_ADMIN, R.DATA_LIAISON, R.INSPECTOR, R.REVIEWER, R.LEADER,
-                      R.ANALYST, R.AUDITOR},
+        # Scores name entities as risky before anything is decided: supervision staff only, not data liaisons.
+        "risk.view": {R.PLATFORM_ADMIN, R.DEPARTMENT_ADMIN, R.INSPECTOR, R.LEADER, R.ANALYST, R.AUDITOR},
         "risk.handle": {R.PLATFORM_ADMIN, R.DEPARTMENT_ADMIN, R.INSPECTOR},
         "risk.manage": {R.PLATFORM_ADMIN, R.ANALYST},
     },
