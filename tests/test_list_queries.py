@@ -78,6 +78,21 @@ def _resource():
                              [{"name": "统一社会信用代码", "code_name": "uscc", "is_key": True}])
 
 
+def _alert():
+    from regshare.risk.models import Alert, RiskRule
+
+    entity = _entity()
+    Alert.objects.create(number=f"YJQ{next(_n):06d}", entity=entity, source="rule", rule=RiskRule.objects.first(),
+                         level="C", score=40, title="测试预警", department=_dept("SCJG"), raised_on=dt.date.today())
+
+
+def _score():
+    from regshare.risk.models import RiskScore
+
+    RiskScore.objects.create(entity=_entity(), score=30, probability=0.3, level="C", computed_on=dt.date.today(),
+                             reasons=[{"text": "近30日投诉举报2件", "contribution": 0.5}])
+
+
 LISTS = [
     ("catalog list", "/catalog/", "scjg_liaison", _resource),
     ("application list", "/exchange/applications/", "sjj_reviewer", _application),
@@ -86,6 +101,8 @@ LISTS = [
     ("publicity", "/credit/publicity/", "scjg_liaison", _record),
     ("repairs", "/credit/repairs/", "scjg_reviewer", _repair),
     ("entity list", "/entities/", "scjg_liaison", _entity),
+    ("risk alerts", "/risk/alerts/", "scjg_inspector", _alert),
+    ("risk scores", "/risk/map/", "sjj_analyst", _score),
 ]
 
 

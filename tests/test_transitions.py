@@ -107,12 +107,24 @@ def _resource(transition: workflow.Transition):
     return resource
 
 
+def _alert(transition: workflow.Transition):
+    from regshare.entities.models import Entity
+    from regshare.risk.models import Alert
+
+    n = next(_numbers)
+    entity = Entity.objects.create(uscc=f"91360404MA3T{n:05d}X", name=f"预警流转测试企业{n}", name_norm=f"预警流转测试企业{n}")
+    return Alert.objects.create(number=f"YJW{n:06d}", entity=entity, source="model", level="D", score=80,
+                                title="模型评分高风险", department=_dept("SCJG"), status=transition.source[0],
+                                raised_on=dt.date.today())
+
+
 FACTORIES = {
     "catalog.publication": _resource,
     "exchange.application": _application,
     "exchange.correction": _correction,
     "credit.publicity": _credit_record,
     "credit.repair": _repair,
+    "risk.alert": _alert,
 }
 
 def _demo_object(flow: workflow.Workflow, transition: workflow.Transition):
