@@ -60,7 +60,7 @@ def build(entities: pa.Table, max_shared: int = MAX_SHARED) -> Network:
         cols.append(codes[keep] + offset)
         offset += len(encoded.dictionary)
     r, c = np.concatenate(rows), np.concatenate(cols)
-    incidence = sparse.csr_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(n, max(offset, 1)))
+    incidence = sparse.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(n, max(offset, 1)))
     return Network(ids=entities.column("entity_id").to_numpy(), incidence=incidence, cluster=cluster)
 
 
@@ -71,15 +71,15 @@ def hops_to(network: Network, sources: np.ndarray, max_hops: int) -> np.ndarray:
     mt = m.T.tocsr()
     distance = np.full(len(network.ids), -1, dtype=np.int64)
     distance[sources] = 0
-    frontier = sources.astype(np.int8)
+    frontier = sources.astype(np.float32)
     for hop in range(1, max_hops + 1):
         values = (mt @ frontier) > 0
-        reached = (m @ values.astype(np.int8)) > 0
+        reached = (m @ values.astype(np.float32)) > 0
         new = reached & (distance < 0)
         if not new.any():
             break
         distance[new] = hop
-        frontier = new.astype(np.int8)
+        frontier = new.astype(np.float32)
     return distance
 
 
