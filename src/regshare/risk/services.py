@@ -186,13 +186,14 @@ def feed_credit_classes(ids: np.ndarray, levels: np.ndarray, probability: np.nda
 # ----------------------------------------------------------------------------- alerts
 
 
-def department_for(industry: str, rule: RiskRule | None = None) -> Department:
+def department_for(industry: str, rule: RiskRule | None = None, routes: list[AlertRoute] | None = None) -> Department:
     """The department an alert goes to: the rule's own, else the longest industry prefix among the routes,
     else the market regulator, else the data bureau."""
     if rule is not None and rule.department_id:
         return rule.department
-    routes = sorted(AlertRoute.objects.select_related("department"), key=lambda r: -len(r.industry_prefix))
-    for route in routes:
+    if routes is None:
+        routes = list(AlertRoute.objects.select_related("department"))
+    for route in sorted(routes, key=lambda r: -len(r.industry_prefix)):
         if industry.startswith(route.industry_prefix):
             return route.department
     fallback = (Department.objects.filter(code__endswith="-SCJG").first()
@@ -218,7 +219,8 @@ def _raise_alerts(rows: list[RiskScore], rules: list[RiskRule], hits: np.ndarray
                  .values_list("entity_id", flat=True))
     existing = Alert.objects.filter(number__startswith=_number(today, 0)[:10]).count()
     deadline = add_workdays(today, int(getattr(settings, "RISK_VERIFY_WORKDAYS", 5)))
-    by_pk = {r.pk: r for r in rules}
+    by_code = {r.code: r for r in rules}
+    routes = list(AlertRoute.objects.select_related("department"))
     new: list[Alert] = []
     uscc = dict(Entity.objects.filter(pk__in=[r.entity_id for r in rows]).values_list("pk", "uscc"))
 
@@ -228,11 +230,11 @@ def _raise_alerts(rows: list[RiskScore], rules: list[RiskRule], hits: np.ndarray
         new.append(Alert(number=_number(today, existing + len(new) + 1), entity_id=row.entity_id, source=source,
                          rule=rule, model_version=version if source == AlertSource.MODEL else None, level=level,
                          score=row.score, title=title, reasons=reasons,
-                         department=department_for(row.industry, rule), raised_on=today, deadline=deadline))
+                         department=department_for(row.industry, rule, routes), raised_on=today, deadline=deadline))
 
     for i, row in enumerate(rows):
         for code in row.rule_hits:
-            rule = next(r for r in by_pk.values() if r.code == code)
+            rule = by_code[code]
             value = row.indicators[rule.indicator]
             add(row, AlertSource.RULE, rule, rule.level, f"{rule.name}:{indicators.describe(rule.indicator, value)}",
                 [{"text": indicators.describe(rule.indicator, value), "contribution": None}])
