@@ -63,15 +63,25 @@ def _travel_to_test_today(request: pytest.FixtureRequest):
         yield moment
 
 
+def _empties_the_database(item: pytest.Item) -> bool:
+    """Transactional tests (live servers, real commits) end by emptying every table."""
+    marker = item.get_closest_marker("django_db")
+    names = getattr(item, "fixturenames", ())
+    return bool(marker and marker.kwargs.get("transaction")) or "transactional_db" in names or "live_server" in names
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests of the shared district run after every other test.
+    """Tests of the shared district run after every other test, and tests that empty the database after those.
 
     The district is committed once per session (building it per test would take minutes), so a test
     that counts or searches entities would see it if it ran later; putting the district's users last
-    keeps every other test on the base demo alone, whatever order the files are collected in.
+    keeps every other test on the base demo alone, whatever order the files are collected in. A
+    transactional test empties the tables when it ends, and a district test after it would rebuild the
+    district inside its own rolled-back transaction, once per test: so those run at the very end.
     """
-    items[:] = sorted(items, key=lambda item: "district" in getattr(item, "fixturenames", ()))
+    items[:] = sorted(items, key=lambda item: (_empties_the_database(item),
+                                               "district" in getattr(item, "fixturenames", ())))
 
 
 def build_base_demo() -> None:
