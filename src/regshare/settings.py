@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "regshare.entities",
     "regshare.credit",
     "regshare.supervision",
+    "regshare.risk",
     "regshare.evaluation",
     "regshare.portal",
     "regshare.cockpit",
@@ -283,3 +284,12 @@ SUPERVISION_COMPLAINT_REPLY_WORKDAYS = 5
 SUPERVISION_COMPLAINT_ALARM_WORKDAYS = 10
 SUPERVISION_ASSISTANCE_WORKDAYS = 10
 SUPERVISION_CASE_STEP_WORKDAYS = 30
+
+# Risk warning (风险预警, docs/risk.md): alert deadlines in working days; probability limits of the levels
+# A/B/C (at or above C: D); the model files' folder (default DATA_DIR/models).
+RISK_VERIFY_WORKDAYS = 5
+RISK_ACT_WORKDAYS = 10
+RISK_CLOSE_WORKDAYS = 5
+RISK_ALERT_QUIET_DAYS = 90  # a finding handled is not alerted again within this many days
+RISK_LEVELS = {"A": 0.05, "B": 0.15, "C": 0.40}
+RISK_MODEL_DIR = os.environ.get("REGSHARE_RISK_MODEL_DIR", "")
