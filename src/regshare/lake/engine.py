@@ -2,8 +2,8 @@
 the SQL that differs between engines (as Splink does: a ``Dialect`` per engine, an ``Engine`` that opens
 sessions, and callers that only speak to those two).
 
-``REGSHARE_ENGINE`` (setting, or environment variable of that name) names the engine; ``duckdb`` is the
-default and, today, the only one. Another engine (Spark) plugs in with ``register_engine(name, factory)``:
+``REGSHARE_ENGINE`` (setting, or environment variable of that name) names the engine: ``duckdb`` (the
+default) or ``spark`` (``lake.spark``, imported on first use). Another engine plugs in with ``register_engine(name, factory)``:
 a factory returning an ``Engine`` whose sessions offer the same methods and whose ``Dialect`` writes its
 SQL. Code outside this module never imports ``duckdb`` to connect; it asks for a session::
 
@@ -261,7 +261,13 @@ class DuckDBEngine(Engine):
 # ----------------------------------------------------------------------------- the configured engine
 
 
-_factories: dict[str, Callable[[], Engine]] = {"duckdb": DuckDBEngine}
+def _spark_engine() -> Engine:
+    from .spark import SparkEngine  # pyspark only when a Spark session is asked for
+
+    return SparkEngine()
+
+
+_factories: dict[str, Callable[[], Engine]] = {"duckdb": DuckDBEngine, "spark": _spark_engine}
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 

@@ -1,0 +1,222 @@
+"""Spark as a second query engine (``REGSHARE_ENGINE=spark``): the same SQL through the same session methods.
+
+One local ``SparkSession`` per process (``local[N]``, N from ``REGSHARE_SPARK_CORES``, default every core;
+``REGSHARE_SPARK_MASTER`` points it at a cluster instead). Each platform session is a ``newSession()`` of
+it: its own temporary views and SQL settings over the shared context, so two requests never see each
+other's tables. Tables are registered as temporary views:
+
+- an Arrow table or reader: ``createDataFrame`` from Arrow;
+- a lake table: the Parquet files delta-rs lists for the wanted version, read by Spark's own Parquet
+  reader with the snapshot's schema. No delta-spark jars (Spark would fetch them from a Maven repository
+  at start); this needs the table profile ``tables`` writes (no deletion vectors, no column mapping), which
+  ``tests/lake/test_spark.py`` pins.
+
+``?`` parameters are bound by Spark itself (``spark.sql(sql, args=[...])``), never formatted into the text.
+``pyspark`` is imported on the first session only.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+from . import engine
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+DEFAULT_SHUFFLE_PARTITIONS = 4
+
+_spark_lock = threading.Lock()
+_spark: Any = None
+
+
+def _setting(name: str, default: str | None = None) -> str | None:
+    from django.conf import settings
+
+    configured = getattr(settings, name, None) if settings.configured else None
+    return str(configured) if configured not in (None, "") else os.environ.get(name, default)
+
+
+def master() -> str:
+    """``REGSHARE_SPARK_MASTER`` or ``local[N]`` with N = ``REGSHARE_SPARK_CORES`` (default: every core)."""
+    given = _setting("REGSHARE_SPARK_MASTER")
+    if given:
+        return given
+    cores = int(_setting("REGSHARE_SPARK_CORES") or os.cpu_count() or 1)
+    return f"local[{max(cores, 1)}]"
+
+
+def spark_session() -> Any:
+    """The process's one SparkSession, started on first use (UI off, few shuffle partitions, Arrow on)."""
+    global _spark
+    with _spark_lock:
+        if _spark is None:
+            os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON") or _python())
+            from pyspark.sql import SparkSession
+
+            builder = (SparkSession.builder.master(master()).appName("regshare")
+                       .config("spark.ui.enabled", "false")
+                       .config("spark.ui.showConsoleProgress", "false")
+                       .config("spark.sql.shuffle.partitions",
+                               _setting("REGSHARE_SPARK_SHUFFLE_PARTITIONS", str(DEFAULT_SHUFFLE_PARTITIONS)))
+                       .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+                       .config("spark.sql.session.timeZone", "UTC")
+                       .config("spark.driver.memory", _setting("REGSHARE_SPARK_DRIVER_MEMORY", "1g")))
+            _spark = builder.getOrCreate()
+            _spark.sparkContext.setLogLevel("ERROR")
+        return _spark
+
+
+def _python() -> str:
+    import sys
+
+    return sys.executable
+
+
+def stop() -> None:
+    """Stop the process's SparkSession (tests, benchmarks); the next session starts a new one."""
+    global _spark
+    with _spark_lock:
+        if _spark is not None:
+            _spark.stop()
+            _spark = None
+
+
+def _bind(params: list | None) -> list | None:
+    """Parameters as Spark binds them: dates and numbers as they are, ``None`` refused (Spark has no untyped
+    NULL literal for a marker; callers write ``IS NULL`` instead)."""
+    return list(params) if params else None
+
+
+class SparkRelation:
+    """What ``Session.sql`` returns on Spark: a lazy DataFrame with DuckDB's relation methods."""
+
+    def __init__(self, frame: Any) -> None:
+        self.frame = frame
+
+    def to_arrow_table(self) -> pa.Table:
+        return self.frame.toArrow()
+
+    def fetchall(self) -> list[tuple]:
+        return [tuple(row) for row in self.frame.collect()]
+
+    def fetchone(self) -> tuple | None:
+        rows = self.frame.take(1)
+        return tuple(rows[0]) if rows else None
+
+    def to_arrow_reader(self, batch_rows: int = 50_000) -> pa.RecordBatchReader:
+        import pyarrow as pa
+
+        table = self.frame.toArrow()
+        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=batch_rows))
+
+
+class SparkConnection:
+    """A platform session's view of the shared SparkSession (its own temporary views and settings)."""
+
+    def __init__(self, spark: Any) -> None:
+        self.spark = spark
+        self.views: set[str] = set()
+
+    def sql(self, sql: str, params: list | None = None) -> SparkRelation:
+        return SparkRelation(self.spark.sql(sql, args=_bind(params)))
+
+    def execute(self, sql: str, params: list | None = None) -> SparkRelation:
+        frame = self.spark.sql(sql, args=_bind(params))
+        return SparkRelation(frame)
+
+    def close(self) -> None:
+        for name in self.views:
+            self.spark.catalog.dropTempView(name)
+        self.views.clear()
+
+
+class SparkDialect(engine.Dialect):
+    name = "spark"
+
+    def quote(self, name: str) -> str:
+        return "`" + str(name).replace("`", "``") + "`"
+
+    def literal(self, value: str) -> str:
+        # Spark reads a backslash in a string literal as an escape.
+        return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    def text(self, expr: str) -> str:
+        return f"CAST({expr} AS STRING)"
+
+    def contains(self, haystack: str, needle: str) -> str:
+        return f"contains({haystack}, {needle})"
+
+
+def _lake_frame(spark: Any, table: engine.LakeTable) -> Any:
+    """A lake table's version as a DataFrame: the Parquet files delta-rs lists for it, read with its schema."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    from . import tables
+
+    delta = tables._open(table.code, version=table.version, as_of=table.as_of)
+    schema = tables._plain_types(delta.to_pyarrow_dataset().schema.empty_table()).schema
+    files = delta.file_uris()
+    if not files:
+        return spark.createDataFrame(schema.empty_table())
+    return spark.read.schema(from_arrow_schema(schema)).parquet(*files)
+
+
+class SparkEngine(engine.Engine):
+    """Spark SQL over the process's SparkSession."""
+
+    name = "spark"
+    dialect = SparkDialect()
+
+    def connect(self, settings: engine.Settings) -> SparkConnection:
+        # Threads and memory belong to the SparkSession (``master()``, driver memory), not to one query.
+        return SparkConnection(spark_session().newSession())
+
+    def register(self, con: SparkConnection, name: str, obj: Any) -> None:
+        import pyarrow as pa
+
+        spark = con.spark
+        if isinstance(obj, engine.LakeTable):
+            frame = _lake_frame(spark, obj)
+        elif isinstance(obj, pa.Table):
+            frame = spark.createDataFrame(_spark_types(obj))
+        elif isinstance(obj, pa.RecordBatchReader):
+            frame = spark.createDataFrame(_spark_types(obj.read_all()))
+        elif hasattr(obj, "to_table"):  # a pyarrow dataset
+            frame = spark.createDataFrame(_spark_types(obj.to_table()))
+        else:
+            frame = obj  # already a Spark DataFrame
+        frame.createOrReplaceTempView(name)
+        con.views.add(name)
+
+    def unregister(self, con: SparkConnection, name: str) -> None:
+        con.spark.catalog.dropTempView(name)
+        con.views.discard(name)
+
+    def setting(self, con: SparkConnection, name: str) -> Any:
+        return con.spark.conf.get(name)
+
+    def error_class(self) -> type[Exception]:
+        from pyspark.errors import PySparkException
+
+        return PySparkException
+
+    def bad_value_errors(self) -> tuple[type[Exception], ...]:
+        from pyspark.errors import (
+            ArithmeticException,
+            DateTimeException,
+            NumberFormatException,
+            PySparkTypeError,
+            PySparkValueError,
+        )
+
+        return (NumberFormatException, DateTimeException, ArithmeticException, PySparkTypeError, PySparkValueError)
+
+
+def _spark_types(table: pa.Table) -> pa.Table:
+    """Arrow types Spark's reader takes: large and view strings as plain strings."""
+    from . import tables
+
+    return tables._plain_types(table)
