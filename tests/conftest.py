@@ -57,6 +57,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("_travel_to_test_today", days, indirect=True, ids=[f"on-{d}" for d in days])
 
 
+@pytest.fixture(params=["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def query_engine(request: pytest.FixtureRequest, settings) -> str:
+    """The test runs once per query engine (``REGSHARE_ENGINE``); Spark on one local core, one session a process."""
+    settings.REGSHARE_ENGINE = request.param
+    settings.REGSHARE_SPARK_CORES = 1
+    return request.param
+
+
 @pytest.fixture(autouse=True)
 def _travel_to_test_today(request: pytest.FixtureRequest):
     """Move the clock of a ``date_sensitive`` test to its ``--today`` day (10:00 in Beijing; the clock runs on)."""

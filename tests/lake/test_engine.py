@@ -61,7 +61,7 @@ def code():
     tables.drop(name)
 
 
-def test_session_registers_lake_versions_and_arrow_tables(code):
+def test_session_registers_lake_versions_and_arrow_tables(code, query_engine):
     tables.write(code, pa.table({"k": ["a", "b"], "v": [1, 2]}), notify=False)
     tables.write(code, pa.table({"k": ["a", "b", "c"], "v": [1, 2, 3]}), notify=False)
     extra = pa.table({"k": ["c"]})
@@ -70,7 +70,9 @@ def test_session_registers_lake_versions_and_arrow_tables(code):
         assert s.scalar("SELECT count(*) FROM now") == 3
         assert s.scalar("SELECT count(*) FROM older") == 2
         assert s.table("SELECT now.v FROM now JOIN x USING (k)").to_pylist() == [{"v": 3}]
-        assert s.dialect.name == "duckdb"
+        assert s.table("SELECT k FROM now WHERE v >= ? AND k <> ? ORDER BY k", [2, "x' OR '1'='1"]).to_pylist() \
+            == [{"k": "b"}, {"k": "c"}]
+        assert s.dialect.name == query_engine
     assert s.con is None  # closed on exit
 
 
@@ -84,28 +86,31 @@ def test_session_applies_settings_and_bulk_session_spills_to_a_folder(tmp_path):
         assert "regshare-duckdb" in s.setting("temp_directory")
 
 
-def test_bad_values_are_told_apart_from_other_errors():
+def test_bad_values_are_told_apart_from_other_errors(query_engine):
     with engine.session(tables={"t": pa.table({"n": [1, 2]})}) as s:
         with pytest.raises(s.bad_value_errors):
             s.table("SELECT * FROM t WHERE n > ?", ["not a number"])
+        with pytest.raises(s.Error) as raised:
+            s.table("SELECT missing_column FROM t")
+        assert not isinstance(raised.value, s.bad_value_errors)
 
 
 def test_the_engine_is_chosen_by_setting(settings):
-    settings.REGSHARE_ENGINE = "spark"
-    with pytest.raises(engine.EngineError, match="spark"):
+    settings.REGSHARE_ENGINE = "other"
+    with pytest.raises(engine.EngineError, match="other"):
         engine.get_engine()
 
     class Fake(engine.DuckDBEngine):
-        name = "spark"
+        name = "other"
 
-    engine.register_engine("spark", Fake)
+    engine.register_engine("other", Fake)
     try:
         assert isinstance(engine.get_engine(), Fake)
         with engine.session() as s:
-            assert s.engine.name == "spark"
+            assert s.engine.name == "other"
     finally:
-        engine._factories.pop("spark", None)
-        engine._engines.pop("spark", None)
+        engine._factories.pop("other", None)
+        engine._engines.pop("other", None)
     settings.REGSHARE_ENGINE = "duckdb"
     assert engine.get_engine().name == "duckdb"
 

@@ -1,4 +1,5 @@
-"""Indicators as of a day, from small hand-made tables: windows, point-in-time cuts, clusters, links."""
+"""Indicators as of a day, from small hand-made tables: windows, point-in-time cuts, clusters, links; the same
+bodies on every query engine (``query_engine``)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def values(result: pa.Table, pk: int) -> dict:
     return next(row for row in result.to_pylist() if row["entity_id"] == pk)
 
 
-def test_complaint_windows_count_only_the_days_before_the_evaluation_day():
+def test_complaint_windows_count_only_the_days_before_the_evaluation_day(query_engine):
     data = tables(entities=[entity(1), entity(2)], complaints=[
         {"entity_id": 1, "day": days_ago(0), "food": True}, {"entity_id": 1, "day": days_ago(29), "food": True},
         {"entity_id": 1, "day": days_ago(30), "food": False}, {"entity_id": 1, "day": days_ago(89), "food": False},
@@ -47,7 +48,7 @@ def test_complaint_windows_count_only_the_days_before_the_evaluation_day():
     assert values(indicators.compute(data, TODAY), 2)["complaints_365d"] == 0
 
 
-def test_records_lists_licences_and_changes_of_the_legal_representative():
+def test_records_lists_licences_and_changes_of_the_legal_representative(query_engine):
     data = tables(
         entities=[entity(1, legal_rep="张三", address="新地址")],
         credit_records=[
@@ -81,7 +82,7 @@ def test_records_lists_licences_and_changes_of_the_legal_representative():
     assert (earlier["penalties_3y"], earlier["serious_penalties_3y"]) == (1, 0)  # 王五's, not yet the serious one
 
 
-def test_clusters_links_and_age_as_of_the_day():
+def test_clusters_links_and_age_as_of_the_day(query_engine):
     data = tables(
         entities=[entity(1, address="大厦1室", phone="13900000000"), entity(2, address="大厦1室"),
                   entity(3, address="大厦1室", established=TODAY + dt.timedelta(days=5)),
@@ -97,7 +98,7 @@ def test_clusters_links_and_age_as_of_the_day():
     assert values(result, 4)["age_years"] == pytest.approx(365 / 365.25)
 
 
-def test_labels_take_the_year_after_the_cut_and_confirmed_alert_feedback():
+def test_labels_take_the_year_after_the_cut_and_confirmed_alert_feedback(query_engine):
     data = tables(
         entities=[entity(1), entity(2), entity(3), entity(4)],
         credit_records=[{"entity_id": 1, "kind": "penalty", "severity": "general", "outcome": "", "day": TODAY +

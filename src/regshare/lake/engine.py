@@ -129,7 +129,7 @@ class Session:
     def register(self, name: str, obj: Registrable) -> Any:
         """Make ``obj`` queryable as ``name``: a ``LakeTable`` (its Delta snapshot), an Arrow table,
         record batch reader or dataset. Returns what was registered (the dataset of a lake table)."""
-        if isinstance(obj, LakeTable):
+        if isinstance(obj, LakeTable) and not self.engine.reads_lake_files:
             from . import tables
 
             obj = tables.dataset(obj.code, version=obj.version, as_of=obj.as_of)
@@ -188,6 +188,9 @@ class Engine(abc.ABC):
 
     name = "generic"
     dialect: Dialect
+    # True: ``register`` gets a ``LakeTable`` itself and reads the version's files its own way (Spark);
+    # False: it gets the delta-rs snapshot as a pyarrow dataset.
+    reads_lake_files = False
 
     @abc.abstractmethod
     def connect(self, settings: Settings) -> Any:

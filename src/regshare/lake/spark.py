@@ -150,6 +150,25 @@ class SparkDialect(engine.Dialect):
         return f"contains({haystack}, {needle})"
 
 
+# The Delta table profile read by listing files: a deletion vector would hide rows the Parquet files still
+# hold, column mapping would rename the Parquet columns. ``tables`` writes neither (delta-rs, default
+# properties); a table that has one is refused rather than read wrong.
+UNSUPPORTED_FEATURES = ("deletionVectors", "columnMapping")
+
+
+def profile_problems(delta: Any) -> list[str]:
+    """What in a Delta table (``deltalake.DeltaTable``) its files alone cannot show; empty when none."""
+    protocol = delta.protocol()
+    features = set(protocol.reader_features or []) | set(protocol.writer_features or [])
+    config = delta.metadata().configuration or {}
+    problems = [f for f in UNSUPPORTED_FEATURES if f in features]
+    if config.get("delta.enableDeletionVectors", "false").lower() == "true" and "deletionVectors" not in problems:
+        problems.append("deletionVectors")
+    if config.get("delta.columnMapping.mode", "none") != "none" and "columnMapping" not in problems:
+        problems.append("columnMapping")
+    return problems
+
+
 def _lake_frame(spark: Any, table: engine.LakeTable) -> Any:
     """A lake table's version as a DataFrame: the Parquet files delta-rs lists for it, read with its schema."""
     from pyspark.sql.pandas.types import from_arrow_schema
@@ -157,6 +176,9 @@ def _lake_frame(spark: Any, table: engine.LakeTable) -> Any:
     from . import tables
 
     delta = tables._open(table.code, version=table.version, as_of=table.as_of)
+    problems = profile_problems(delta)
+    if problems:
+        raise engine.EngineError(f"资源 {table.code} 的数据表使用了 Spark 直读不支持的特性: {', '.join(problems)}")
     schema = tables._plain_types(delta.to_pyarrow_dataset().schema.empty_table()).schema
     files = delta.file_uris()
     if not files:
@@ -169,6 +191,7 @@ class SparkEngine(engine.Engine):
 
     name = "spark"
     dialect = SparkDialect()
+    reads_lake_files = True
 
     def connect(self, settings: engine.Settings) -> SparkConnection:
         # Threads and memory belong to the SparkSession (``master()``, driver memory), not to one query.
