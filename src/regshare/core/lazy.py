@@ -24,7 +24,7 @@ HEAVY = (
     "pyarrow", "duckdb", "deltalake", "polars", "pandas", "numpy", "splink", "sklearn", "optbinning",
     "lightgbm", "networkx", "jionlp", "jieba", "openpyxl", "python_calamine", "docx", "weasyprint",
     "reportlab", "faker", "httpx", "httpcore", "sqlalchemy", "cryptography", "ninja", "pydantic",
-    "stdnum",
+    "stdnum", "pyspark", "py4j",
 )
 
 _lock = threading.Lock()
