@@ -70,6 +70,9 @@ class _Bar:
 def _print_result(result, as_json: bool) -> int:
     code = 0 if result.accepted else 2
     payload = result.as_dict()
+    from regshare.ingest.pipeline import PIPELINE_ENGINE
+
+    payload.setdefault("engine", PIPELINE_ENGINE)
     if not result.accepted:
         payload["reason"] = result.message
     if as_json:

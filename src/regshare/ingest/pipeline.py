@@ -79,9 +79,14 @@ class AcceptedRows:
         return self.con.sql(self.query).to_arrow_table()
 
 
+# The pass is written in DuckDB SQL (Python check-character functions, lambdas over lists, ``rowid``, ``COPY``),
+# so it runs on DuckDB whatever ``REGSHARE_ENGINE`` names; the load report says so (``"engine"``).
+PIPELINE_ENGINE = "duckdb"
+
+
 def _connect() -> engine.Session:
     """A bulk session (memory cap, spill folder, file order kept) with the check functions registered."""
-    con = engine.open_bulk_session()
+    con = engine.open_bulk_session(engine=PIPELINE_ENGINE)
     register_check_functions(con.con)
     return con
 
