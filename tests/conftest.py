@@ -62,6 +62,7 @@ def query_engine(request: pytest.FixtureRequest, settings) -> str:
     """The test runs once per query engine (``REGSHARE_ENGINE``); Spark on one local core, one session a process."""
     settings.REGSHARE_ENGINE = request.param
     settings.REGSHARE_SPARK_CORES = 1
+    settings.REGSHARE_SPARK_DRIVER_MEMORY = "512m"  # several test processes may each start a JVM
     return request.param
 
 

@@ -20,6 +20,7 @@ def _one_local_core():
     import os
 
     os.environ.setdefault("REGSHARE_SPARK_CORES", "1")
+    os.environ.setdefault("REGSHARE_SPARK_DRIVER_MEMORY", "512m")
 
 
 @pytest.fixture
