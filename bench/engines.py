@@ -85,7 +85,8 @@ def main() -> None:
     runs = {}
     for name in ENGINES:
         done = subprocess.run([sys.executable, __file__, "--child", name, "--entities", str(args.entities)],
-                              capture_output=True, text=True, check=True, env=dict(os.environ, PYTHONPATH=str(SRC)))
+                              stdout=subprocess.PIPE, text=True, check=True,
+                              env={"REGSHARE_SPARK_DRIVER_MEMORY": "2g", **os.environ, "PYTHONPATH": str(SRC)})
         runs[name] = json.loads(done.stdout.strip().splitlines()[-1])
     duck, spark = runs["duckdb"], runs["spark"]
     assert duck["rows"] == spark["rows"], (duck["rows"], spark["rows"])

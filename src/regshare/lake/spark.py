@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 DEFAULT_SHUFFLE_PARTITIONS = 4
+# Arrow tables up to this many rows go to Spark as a local relation; larger ones through a Parquet file.
+LOCAL_ROWS = 200_000
 
 _spark_lock = threading.Lock()
 _spark: Any = None
@@ -119,6 +121,24 @@ class SparkConnection:
     def __init__(self, spark: Any) -> None:
         self.spark = spark
         self.views: set[str] = set()
+        self.folder: str | None = None  # Parquet copies of large Arrow tables, removed on close
+
+    def frame_of(self, table: pa.Table) -> Any:
+        """A DataFrame of an Arrow table. A small one is sent as it is; a large one is written to Parquet
+        first, so that the executors read it in parallel instead of the driver holding it as one relation."""
+        table = _spark_types(table)
+        if table.num_rows <= LOCAL_ROWS:
+            return self.spark.createDataFrame(table)
+        import tempfile
+        import uuid
+
+        import pyarrow.parquet as pq
+
+        if self.folder is None:
+            self.folder = tempfile.mkdtemp(prefix="regshare-spark-")
+        path = os.path.join(self.folder, f"{uuid.uuid4().hex}.parquet")
+        pq.write_table(table, path, row_group_size=LOCAL_ROWS)
+        return self.spark.read.parquet(path)
 
     def sql(self, sql: str, params: list | None = None) -> SparkRelation:
         return SparkRelation(self.spark.sql(sql, args=_bind(params)))
@@ -131,6 +151,11 @@ class SparkConnection:
         for name in self.views:
             self.spark.catalog.dropTempView(name)
         self.views.clear()
+        if self.folder is not None:
+            import shutil
+
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
 
 
 class SparkDialect(engine.Dialect):
@@ -204,11 +229,11 @@ class SparkEngine(engine.Engine):
         if isinstance(obj, engine.LakeTable):
             frame = _lake_frame(spark, obj)
         elif isinstance(obj, pa.Table):
-            frame = spark.createDataFrame(_spark_types(obj))
+            frame = con.frame_of(obj)
         elif isinstance(obj, pa.RecordBatchReader):
-            frame = spark.createDataFrame(_spark_types(obj.read_all()))
+            frame = con.frame_of(obj.read_all())
         elif hasattr(obj, "to_table"):  # a pyarrow dataset
-            frame = spark.createDataFrame(_spark_types(obj.to_table()))
+            frame = con.frame_of(obj.to_table())
         else:
             frame = obj  # already a Spark DataFrame
         frame.createOrReplaceTempView(name)
