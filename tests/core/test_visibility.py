@@ -11,7 +11,8 @@ LIST_MODELS = ["entities.Entity", "catalog.Resource", "catalog.Demand", "catalog
                "exchange.Grant", "exchange.Subscription", "exchange.Correction", "incidents.Incident",
                "ingest.Load", "core.ApiToken", "evaluation.Submission", "supervision.InspectionTask",
                "supervision.Complaint", "supervision.SupervisionRecord", "supervision.AssistanceRequest",
-               "supervision.Case", "supervision.InspectorConflict", "evaluation.Report"]
+               "supervision.Case", "supervision.InspectorConflict", "evaluation.Report",
+               "evaluation.AnalysisTopic"]
 
 
 @pytest.mark.parametrize("label", LIST_MODELS)
