@@ -52,7 +52,10 @@ def test_approval_topic_from_page_to_feedback(evaluation_demo, client_as):
 
 
 def test_entry_trend_counts_new_and_closed_by_industry(evaluation_demo, principal_of_user):
+    from regshare.evaluation.analysis import entry_trend
+
     today = dt.date(2026, 12, 2)  # the fixture's day
+    before = entry_trend({"months": 3}, today)  # whatever other tests' entities there are
     make_entity(1, "F5211", dt.date(2026, 11, 3))
     make_entity(2, "F5212", dt.date(2026, 11, 20))
     make_entity(3, "C1310", dt.date(2026, 10, 9))
@@ -63,13 +66,17 @@ def test_entry_trend_counts_new_and_closed_by_industry(evaluation_demo, principa
     topic.refresh_from_db()
     results = topic.results
     assert results["months"] == ["2026-10", "2026-11", "2026-12"]
-    retail = results["by_industry"]["F 批发和零售业"]
-    assert retail["new"] == [0, 2, 0]
-    assert results["by_industry"]["C 制造业"]["new"] == [1, 0, 0]
-    assert results["by_industry"]["H 住宿和餐饮业"]["closed"] == [0, 0, 1]
-    assert results["total"]["closed"][-1] >= 1 and sum(results["total"]["new"]) >= 3
-    assert results["by_area"]["360404"]["new"][1] >= 2
-    assert today.strftime("%Y-%m") == results["months"][-1]
+
+    def added(kind, key, what):
+        old = before[kind].get(key, {what: [0, 0, 0]})[what] if kind != "total" else before["total"][what]
+        new = results[kind][key][what] if kind != "total" else results["total"][what]
+        return [b - a for a, b in zip(old, new, strict=True)]
+
+    assert added("by_industry", "F 批发和零售业", "new") == [0, 2, 0]
+    assert added("by_industry", "C 制造业", "new") == [1, 0, 0]
+    assert added("by_industry", "H 住宿和餐饮业", "closed") == [0, 0, 1]
+    assert added("total", None, "new") == [1, 2, 0] and added("total", None, "closed") == [0, 0, 1]
+    assert added("by_area", "360404", "new") == [1, 2, 0]
 
 
 def test_grants_must_belong_to_the_group(evaluation_demo, principal_of_user):
