@@ -62,14 +62,17 @@ run: install fonts
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 
+# Two test processes by default (the machines have two cores); `make test PYTEST_WORKERS=0` runs in one.
+PYTEST_WORKERS ?= 2
+
 test: install-test fonts browser lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The tests marked date_sensitive again, with the clock moved to a month start, a month end, the year end
 # and the National Day week, so a rule that only breaks on some days of the year breaks here first.
 TEST_DATES ?= 2027-03-01,2026-11-30,2026-12-31,2026-10-02
 test-dates: install-test
-	$(BIN)/python -m pytest -m date_sensitive --today=$(TEST_DATES) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m date_sensitive --today=$(TEST_DATES) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var

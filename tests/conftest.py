@@ -37,9 +37,17 @@ def test_days(config: pytest.Config) -> list[dt.date]:
                                 f"not {text!r}") from exc
 
 
+# The platform's Argon2 hashes cost a second of CPU each by design; the demo's fifty-odd users would spend
+# a minute on them every time a test rebuilds the demo. Tests of the hashing itself ask for PLATFORM_HASHERS.
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "date_sensitive: the outcome depends on today's date (see --today)")
     test_days(config)
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -63,15 +71,25 @@ def _travel_to_test_today(request: pytest.FixtureRequest):
         yield moment
 
 
+def _empties_the_database(item: pytest.Item) -> bool:
+    """Transactional tests (live servers, real commits) end by emptying every table."""
+    marker = item.get_closest_marker("django_db")
+    names = getattr(item, "fixturenames", ())
+    return bool(marker and marker.kwargs.get("transaction")) or "transactional_db" in names or "live_server" in names
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests of the shared district run after every other test.
+    """Tests of the shared district run after every other test, and tests that empty the database after those.
 
     The district is committed once per session (building it per test would take minutes), so a test
     that counts or searches entities would see it if it ran later; putting the district's users last
-    keeps every other test on the base demo alone, whatever order the files are collected in.
+    keeps every other test on the base demo alone, whatever order the files are collected in. A
+    transactional test empties the tables when it ends, and a district test after it would rebuild the
+    district inside its own rolled-back transaction, once per test: so those run at the very end.
     """
-    items[:] = sorted(items, key=lambda item: "district" in getattr(item, "fixturenames", ()))
+    items[:] = sorted(items, key=lambda item: (_empties_the_database(item),
+                                               "district" in getattr(item, "fixturenames", ())))
 
 
 def build_base_demo() -> None:

@@ -58,9 +58,24 @@ class PooledThreadASGIHandler(ASGIHandler):
         return sync_to_async(func, thread_sensitive=False, executor=self.executor)
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "lifespan":
+            await self.lifespan(receive, send)
+            return
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         await self.handle(scope, receive, send)
+
+    async def lifespan(self, receive, send) -> None:
+        """A server (uvicorn, gunicorn's uvicorn worker) announces its start: tune the process for serving.
+        Code that only imports the application (tests, scripts) keeps its process as it was."""
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                tune_server_process()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
     async def run_get_response(self, request):
         """Data reads append their audit records through the group writer (``audit.record_deferred``);
@@ -126,12 +141,24 @@ CHECKPOINT_SECONDS = 1.0
 django.setup(set_prefix=False)
 from regshare.core import audit  # noqa: E402 - models can be imported only once Django is set up
 
-_checkpoint_in_background()
+_tuned = threading.Lock()
+_tuned_once: list[bool] = []
+
+
+def tune_server_process() -> None:
+    """Once per serving process: background WAL checkpoints, a frozen heap and a short thread switch."""
+    with _tuned:
+        if _tuned_once:
+            return
+        _tuned_once.append(True)
+    _checkpoint_in_background()
+    # The objects that exist now (Django, the apps, the URL patterns) live as long as the process: keep
+    # them out of the garbage collector's full passes, which otherwise walk all of them every so often
+    # and stall every request in flight for tens of milliseconds.
+    gc.freeze()
+    # The event loop (reading requests, sending responses) and the request threads share the interpreter
+    # lock; the default 5 ms turn lets a busy request thread hold back a finished response that long.
+    sys.setswitchinterval(0.001)
+
+
 application = PooledThreadASGIHandler()
-# The objects that exist now (Django, the apps, the URL patterns) live as long as the process: keep
-# them out of the garbage collector's full passes, which otherwise walk all of them every so often
-# and stall every request in flight for tens of milliseconds.
-gc.freeze()
-# The event loop (reading requests, sending responses) and the request threads share the interpreter
-# lock; the default 5 ms turn lets a busy request thread hold back a finished response that long.
-sys.setswitchinterval(0.001)

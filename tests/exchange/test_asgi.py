@@ -181,3 +181,43 @@ def test_a_download_is_sent_chunk_by_chunk(granted, token_for, monkeypatch, recw
     assert b"".join(m.get("body", b"") for m in messages[1:]).decode() == "uscc,name\n91360404MA3500001X,测试\n"
     assert first_sent_before_second_made == [True]
     assert not [w for w in recwarn if "StreamingHttpResponse" in str(w.message)]
+
+
+PROCESS_TUNING = """
+import asyncio, sys, threading
+from regshare.asgi import application
+
+def names():
+    return {t.name for t in threading.enumerate()}
+
+before = ("regshare-wal-checkpoint" in names(), sys.getswitchinterval())
+
+async def serve_lifespan():
+    sent = []
+    inbox = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    async def receive():
+        return inbox.pop(0)
+    async def send(message):
+        sent.append(message["type"])
+    await application({"type": "lifespan"}, receive, send)
+    return sent
+
+sent = asyncio.run(serve_lifespan())
+print(before[0], before[1] > 0.001, sent, "regshare-wal-checkpoint" in names(), sys.getswitchinterval())
+"""
+
+
+@pytest.mark.django_db(transaction=False)
+def test_only_a_starting_server_tunes_the_process(tmp_path):
+    """Importing the application (as tests and scripts do) leaves the process alone; the lifespan start that
+    uvicorn sends starts the WAL checkpoint thread and shortens the thread switch."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "REGSHARE_DATA_DIR": str(tmp_path), "DATABASE_URL": ""}
+    out = subprocess.run([sys.executable, "-c", PROCESS_TUNING], capture_output=True, text=True, env=env,
+                         timeout=120, check=True).stdout.split()
+    assert out[:2] == ["False", "True"]
+    assert out[2:4] == ["['lifespan.startup.complete',", "'lifespan.shutdown.complete']"]
+    assert out[4:] == ["True", "0.001"]
