@@ -109,7 +109,30 @@ def test_custom_topic_needs_a_conclusion(evaluation_demo, principal_of_user):
 def test_demo_shows_topics_and_a_published_report(evaluation_demo):
     titles = dict(AnalysisTopic.objects.values_list("title", "status"))
     assert titles["审批效率协同分析"] == TopicStatus.REPORTED and titles["行业准入趋势分析"] == TopicStatus.ANALYSED
+    assert titles["企业经营风险分析"] == TopicStatus.ANALYSED
     assert AnalysisTopic.objects.get(title="审批效率协同分析").feedback.count() == 1
     published = list(services.published_reports())
     assert len(published) == 1 and published[0].has_pdf and published[0].has_docx
     assert sorted(published[0].comments.values_list("kind", flat=True)) == ["department", "public"]
+
+
+def test_business_risk_reads_the_risk_scores(evaluation_demo, principal_of_user, client_as):
+    from regshare.evaluation.analysis import business_risk
+    from regshare.risk.models import RiskScore
+
+    today = dt.date(2026, 12, 2)
+    before = business_risk({}, today)
+    for n, (level, score) in enumerate([("D", 91.0), ("B", 30.0)], 40):
+        RiskScore.objects.create(entity=make_entity(n, "F5211", dt.date(2020, 1, 1)), score=score, probability=0.5,
+                                 level=level, computed_on=today)
+    analyst = principal_of_user("fgj_analyst")
+    topic = services.create_topic(analyst, "风险专题", "business_risk", "按行业统计风险等级")
+    workflow.perform(analyst, topic, "analyse")
+    topic.refresh_from_db()
+    retail_before = before["by_industry"].get("F 批发和零售业", {"levels": {"B": 0, "D": 0}, "count": 0})
+    retail = topic.results["by_industry"]["F 批发和零售业"]
+    assert retail["levels"]["D"] - retail_before["levels"].get("D", 0) == 1
+    assert retail["levels"]["B"] - retail_before["levels"].get("B", 0) == 1
+    assert retail["count"] - retail_before["count"] == 2
+    page = client_as("fgj_analyst").get(f"/evaluation/topics/{topic.pk}/").content.decode()
+    assert "企业经营风险(按行业门类)" in page and "F 批发和零售业" in page

@@ -266,9 +266,10 @@ def _topics(manager, departments: dict, today: dt.date) -> None:
                                   "按月统计各行业门类、各登记区域新设与注销吊销的市场主体",
                                   [departments["SCJG"]], params={"months": 12})
     workflow.perform(manager, trend, "analyse", conclusion="批发零售和住宿餐饮新设主体占比最高。")
-    services.create_topic(manager, "企业经营风险分析", "custom",
-                          "以风险预警模型的企业风险分布为基础,分行业分析经营风险(结果由专题组填写)",
-                          [departments["SCJG"], departments["SWJ"]] if "SWJ" in departments else [])
+    risk = services.create_topic(manager, "企业经营风险分析", "business_risk",
+                                 "以风险预警模型的企业风险评分为基础,按行业门类和登记区域分析风险等级分布",
+                                 [departments["SCJG"], departments["SWJ"]] if "SWJ" in departments else [])
+    workflow.perform(manager, risk, "analyse")
 
 
 def _report(ctx: DemoContext, manager, approver, today: dt.date) -> None:

@@ -7,8 +7,8 @@
 * 审批效率 (``approval``): the district's approval-efficiency indicators (SP-01 … SP-04) across periods and their
   breakdown by department for the latest period, as the evaluation computed them from XZSP-0002.
 
-企业经营风险 comes from the risk app, which is not consumed here yet (no registry for it exists): that topic is
-recorded as a custom analysis with its method and results written by the group.
+* 企业经营风险 (``business_risk``): the risk app's current scores (``risk.RiskScore``, a lower layer read directly):
+  entities per risk level and the mean score, by industry section and by registration area.
 """
 
 from __future__ import annotations
@@ -91,4 +91,24 @@ def approval(params: dict, today: dt.date) -> dict:
             "periods": periods, "overall": overall, "latest": latest, "by_department": by_department}
 
 
-ANALYSES = {"entry_trend": entry_trend, "approval": approval}
+def business_risk(params: dict, today: dt.date) -> dict:
+    from regshare.risk.models import RiskScore
+
+    levels = ["A", "B", "C", "D"]
+    groups: dict[str, dict[str, dict]] = {"by_industry": {}, "by_area": {}}
+    total = Counter()
+    for level, score, industry, code in RiskScore.objects.values_list("level", "score", "entity__industry",
+                                                                       "entity__uscc"):
+        total[level] += 1
+        for kind, key in (("by_industry", _section(industry)), ("by_area", code[2:8])):
+            row = groups[kind].setdefault(key, {"levels": dict.fromkeys(levels, 0), "count": 0, "sum": 0.0})
+            row["levels"][level] = row["levels"].get(level, 0) + 1
+            row["count"] += 1
+            row["sum"] += score
+    for rows in groups.values():
+        for row in rows.values():
+            row["mean_score"] = round(row.pop("sum") / row["count"], 2)
+    return {"levels": levels, "total": {lv: total[lv] for lv in levels}, **groups}
+
+
+ANALYSES = {"entry_trend": entry_trend, "approval": approval, "business_risk": business_risk}

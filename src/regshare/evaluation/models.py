@@ -453,6 +453,7 @@ class ReportComment(models.Model):
 class AnalysisKind(models.TextChoices):
     ENTRY_TREND = "entry_trend", "行业准入趋势"
     APPROVAL = "approval", "审批效率"
+    BUSINESS_RISK = "business_risk", "企业经营风险"
     CUSTOM = "custom", "自定义分析"
 
 

@@ -495,7 +495,9 @@ def topic(request, pk: int):
         "feedback_form": FeedbackForm() if item.status in (TopicStatus.REPORTED, TopicStatus.CLOSED)
         and principal.department is not None else None,
         "trend_rows": _trend_rows(item.results) if item.kind == AnalysisKind.ENTRY_TREND else [],
-        "approval_rows": _approval_rows(item.results) if item.kind == AnalysisKind.APPROVAL else []})
+        "approval_rows": _approval_rows(item.results) if item.kind == AnalysisKind.APPROVAL else [],
+        "risk_rows": sorted((item.results or {}).get("by_industry", {}).items())
+        if item.kind == AnalysisKind.BUSINESS_RISK else []})
 
 
 def _trend_rows(results: dict) -> list[dict]:
