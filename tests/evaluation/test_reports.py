@@ -140,3 +140,11 @@ def test_publish_needs_the_files(draft, principal_of_user):
     with pytest.raises(ValidationError, match="请先生成"):
         workflow.perform(principal_of_user("fgj_analyst"), draft, "publish")
     assert draft.pk not in [r.pk for r in services.published_reports()]
+
+
+def test_reports_api_lists_with_actions(draft, client, client_as):
+    assert client.get("/api/v1/evaluation/reports").status_code == 401
+    body = client_as("fgj_analyst").get("/api/v1/evaluation/reports", {"status": "draft"}).json()
+    row = next(r for r in body["items"] if r["id"] == draft.pk)
+    assert row["status"] == "draft" and [a["name"] for a in row["actions"]] == ["consult"]
+    assert client_as("fgj_analyst").get("/api/v1/evaluation/reports", {"status": "nope"}).json()["items"] == []
