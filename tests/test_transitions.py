@@ -149,6 +149,17 @@ def _link(transition: workflow.Transition):
                                      method="probabilistic", status=transition.source[0], match_probability=0.6)
 
 
+def _alert(transition: workflow.Transition):
+    from regshare.entities.models import Entity
+    from regshare.risk.models import Alert
+
+    n = next(_numbers)
+    entity = Entity.objects.create(uscc=f"91360404MA3T{n:05d}X", name=f"预警流转测试企业{n}", name_norm=f"预警流转测试企业{n}")
+    return Alert.objects.create(number=f"YJW{n:06d}", entity=entity, source="model", level="D", score=80,
+                                title="模型评分高风险", department=_dept("SCJG"), status=transition.source[0],
+                                raised_on=dt.date.today())
+
+
 FACTORIES = {
     "catalog.demand": _demand,
     "catalog.publication": _resource,
@@ -159,6 +170,7 @@ FACTORIES = {
     "credit.publicity": _credit_record,
     "credit.repair": _repair,
     "entities.link": _link,
+    "risk.alert": _alert,
 }
 
 def _demo_object(flow: workflow.Workflow, transition: workflow.Transition):

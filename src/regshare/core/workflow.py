@@ -27,6 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import audit, workdays
+from .labels import permission_label
 from .permissions import Principal, has_perm
 
 logger = logging.getLogger(__name__)
@@ -186,7 +187,7 @@ def _acting_refusal(principal: Principal, transition: Transition, obj: Any) -> s
         return f"「{transition.label}」由系统按期自动办理,不能手工执行"
     if not has_perm(principal, transition.permission) and not (
             transition.delegate is not None and transition.delegate(principal, obj)):
-        return f"无权执行「{transition.label}」(需要权限 {transition.permission})"
+        return f"无权执行「{transition.label}」(需要「{permission_label(transition.permission)}」权限)"
     if transition.may_act is not None and not transition.may_act(principal, obj):
         denial = transition.denial(principal, obj) if callable(transition.denial) else transition.denial
         return denial or f"您所在的部门不能对此事项执行「{transition.label}」"

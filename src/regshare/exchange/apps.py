@@ -14,6 +14,7 @@ class ExchangeConfig(AppConfig):
         # every process its Redis and PostgreSQL clients.
         from . import (
             flows,
+            panels,
             policy,  # noqa: F401  (registers the permissions)
             push,
         )
@@ -28,6 +29,7 @@ class ExchangeConfig(AppConfig):
             MenuItem("调用记录", "exchange:access_logs", "exchange.access_log", "共享交换"),
         )
         flows.register()
+        panels.register()
         hooks.on_version_written(push.on_version_written)
         try:
             from regshare.catalog import services as catalog_services
