@@ -64,7 +64,8 @@ ACTIONS: dict[str, str] = {
     "incidents.overdue": "安全事件逾期",
     # entities and credit
     "entities": "市场主体",
-    "entities.linked": "关联市场主体", "entities.link_confirmed": "确认主体关联", "entities.master_rebuilt": "重建法人库",
+    "entities.linked": "关联市场主体", "entities.link_confirmed": "确认主体关联", "entities.link_rejected": "否决主体关联",
+    "entities.master_rebuilt": "重建法人库",
     "credit": "信用",
     "credit.record_created": "登记信用记录", "credit.records_imported": "导入信用记录", "credit.published": "双公示发布",
     "credit.publicity_expired": "公示期满", "credit.listed": "列入名单", "credit.listed_for_annual_report": "未年报列入名单",
