@@ -23,6 +23,7 @@ from regshare.exchange.api import router as exchange_router
 from regshare.incidents.api import router as incidents_router
 from regshare.ingest.api import router as ingest_router
 from regshare.portal.api import router as portal_router
+from regshare.risk.api import router as risk_router
 from regshare.supervision.api import router as supervision_router
 
 
@@ -56,6 +57,7 @@ api.add_router("/ingest", ingest_router)
 api.add_router("/entities", entities_router)
 api.add_router("/incidents", incidents_router)
 api.add_router("/supervision", supervision_router)
+api.add_router("/risk", risk_router)
 api.add_router("/evaluation", evaluation_router)
 api.add_router("/open", portal_router)
 api.add_router("/cockpit", cockpit_router)

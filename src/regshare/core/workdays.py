@@ -37,7 +37,7 @@ class CalendarYearUnknown(ValidationError, ValueError):
         super().__init__(
             f"{year}年的法定节假日和调休安排尚未确认,无法计算{year}年的工作日和期限。"
             f"请平台管理员在「系统管理 › 工作日日历」页面导入国务院办公厅公布的{year}年放假和调休安排,"
-            f"核对后确认该年(或升级 chinesecalendar 到已收录{year}年的版本)。",
+            f"核对后确认该年(或由运维人员升级平台内置的节假日库)。",
             code=self.code_name,
         )
 
