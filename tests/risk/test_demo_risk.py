@@ -32,8 +32,9 @@ def test_planted_structure_is_found(risk_demo):
     assert scores[fourth].indicators["listed_links"] == 3
     # routed by industry: construction (E4710) goes to housing and construction
     assert link_alert.department.code.endswith("-ZJJ")
-    # alerts stay few enough to be handled: a small share of the register, not every entity with a lapse
-    assert Alert.objects.count() < 0.25 * RiskScore.objects.count()
+    # alerts stay few enough to be handled: about the planted high-risk tenth and structure, not the register
+    alerted = Alert.objects.values("entity").distinct().count()
+    assert 28 <= alerted < 0.2 * RiskScore.objects.count(), alerted
     # the top of the ranking is made of entities that meet risk evidence, with Chinese reasons
     top = services.top(20)
     assert [r["score"] for r in top] == sorted((r["score"] for r in top), reverse=True)

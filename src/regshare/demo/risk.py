@@ -126,12 +126,15 @@ def write_licences(ctx: DemoContext) -> None:
         .order_by("doc_no")
     out = []
     for record in rows:
+        base = {"uscc": record.entity.uscc, "company_name": record.entity.name, "license_name": record.title,
+                "authority": record.department.name}
         valid_to = record.decided_on + dt.timedelta(days=365 * 5)
         if rng.random() < LAPSE.get(level_of.get(record.entity.uscc, "clean"), 0.01):
             valid_to = TODAY - dt.timedelta(days=rng.randint(10, 300))
-        out.append({"decision_no": record.doc_no, "uscc": record.entity.uscc, "company_name": record.entity.name,
-                    "license_name": record.title, "decision_date": record.decided_on, "valid_to": valid_to,
-                    "authority": record.department.name})
+        elif valid_to <= TODAY:  # renewed (延续) before it ran out: a newer decision with a new validity
+            out.append({"decision_no": f"{record.doc_no}延", **base, "decision_date": valid_to - dt.timedelta(days=30),
+                        "valid_to": valid_to + dt.timedelta(days=365 * 5)})
+        out.append({"decision_no": record.doc_no, **base, "decision_date": record.decided_on, "valid_to": valid_to})
     if out:
         tables.write("XZSP-0001", pa.Table.from_pylist(out), mode="replace", key=["decision_no"], notify=False)
 
