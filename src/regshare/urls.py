@@ -23,6 +23,7 @@ urlpatterns = [
     path("risk/", include("regshare.risk.urls")),
     path("evaluation/", include("regshare.evaluation.urls")),
     path("portal/", include("regshare.portal.urls")),
+    path("cockpit/", include("regshare.cockpit.urls")),
     path("", include("regshare.core.urls")),
 ]
 

@@ -79,10 +79,16 @@ def test_correction_and_grant_pages(client_as, granted, principal_of_user):
 
 
 def test_delegation_page(client_as, resource):
+    from regshare.core.models import User
     from regshare.exchange.models import ReviewDelegate
 
     admin = client_as("scjg_admin")
-    admin.post("/exchange/delegates/", {"username": "scjg_inspector", "resource": "SCJG-0001"})
+    inspector = User.objects.get(username="scjg_inspector")
+    form = admin.get("/exchange/delegates/").content.decode()
+    assert f'<option value="{inspector.pk}">' in form and '<option value="SCJG-0001">' in form  # picked, not typed
+    refused = admin.post("/exchange/delegates/", {"user": "999999", "resource": "SCJG-0001"}, follow=True)
+    assert "请从名单中选择授权代理人" in refused.content.decode() and not ReviewDelegate.objects.exists()
+    admin.post("/exchange/delegates/", {"user": inspector.pk, "resource": "SCJG-0001"})
     delegation = ReviewDelegate.objects.get(delegate__username="scjg_inspector", resource=resource)
     assert "scjg_inspector" in admin.get("/exchange/delegates/").content.decode()
     admin.post("/exchange/delegates/", {"end": delegation.pk})

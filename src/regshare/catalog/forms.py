@@ -22,6 +22,8 @@ TEXTAREA = forms.Textarea(attrs={"rows": 2, "cols": 60})
 
 
 class ResourceForm(forms.ModelForm):
+    required_css_class = "required"
+
     class Meta:
         model = Resource
         fields = ["name", "summary", "source_system", "category", "catalog_class", "catalog_item", "catalog_subitem",
@@ -40,9 +42,12 @@ class ResourceForm(forms.ModelForm):
             others = others.exclude(pk=self.instance.pk)
         self.fields["related"].queryset = others
         self.fields["successor"].queryset = others
+        self.fields["legal_basis"].label = "共享条件依据 / 不予共享的法律依据"
+        self.fields["legal_basis"].help_text = "有条件共享时写明设定条件的依据;不予共享时必须写明法律、行政法规或党中央、国务院政策依据。"
 
 
 class FieldForm(forms.Form):
+    required_css_class = "required"
     name = forms.CharField(label="字段中文名", max_length=100, widget=forms.TextInput(attrs={"size": 12}))
     code_name = forms.CharField(label="字段代码", max_length=64, widget=forms.TextInput(attrs={"size": 12}))
     data_type = forms.ChoiceField(label="类型", choices=FieldType.choices, initial=FieldType.STRING)
@@ -60,7 +65,8 @@ class FieldForm(forms.Form):
         return [x.strip() for x in text.replace(",", "、").replace(",", "、").split("、") if x.strip()]
 
 
-FieldFormSet = forms.formset_factory(FieldForm, extra=2, can_delete=True)
+# One blank row; the page adds more (static/regshare/forms.js).
+FieldFormSet = forms.formset_factory(FieldForm, extra=1, can_delete=True)
 
 
 def field_initial(fields) -> list[dict]:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from regshare.core import workflow
+from regshare.core import labels, workflow
 from regshare.core.pages import page_of
 from regshare.core.permissions import has_perm, page_permission, principal_of
 
@@ -105,6 +105,16 @@ def resource_edit(request, code: str):
     return render(request, "catalog/form.html", {"form": form, "formset": formset, "resource": resource})
 
 
+def _history(resource: Resource) -> list[dict]:
+    """The status log as people read it: the states' Chinese names and the actors' names, not codes."""
+    changes = list(resource.status_changes.all()[:30])
+    actors = labels.actor_labels({c.actor for c in changes})
+    states = dict(Status.choices)
+    return [{"at": c.created_at, "action": c.action, "from": states.get(c.from_status, c.from_status),
+             "to": states.get(c.to_status, c.to_status), "actor": actors.get(c.actor, c.actor), "note": c.note}
+            for c in changes]
+
+
 @page_permission("catalog.view")
 def resource_detail(request, code: str):
     principal = principal_of(request)
@@ -113,7 +123,7 @@ def resource_detail(request, code: str):
         "resource": resource,
         "fields": services.schema_of(resource),
         "versions": resource.versions.all()[:20],
-        "history": resource.status_changes.all()[:30],
+        "history": _history(resource),
         "consumers": services.consumers_of(resource),
         "dedicated": resource.dedicated_departments.all(),
         "related": resource.related.all(),

@@ -418,3 +418,44 @@ def verify() -> VerifyResult:
     if head is not None and head.seq != count:
         return VerifyResult(False, count, count + 1, f"链头记录为第 {head.seq} 条,实际只有 {count} 条(记录被删除)")
     return VerifyResult(True, count)
+
+
+def search(params: Any) -> tuple[Any, dict]:
+    """The audit log's filter: ``action`` (a code or a code prefix, as the list of labels offers),
+    ``label`` (any Chinese words of an action's label), ``actor``, ``start`` / ``end`` (dates, Beijing
+    time, both included). Returns the records and the cleaned values for the form; a date that does not
+    parse is reported in ``values["error"]`` and not applied."""
+    import datetime as dt
+
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from regshare.core import labels
+    from regshare.core.models import AuditRecord
+
+    def text(name: str) -> str:
+        return str(params.get(name, "") or "").replace("\x00", "").strip()[:100]
+
+    values = {"action": text("action"), "label": text("label"), "actor": text("actor"),
+              "start": text("start"), "end": text("end"), "error": ""}
+    records = AuditRecord.objects.all()
+    if values["action"]:
+        records = records.filter(Q(action=values["action"]) | Q(action__startswith=values["action"] + "."))
+    if values["label"]:
+        codes = labels.actions_matching(values["label"])
+        records = records.filter(action__in=codes) if codes else records.none()
+    if values["actor"]:
+        records = records.filter(actor__icontains=values["actor"])
+    zone = timezone.get_current_timezone()
+    for name, moment in (("start", dt.time.min), ("end", dt.time.max)):
+        if not values[name]:
+            continue
+        try:
+            day = dt.date.fromisoformat(values[name])
+        except ValueError:
+            values["error"] = "日期格式应为 YYYY-MM-DD"
+            values[name] = ""
+            continue
+        bound = dt.datetime.combine(day, moment, tzinfo=zone)
+        records = records.filter(created_at__gte=bound) if name == "start" else records.filter(created_at__lte=bound)
+    return records, values

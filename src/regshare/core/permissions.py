@@ -16,6 +16,7 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
+from .labels import permission_label
 from .models import ApiToken, Department, Role, User
 
 PUBLIC = "public"
@@ -125,7 +126,7 @@ def sees_everything(principal: Principal, *, people_only: bool = False) -> bool:
 
 def require(principal: Principal, perm: str) -> None:
     if not has_perm(principal, perm):
-        raise PermissionDenied(f"无权执行此操作(需要权限 {perm})")
+        raise PermissionDenied(f"无权执行此操作(需要「{permission_label(perm)}」权限)")
 
 
 def principal_of(request: Any) -> Principal:

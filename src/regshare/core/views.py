@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from . import audit, ratelimit, services, workdays
+from . import audit, exports, labels, ratelimit, services, workdays
 from .auth import client_address
 from .dashboard import calendar_warning, pending_for
 from .forms import (
@@ -24,7 +24,7 @@ from .forms import (
     UserForm,
     WorkdayCheckForm,
 )
-from .models import ApiToken, AuditRecord, CalendarYear, Department, Role, User, WorkdayOverride
+from .models import ApiToken, CalendarYear, Department, Role, User, WorkdayOverride
 from .pages import page_of
 from .permissions import PUBLIC, has_perm, page_permission, principal_of, require
 
@@ -135,6 +135,16 @@ def _role_choices(principal) -> list[tuple[str, str]]:
     return [(r.value, r.label) for r in Role if r != Role.PLATFORM_ADMIN or Role.PLATFORM_ADMIN in principal.roles]
 
 
+USER_COLUMNS = [
+    exports.Column("用户名", lambda u: u.username),
+    exports.Column("姓名", lambda u: u.full_name),
+    exports.Column("部门", lambda u: u.department.name if u.department else ""),
+    exports.Column("角色", lambda u: u.role_labels),
+    exports.Column("启用", lambda u: u.is_active),
+    exports.Column("最近登录", lambda u: u.last_login),
+]
+
+
 @page_permission("users.view")
 def users(request):
     principal = principal_of(request)
@@ -144,6 +154,8 @@ def users(request):
     q = request.GET.get("q", "").strip()
     if q:
         items = items.filter(Q(username__icontains=q) | Q(full_name__icontains=q))
+    if request.GET.get("export") == "xlsx":
+        return exports.xlsx_response(principal, "用户", "用户.xlsx", USER_COLUMNS, items, {"q": q})
     form = UserForm(request.POST or None, role_choices=_role_choices(principal))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -266,16 +278,36 @@ def calendar(request):
 
 @page_permission("audit.view")
 def audit_log(request):
-    records = AuditRecord.objects.all()
-    action = request.GET.get("action", "").strip()
-    actor = request.GET.get("actor", "").strip()
-    if action:
-        records = records.filter(action__startswith=action)
-    if actor:
-        records = records.filter(actor__icontains=actor)
+    records, values = audit.search(request.GET)
+    if request.GET.get("export") == "xlsx":
+        if not (values["start"] and values["end"]):
+            messages.error(request, "导出审计日志请先选择起止日期。")
+        else:
+            return exports.xlsx_response(principal_of(request), "审计日志", f"审计日志-{values['start']}至{values['end']}.xlsx",
+                                         AUDIT_COLUMNS, records.order_by("seq").iterator(chunk_size=2000),
+                                         {k: v for k, v in values.items() if v and k != "error"})
+    if values["error"]:
+        messages.error(request, values["error"])
+    page = page_of(request, records, 50)
+    actors = labels.actor_labels({r.actor for r in page})
+    rows = [{"record": r, "actor": actors.get(r.actor, r.actor), "action": labels.action_label(r.action),
+             "target": labels.target_label(r.target),
+             "detail": labels.detail_items(r.detail)} for r in page]
     result = audit.verify() if request.GET.get("verify") == "1" else None
-    return render(request, "core/audit.html", {"page": page_of(request, records, 50), "action": action,
-                                               "actor": actor, "verify": result})
+    return render(request, "core/audit.html", {"page": page, "rows": rows, **values, "verify": result,
+                                               "actions": labels.action_choices()})
+
+
+AUDIT_COLUMNS = [
+    exports.Column("序号", lambda r: r.seq),
+    exports.Column("时间(北京时间)", lambda r: r.created_at),
+    exports.Column("操作者", lambda r: labels.actor_label(r.actor)),
+    exports.Column("动作", lambda r: labels.action_label(r.action)),
+    exports.Column("动作代码", lambda r: r.action),
+    exports.Column("对象", lambda r: labels.target_label(r.target)),
+    exports.Column("详情", lambda r: ";".join(f"{k}:{v}" for k, v in labels.detail_items(r.detail))),
+    exports.Column("哈希", lambda r: r.hash),
+]
 
 
 # ----------------------------------------------------------------------------- error pages

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -9,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from regshare.core import audit, workflow
+from regshare.core import audit, exports, workflow
 from regshare.core.pages import page_of
 from regshare.core.permissions import has_perm, page_permission, principal_of
 from regshare.entities import services as entities
@@ -17,6 +19,7 @@ from regshare.entities import services as entities
 from . import reports, services
 from .models import (
     CreditRecord,
+    ListEntry,
     ListType,
     Memorandum,
     PublicityStatus,
@@ -56,6 +59,35 @@ def index(request):
     return redirect("credit:check" if has_perm(principal_of(request), "credit.check") else "credit:lists")
 
 
+LIST_COLUMNS = [
+    exports.Column("名单", lambda e: e.get_list_type_display()),
+    exports.Column("统一社会信用代码", lambda e: e.entity.uscc),
+    exports.Column("市场主体", lambda e: e.entity.name),
+    exports.Column("列入事由", lambda e: e.get_cause_display()),
+    exports.Column("事由说明", lambda e: e.cause_text),
+    exports.Column("决定书文号", lambda e: e.decision_no),
+    exports.Column("列入部门", lambda e: e.department.name),
+    exports.Column("列入日期", lambda e: e.listed_on),
+    exports.Column("移出日期", lambda e: e.removed_on),
+    exports.Column("移出原因", lambda e: e.removal_reason),
+]
+
+# Personal fields of the records (the legal representative's name, the address) stay out of the file.
+PUBLICITY_COLUMNS = [
+    exports.Column("类别", lambda r: r.get_kind_display()),
+    exports.Column("文书号", lambda r: r.doc_no),
+    exports.Column("主体名称", lambda r: r.raw_name),
+    exports.Column("统一社会信用代码", lambda r: r.raw_uscc),
+    exports.Column("决定部门", lambda r: r.department.name),
+    exports.Column("事项", lambda r: r.title),
+    exports.Column("决定日期", lambda r: r.decided_on),
+    exports.Column("应公示日期", lambda r: r.publish_due),
+    exports.Column("公示日期", lambda r: r.published_on),
+    exports.Column("公示截止", lambda r: r.publicity_until),
+    exports.Column("公示状态", lambda r: r.get_publicity_display()),
+]
+
+
 @page_permission("credit.view")
 def lists(request):
     list_type = request.GET.get("list_type", "")
@@ -65,6 +97,9 @@ def lists(request):
         qs = services.list_query(list_type, active, q)
     except ValidationError:
         qs = services.list_query("", active, q)
+    if request.GET.get("export") == "xlsx":
+        return exports.xlsx_response(principal_of(request), "信用名单", "信用名单.xlsx", LIST_COLUMNS,
+                                     qs.select_related("entity", "department"), {"filters": request.GET.dict()})
     page = page_of(request, qs, 20)
     return render(request, "credit/lists.html", {"page": page, "list_type": list_type, "q": q,
                                                  "active": request.GET.get("active", ""),
@@ -82,8 +117,12 @@ def publicity(request):
     else:
         qs = services.record_query("", "", status if status in PublicityStatus.values else "", q).filter(
             kind__in=services.PUBLISHED_KINDS)
-    page = page_of(request, qs.order_by("-decided_on", "-id"), 20)
     principal = principal_of(request)
+    if request.GET.get("export") == "xlsx":
+        return exports.xlsx_response(principal, "双公示", "双公示.xlsx", PUBLICITY_COLUMNS,
+                                     qs.order_by("-decided_on", "-id").select_related("department"),
+                                     {"filters": request.GET.dict()})
+    page = page_of(request, qs.order_by("-decided_on", "-id"), 20)
     for r in page:
         r.late = services.is_late(r)
         r.transitions = workflow.available(principal, r)
@@ -171,3 +210,41 @@ def report(request, uscc: str, fmt: str):
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
     return response
+
+
+def _posted_date(value: str, label: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat((value or "").strip())
+    except ValueError:
+        raise ValidationError(f"{label}格式应为 YYYY-MM-DD", code="bad_date") from None
+
+
+@require_POST
+@page_permission("credit.manage")
+def list_add(request):
+    """列入名单, posted from the lists page; the service checks the permission and the deciding department."""
+    principal = principal_of(request)
+    post = request.POST
+    try:
+        entity = entities.get_entity(post.get("uscc", ""))
+        services.add_to_list(principal, entity, post.get("list_type", ""), post.get("cause", ""),
+                             post.get("decision_no", ""), principal.department,
+                             _posted_date(post.get("listed_on", ""), "列入日期"), post.get("cause_text", "").strip())
+        messages.success(request, f"已将 {entity.name} 列入名单")
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    return redirect("credit:lists")
+
+
+@require_POST
+@page_permission("credit.manage")
+def list_remove(request, entry_id: int):
+    entry = get_object_or_404(ListEntry, pk=entry_id)
+    try:
+        services.remove_from_list(principal_of(request), entry,
+                                  _posted_date(request.POST.get("removed_on", ""), "移出日期"),
+                                  request.POST.get("reason", ""))
+        messages.success(request, "已移出名单")
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    return redirect("credit:lists")

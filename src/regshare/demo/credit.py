@@ -185,8 +185,12 @@ def share_to_lake(ctx: DemoContext, entity_rows_: list[dict], records: list[dict
         entities.link_resource(code)
 
 
+# The one-character kind inside a decision number (文号), as a department writes it: never the list's code.
+LIST_NUMBER_WORDS = {"abnormal": "异", "serious": "严", "dishonest_debtor": "执", "tax_violation": "税", "red": "红"}
+
+
 def list_decision_no(list_type: str, entity_index: int, n: int, listed: dt.date, dep: str) -> str:
-    return f"柴{dep}名〔{listed.year}〕{list_type}-{entity_index:05d}-{n}"
+    return f"柴{dep}名〔{listed.year}〕{LIST_NUMBER_WORDS.get(list_type, '')}{entity_index:05d}-{n}号"
 
 
 def share_abnormal_list(ctx: DemoContext, entity_rows_: list[dict], lists: list[tuple]) -> int:

@@ -298,7 +298,7 @@ def key_index(code: str, version: int, key: str) -> _KeyIndex:
 
 
 def key_fields(resource: Resource) -> list[str]:
-    from .services import _cached
+    from .services.scope import _cached
 
     return _cached(("keys", resource.pk), lambda: list(
         resource.fields.filter(is_key=True).order_by("position", "id").values_list("code_name", flat=True)))
@@ -332,7 +332,7 @@ def unusable_fields(scope) -> dict[str, str]:
 
 
 def field_labels(resource: Resource) -> dict[str, str]:
-    from .services import _cached
+    from .services.scope import _cached
 
     return _cached(("labels", resource.pk), lambda: dict(resource.fields.values_list("code_name", "name")))
 
@@ -491,15 +491,22 @@ def _receipt_body(principal: Principal, scope, version: int | None, query: dict,
 
 
 def _record_access(principal: Principal, scope, version: int | None, query: dict, rows: int, digest: str, channel: str,
-                   want_receipt: bool) -> dict | None:
+                   want_receipt: bool, receipt_id: str | None = None) -> dict | None:
+    """Audit one read; with ``want_receipt`` also sign and keep its receipt. The audit detail names the
+    receipt (``receipt_id`` for a download, whose receipt is signed after the stream), so the consumer's
+    usage page can show which receipt covers which read."""
     detail = {"grant": scope.grant.pk if scope.grant else None, "basis": scope.basis, "version": version,
               "query": query, "rows": rows, "sha256": digest, "channel": channel}
+    if receipt_id:
+        detail["receipt"] = receipt_id
     if not want_receipt:
         audit.record_deferred(principal, f"exchange.access.{channel}", f"resource:{scope.resource.code}", detail)
         return None
+    body = _receipt_body(principal, scope, version, query, rows, digest, channel)
+    detail["receipt"] = body["id"]
     with transaction.atomic():
         audit.record(principal, f"exchange.access.{channel}", f"resource:{scope.resource.code}", detail)
-        signed = receipts.sign(_receipt_body(principal, scope, version, query, rows, digest, channel))
+        signed = receipts.sign(body)
         Receipt.objects.create(id=signed["receipt"]["id"], resource=scope.resource, grant=scope.grant,
                                department=principal.department, document=signed)
     return signed
@@ -543,12 +550,15 @@ def _jsonable(table: pa.Table) -> list[dict]:
     return rows
 
 
-def query_rows(principal: Principal, resource: Resource, params: dict, *, want_receipt: bool = False) -> QueryResult:
-    """GET /resources/{code}/rows: filter on any visible field, sort, cursor pages, as_of / version."""
+def query_rows(principal: Principal, resource: Resource, params: dict, *, want_receipt: bool = False,
+               offset: int = 0) -> QueryResult:
+    """GET /resources/{code}/rows: filter on any visible field, sort, cursor pages, as_of / version.
+
+    ``offset`` starts a query without a cursor further down (the data page's numbered pages)."""
     scope = _scope(principal, resource)
     terms = grant_terms(scope)
     page = _select_page(resource, params, scope.fields, [t.row_filter for t in terms], unusable_fields(scope),
-                        field_labels(resource))
+                        field_labels(resource), offset=offset)
     # A page of a few rows is masked as Python values (Arrow's per-call cost would dominate); a long
     # page in columns. Both apply the same rules (masking.mask_text / mask_array).
     if len(terms) > 1:
@@ -562,6 +572,24 @@ def query_rows(principal: Principal, resource: Resource, params: dict, *, want_r
     return QueryResult(resource.code, page.version, page.fields, rows, page.next_cursor, signed)
 
 
+@dataclass(frozen=True)
+class Columns:
+    """The columns a viewer sees of a resource, for a page: codes in catalog order, their Chinese names,
+    and the ones a filter or a sort may use (never a masked one, see ``unusable_fields``)."""
+
+    fields: list[str]
+    labels: dict[str, str]
+    usable: list[str]
+
+
+def columns_for(principal: Principal, resource: Resource) -> Columns:
+    scope = _scope(principal, resource)
+    unusable = unusable_fields(scope)
+    order = _field_names(resource)
+    fields = sorted(scope.fields, key=lambda n: order.index(n) if n in order else len(order))
+    return Columns(fields, field_labels(resource), [f for f in fields if f not in unusable])
+
+
 def query_rows_unsecured(resource: Resource, params: dict) -> QueryResult:
     """The same query with no caller, grant, masking or audit: the access benchmark's baseline only."""
     page = _select_page(resource, params, tuple(_field_names(resource)), [{}], {}, {})
@@ -569,7 +597,7 @@ def query_rows_unsecured(resource: Resource, params: dict) -> QueryResult:
 
 
 def _field_names(resource: Resource) -> list[str]:
-    from .services import _cached
+    from .services.scope import _cached
 
     return _cached(("fields", resource.pk), lambda: list(
         resource.fields.order_by("position", "id").values_list("code_name", flat=True)))
@@ -585,7 +613,7 @@ class _Page:
 
 
 def _select_page(resource: Resource, params: dict, visible: tuple[str, ...], row_filters: list[dict],
-                 unusable: dict[str, str], labels: dict[str, str]) -> _Page:
+                 unusable: dict[str, str], labels: dict[str, str], *, offset: int = 0) -> _Page:
     """One page of rows of the visible fields that any of ``row_filters`` lets through. With more than one
     row filter (several grants), the page also carries the filters' columns, for ``secure_table``."""
     fields = list(visible)
@@ -603,7 +631,8 @@ def _select_page(resource: Resource, params: dict, visible: tuple[str, ...], row
     conditions = parse_conditions(params, visible, unusable, labels)
     sort = parse_sort(params.get("sort", ""), visible, unusable, labels)
     fingerprint = _query_fingerprint(conditions, sort, fields)
-    offset = 0
+    if not 0 <= offset <= MAX_CURSOR_OFFSET:
+        raise ValidationError("页码无效", code="bad_page")
     if params.get("cursor"):
         cursor = _decode_cursor(params["cursor"])
         if cursor.get("q") != fingerprint:
@@ -693,12 +722,15 @@ class Download:
 
 
 def download(principal: Principal, resource: Resource, fmt: str, params: dict, *,
-             want_receipt: bool = False) -> Download:
+             want_receipt: bool = False, headers: str = "code") -> Download:
     """Bulk download, streamed batch by batch: DuckDB record batches → mask → CSV/XLSX/Parquet bytes.
 
-    The audit record (and receipt) is written when the stream ends, with the row count and the
-    SHA-256 of exactly the bytes sent.
+    ``headers="name"`` heads the columns with the catalog's Chinese field names (the pages' downloads);
+    ``"code"`` keeps the field codes programs read. The audit record (and receipt) is written when the
+    stream ends, with the row count and the SHA-256 of exactly the bytes sent.
     """
+    if headers not in ("code", "name"):
+        raise ValidationError("表头须为 code(数据项代码)或 name(中文名称)", code="bad_headers")
     fmt = (fmt or "csv").lower()
     if fmt not in CONTENT_TYPES:
         raise ValidationError("下载格式须为 csv、xlsx 或 parquet", code="bad_format")
@@ -733,11 +765,14 @@ def download(principal: Principal, resource: Resource, fmt: str, params: dict, *
                    for b in reader)
     else:
         batches = (mask_table(pa.Table.from_batches([b]), scope.tags, scope.clear) for b in reader)
+    schema = reader.schema
+    if headers == "name":
+        batches, schema = _named_columns(batches, schema, labels)
 
     def stream() -> Iterator[bytes]:
         digest, rows, complete = hashlib.sha256(), {"n": 0}, False
         try:
-            for chunk in writer(batches, reader.schema, rows):
+            for chunk in writer(batches, schema, rows):
                 digest.update(chunk)
                 yield chunk
             complete = True
@@ -745,7 +780,7 @@ def download(principal: Principal, resource: Resource, fmt: str, params: dict, *
             con.close()
             query["complete"] = complete
             signed = _record_access(principal, scope, version, query, rows["n"], digest.hexdigest(),
-                                    "download", False)
+                                    "download", False, receipt_id if complete else None)
             if receipt_id is not None and complete:
                 body = _receipt_body(principal, scope, version, query, rows["n"], digest.hexdigest(), "download")
                 body["id"] = receipt_id
@@ -755,6 +790,25 @@ def download(principal: Principal, resource: Resource, fmt: str, params: dict, *
 
     filename = f"{resource.code}-v{version}.{fmt}"
     return Download(stream(), CONTENT_TYPES[fmt], filename, receipt_id)
+
+
+def header_names(names: list[str], labels: dict[str, str]) -> list[str]:
+    """Chinese column headers: the catalog's field name, or the code where a field has none; two fields of
+    one name keep their codes after it, so no header repeats."""
+    named = [labels.get(n) or n for n in names]
+    return [f"{label}({name})" if named.count(label) > 1 else label for label, name in zip(named, names, strict=True)]
+
+
+def _named_columns(batches: Iterator[pa.Table], schema: pa.Schema, labels: dict[str, str]):
+    """The batches and the schema with the columns renamed to their Chinese headers."""
+    names = header_names(list(schema.names), labels)
+    renamed = pa.schema([schema.field(i).with_name(n) for i, n in enumerate(names)])
+
+    def rename(tables):
+        for table in tables:
+            yield table.rename_columns(header_names(list(table.column_names), labels))
+
+    return rename(batches), renamed
 
 
 def _masked_schema(schema: pa.Schema, tags: dict, clear) -> pa.Schema:
@@ -834,3 +888,25 @@ def access_log(principal: Principal, resource: Resource) -> QuerySet[AuditRecord
     if not (own or is_data_bureau(principal) or has_perm(principal, "audit.view")):
         raise PermissionDenied("只有提供部门可以查看本资源的调用记录")
     return AuditRecord.objects.filter(target=f"resource:{resource.code}", action__startswith="exchange.access")
+
+
+def department_usage(principal: Principal, params: dict) -> QuerySet[AuditRecord]:
+    """本部门用数记录: every read by the viewer's department — its people and its system tokens — newest
+    first; ``q`` narrows to a resource code, ``channel`` to a channel (query, download, proxy…)."""
+    from django.db.models import Q
+
+    from regshare.core.models import User
+
+    require(principal, "exchange.access")
+    if principal.department is None:
+        return AuditRecord.objects.none()
+    people = [audit.actor_name(u) for u in User.objects.filter(department=principal.department)]
+    reads = AuditRecord.objects.filter(action__startswith="exchange.access.").filter(
+        Q(actor__in=people) | Q(actor__endswith=f"@{principal.department.code}"))
+    q = str(params.get("q", "")).replace("\x00", "").strip()
+    if q:
+        reads = reads.filter(target__icontains=q)
+    channel = str(params.get("channel", "")).replace("\x00", "").strip()
+    if channel:
+        reads = reads.filter(action=f"exchange.access.{channel}")
+    return reads.order_by("-seq")

@@ -8,17 +8,16 @@ class ExchangeConfig(AppConfig):
 
     def ready(self) -> None:
         from regshare.core.navigation import MenuItem, register_menu
-        from regshare.core.workflow import register_pending
         from regshare.lake import hooks
 
         # Not the tasks module: huey's consumer finds it (run_huey), and importing huey here would cost
         # every process its Redis and PostgreSQL clients.
         from . import (
             flows,
+            panels,
             policy,  # noqa: F401  (registers the permissions)
             push,
         )
-        from .pending import pending_items
 
         register_menu(
             MenuItem("共享申请", "exchange:applications", "exchange.view", "共享交换"),
@@ -30,7 +29,7 @@ class ExchangeConfig(AppConfig):
             MenuItem("调用记录", "exchange:access_logs", "exchange.access_log", "共享交换"),
         )
         flows.register()
-        register_pending(pending_items)
+        panels.register()
         hooks.on_version_written(push.on_version_written)
         try:
             from regshare.catalog import services as catalog_services

@@ -4,6 +4,7 @@ from django import forms
 
 
 class ApplicationForm(forms.Form):
+    required_css_class = "required"
     resource = forms.CharField(label="资源代码", max_length=40)
     fields = forms.MultipleChoiceField(label="申请数据项", widget=forms.CheckboxSelectMultiple, required=False)
     clear_fields = forms.MultipleChoiceField(label="申请明文的数据项(默认脱敏)", widget=forms.CheckboxSelectMultiple,
