@@ -13,9 +13,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
+from regshare.core.lazy import lazy_module
 
 from . import indicators
+
+np = lazy_module("numpy")
 
 LABEL_DAYS = 365
 # Shallow trees: the contributions (TreeSHAP) cost grows with leaves × depth², and every entity gets its reasons.
