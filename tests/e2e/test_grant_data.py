@@ -22,8 +22,8 @@ def grant(live_demo):
     from django.utils import timezone
 
     from regshare.catalog.models import Resource, ShareType
-    from regshare.core.permissions import Principal
     from regshare.core.models import User
+    from regshare.core.permissions import Principal
     from regshare.exchange import services
     from regshare.lake import tables as lake
 
