@@ -107,6 +107,7 @@ def prepare(rows: int) -> tuple[str, list[str]]:
     from django.utils import timezone
 
     call_command("migrate", verbosity=0)
+    from regshare.catalog.models import Resource
     from regshare.core.models import User
     from regshare.core.permissions import Principal
     from regshare.demo import build
@@ -116,7 +117,7 @@ def prepare(rows: int) -> tuple[str, list[str]]:
     build(seed=1, entities=0, steps=("regshare.demo.org", "regshare.demo.catalog"))
     table = generate(rows)
     lake.write("SCJG-0001", table, mode="replace")
-    resource = services.Resource.objects.get(code="SCJG-0001")
+    resource = Resource.objects.get(code="SCJG-0001")
 
     def who(name: str) -> Principal:
         return Principal.for_user(User.objects.get(username=name))

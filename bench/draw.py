@@ -1,6 +1,8 @@
 """Draw benchmark (sha256-rank-v1): a pool of 1,000,000 objects in four credit-risk strata, 2,000 inspectors
 in 20 departments (area-bound and district-wide) with 20,000 declared conflicts and last-inspection
-avoidance for 100,000 objects; one joint task of two departments draws about 30,000 objects.
+avoidance for 100,000 objects; one joint task of two departments draws about 30,000 objects by the strata's
+ratios plus a random control group of 1 % of the pool (extension control-v1). The pool is sorted by code, as the
+platform reads it from the entity master (`services.build_pool` orders by credit code).
 
 Prints one JSON line: draw time, peak memory (max RSS), the invariants (recomputation equal, ≥ 2 distinct
 eligible inspectors per object, ratios honoured) and the ratio against a baseline measured in the same run:
@@ -8,6 +10,7 @@ hashing every pool code once with hashlib (the least any implementation of the d
 
     .venv/bin/python bench/draw.py                 # 1,000,000 objects
     .venv/bin/python bench/draw.py --pool 100000   # smaller
+    .venv/bin/python bench/draw.py --control 0     # without the control group
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ def build(pool_size: int, rng: random.Random):
     for n in range(pool_size):
         area = AREAS[n % len(AREAS)]
         pool.append((f"91{area}MA{n:08X}", rng.choices(names, weights)[0]))
+    pool.sort()
     inspectors = []
     for dept in range(20):
         for j in range(100):
@@ -54,6 +58,7 @@ def build(pool_size: int, rng: random.Random):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pool", type=int, default=1_000_000)
+    parser.add_argument("--control", default="0.01", help="control group ratio (0: none)")
     args = parser.parse_args()
     rng = random.Random(13)
     pool, inspectors, excluded = build(args.pool, rng)
@@ -67,11 +72,11 @@ def main() -> None:
     baseline = time.perf_counter() - start
 
     start = time.perf_counter()
-    result = d.draw(seed, pool, ratios, inspectors, departments, excluded, k=2)
+    result = d.draw(seed, pool, ratios, inspectors, departments, excluded, k=2, control_ratio=args.control)
     elapsed = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    again = d.draw(seed, pool, ratios, inspectors, departments, excluded, k=2)
+    again = d.draw(seed, pool, ratios, inspectors, departments, excluded, k=2, control_ratio=args.control)
     by_id = {i.id: i for i in inspectors}
     counts: dict[str, int] = {}
     for _, stratum in pool:
@@ -79,17 +84,22 @@ def main() -> None:
     per_stratum: dict[str, int] = {}
     inspectors_ok = True
     for code, stratum, ids in result.selected:
-        per_stratum[stratum] = per_stratum.get(stratum, 0) + 1
+        if code in result.stratified:
+            per_stratum[stratum] = per_stratum.get(stratum, 0) + 1
         refs = [by_id[i] for i in ids]
         inspectors_ok &= (len(set(ids)) >= 2 and not set(ids) & excluded.get(code, set())
                           and all(r.department in departments and code[2:8].startswith(r.area) for r in refs))
     ratios_ok = all(per_stratum.get(s, 0) == min(n, math.ceil(Decimal(ratios[s]) * n))
                     for s, n in counts.items())
+    control_ok = len(result.control) == min(len(pool), math.ceil(Decimal(args.control) * len(pool)))
     print(json.dumps({
         "bench": "draw", "algorithm": d.ALGORITHM, "pool": len(pool), "inspectors": len(inspectors),
-        "selected": len(result.selected), "seconds": round(elapsed, 3), "peak_rss_mb": round(peak_mb, 1),
+        "selected": len(result.selected), "by_ratio": len(result.stratified), "control": len(result.control),
+        "seconds": round(elapsed, 3), "peak_rss_mb": round(peak_mb, 1),
         "baseline_hash_pool_seconds": round(baseline, 3), "ratio_vs_baseline": round(elapsed / baseline, 2),
-        "recomputation_equal": again.selected == result.selected and again.pool_sha256 == result.pool_sha256,
+        "recomputation_equal": (again.selected == result.selected and again.pool_sha256 == result.pool_sha256
+                                and again.control == result.control),
+        "control_group_size_honoured": control_ok,
         "two_distinct_eligible_inspectors": inspectors_ok, "ratios_honoured": ratios_ok,
         "target_met": elapsed <= 5 and peak_mb <= 1024,
     }, ensure_ascii=False))

@@ -37,9 +37,17 @@ def test_days(config: pytest.Config) -> list[dt.date]:
                                 f"not {text!r}") from exc
 
 
+# The platform's Argon2 hashes cost a second of CPU each by design; the demo's fifty-odd users would spend
+# a minute on them every time a test rebuilds the demo. Tests of the hashing itself ask for PLATFORM_HASHERS.
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "date_sensitive: the outcome depends on today's date (see --today)")
     test_days(config)
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("supervision",),
     ("risk",),
     ("evaluation",),
-    ("portal", "demo"),
+    ("portal", "demo", "cockpit"),
 ]
 RANK = {app: rank for rank, apps in enumerate(LAYERS) for app in apps}
 

@@ -78,6 +78,40 @@ def _resource():
                              [{"name": "统一社会信用代码", "code_name": "uscc", "is_key": True}])
 
 
+def _published_record():
+    record = _record()
+    record.publicity = "published"
+    record.save(update_fields=["publicity"])
+
+
+def _open_resource():
+    from regshare.catalog.models import Resource
+
+    Resource.objects.create(code=f"OPEN-Q{next(_n):04d}", name=f"查询计数开放资源{next(_n)}", provider=_dept("SCJG"),
+                            share_type="unconditional", open_type="open", status="published")
+
+
+def _inspection_task():
+    from regshare.supervision.models import InspectionTask
+
+    task = InspectionTask.objects.create(code=f"CJQ{next(_n):05d}", name="查询计数抽查", department=_dept("SCJG"),
+                                         status="drawn")
+    task.joint_departments.add(_dept("YJJ"))
+def _alert():
+    from regshare.risk.models import Alert, RiskRule
+
+    entity = _entity()
+    Alert.objects.create(number=f"YJQ{next(_n):06d}", entity=entity, source="rule", rule=RiskRule.objects.first(),
+                         level="C", score=40, title="测试预警", department=_dept("SCJG"), raised_on=dt.date.today())
+
+
+def _score():
+    from regshare.risk.models import RiskScore
+
+    RiskScore.objects.create(entity=_entity(), score=30, probability=0.3, level="C", computed_on=dt.date.today(),
+                             reasons=[{"text": "近30日投诉举报2件", "contribution": 0.5}])
+
+
 LISTS = [
     ("catalog list", "/catalog/", "scjg_liaison", _resource),
     ("application list", "/exchange/applications/", "sjj_reviewer", _application),
@@ -86,6 +120,11 @@ LISTS = [
     ("publicity", "/credit/publicity/", "scjg_liaison", _record),
     ("repairs", "/credit/repairs/", "scjg_reviewer", _repair),
     ("entity list", "/entities/", "scjg_liaison", _entity),
+    ("portal open data", "/portal/open-data/?q=查询计数", "scjg_liaison", _open_resource),
+    ("portal publicity", "/portal/publicity/", "scjg_liaison", _published_record),
+    ("portal inspections", "/portal/inspections/", "scjg_liaison", _inspection_task),
+    ("risk alerts", "/risk/alerts/", "scjg_inspector", _alert),
+    ("risk scores", "/risk/map/", "sjj_analyst", _score),
 ]
 
 

@@ -107,12 +107,70 @@ def _resource(transition: workflow.Transition):
     return resource
 
 
+def _published_resource(transition: workflow.Transition):
+    """A published resource with a consumer to tell; for the scheduler's step, already retiring for a successor."""
+    from django.utils import timezone
+
+    from regshare.catalog.models import Resource, Status
+
+    resource = _resource(transition)
+    Resource.objects.filter(pk=resource.pk).update(status=Status.PUBLISHED, published_at=timezone.now(),
+                                                   submitted_at=None)
+    if transition.automatic:
+        Resource.objects.filter(pk=resource.pk).update(
+            retire_requested_at=timezone.now(), retire_reason="系统升级",
+            successor=Resource.objects.get(code="SCJG-0008"), retire_on=dt.date.today())
+    resource.refresh_from_db()
+    return resource
+
+
+def _grant(transition: workflow.Transition):
+    from regshare.catalog.models import Resource
+    from regshare.exchange.models import Grant
+
+    today = dt.date.today()
+    ends = today - dt.timedelta(days=1) if transition.automatic else today + dt.timedelta(days=90)
+    return Grant.objects.create(resource=Resource.objects.get(code="SCJG-0001"), consumer=_dept("XZSP"),
+                                fields=["uscc", "name"], purpose="核验", starts_on=today - dt.timedelta(days=30),
+                                expires_on=ends)
+
+
+def _demand(transition: workflow.Transition):
+    from regshare.catalog.models import Demand
+
+    return Demand.objects.create(title=f"企业行政处罚决定{next(_numbers)}", requester=_dept("FGJ"),
+                                 status=transition.source[0])
+
+
+def _link(transition: workflow.Transition):
+    from regshare.entities.models import EntityLink
+
+    return EntityLink.objects.create(source="test", record_key=f"T{next(_numbers)}", raw_name="测试企业",
+                                     method="probabilistic", status=transition.source[0], match_probability=0.6)
+
+
+def _alert(transition: workflow.Transition):
+    from regshare.entities.models import Entity
+    from regshare.risk.models import Alert
+
+    n = next(_numbers)
+    entity = Entity.objects.create(uscc=f"91360404MA3T{n:05d}X", name=f"预警流转测试企业{n}", name_norm=f"预警流转测试企业{n}")
+    return Alert.objects.create(number=f"YJW{n:06d}", entity=entity, source="model", level="D", score=80,
+                                title="模型评分高风险", department=_dept("SCJG"), status=transition.source[0],
+                                raised_on=dt.date.today())
+
+
 FACTORIES = {
+    "catalog.demand": _demand,
     "catalog.publication": _resource,
+    "catalog.retirement": _published_resource,
+    "exchange.grant": _grant,
     "exchange.application": _application,
     "exchange.correction": _correction,
     "credit.publicity": _credit_record,
     "credit.repair": _repair,
+    "entities.link": _link,
+    "risk.alert": _alert,
 }
 
 def _demo_object(flow: workflow.Workflow, transition: workflow.Transition):
@@ -144,7 +202,14 @@ def _holds(principal: Principal, transition: workflow.Transition, obj) -> bool:
 
 
 def _data(transition: workflow.Transition) -> dict:
-    return {key: "依据条例办理" for key, _ in transition.required}
+    data = {key: "依据条例办理" for key, _ in transition.required}
+    if transition.name == "announce_retirement":  # the successor is a resource, not a text
+        data["successor"] = "SCJG-0008"
+    if "resource" in data:  # a demand is matched to a published resource
+        from regshare.catalog.models import Resource
+
+        data["resource"] = Resource.objects.get(code="SCJG-0002")
+    return data
 
 
 def _refused(principal: Principal, obj, name: str) -> None:
@@ -197,7 +262,8 @@ def test_transition(request, _demo_steps_built, demo, flow_name, name, who):
     if who == "anonymous":
         _refused(Principal(), obj, name)
     elif who == "no-permission":
-        outsider = next(p for p in principals if not _holds(p, transition, obj))
+        # The scheduler's steps are refused even to holders of the permission.
+        outsider = next(p for p in principals if transition.automatic or not _holds(p, transition, obj))
         _refused(outsider, obj, name)
     elif who == "other-department":
         others = [p for p in principals if _holds(p, transition, obj) and transition.may_act is not None
@@ -208,12 +274,18 @@ def test_transition(request, _demo_steps_built, demo, flow_name, name, who):
     else:
         if transition.when is not None and not transition.when(obj) and flow.name not in FACTORIES:
             pytest.skip(f"the demo {obj._meta.verbose_name} does not meet the transition's own rule")
-        permitted = next(p for p in principals if workflow.may_perform(p, obj, name))
         before = AuditRecord.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-        workflow.perform(permitted, obj, name, **_data(transition))
+        if transition.automatic:  # the scheduler's step: nobody may take it, the system does
+            assert not any(workflow.may_perform(p, obj, name) for p in principals)
+            workflow.perform_scheduled(obj, name, **_data(transition))
+            actor = "system"
+        else:
+            permitted = next(p for p in principals if workflow.may_perform(p, obj, name))
+            workflow.perform(permitted, obj, name, **_data(transition))
+            actor = f"user:{permitted.user.username}"
         obj.refresh_from_db()
         assert getattr(obj, flow.state_field) == transition.target
         record = AuditRecord.objects.filter(seq__gt=before, action=flow.audit_action(transition)).get()
-        assert record.actor == f"user:{permitted.user.username}"
+        assert record.actor == actor
         assert record.target == f"{obj._meta.label_lower}:{obj.pk}"
         assert f'"transition": "{name}"' in record.detail

@@ -11,6 +11,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from regshare.catalog.api import router as catalog_router
+from regshare.cockpit.api import router as cockpit_router
 from regshare.core.api import router as core_router
 from regshare.core.auth import deny_by_default
 from regshare.core.ratelimit import RateLimited
@@ -21,6 +22,8 @@ from regshare.evaluation.api import router as evaluation_router
 from regshare.exchange.api import router as exchange_router
 from regshare.incidents.api import router as incidents_router
 from regshare.ingest.api import router as ingest_router
+from regshare.portal.api import router as portal_router
+from regshare.risk.api import router as risk_router
 from regshare.supervision.api import router as supervision_router
 
 
@@ -54,7 +57,10 @@ api.add_router("/ingest", ingest_router)
 api.add_router("/entities", entities_router)
 api.add_router("/incidents", incidents_router)
 api.add_router("/supervision", supervision_router)
+api.add_router("/risk", risk_router)
 api.add_router("/evaluation", evaluation_router)
+api.add_router("/open", portal_router)
+api.add_router("/cockpit", cockpit_router)
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str, **extra):

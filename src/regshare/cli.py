@@ -10,7 +10,8 @@ import importlib.util
 import os
 import sys
 
-APPS_WITH_COMMANDS = ("core", "catalog", "ingest", "lake", "exchange", "entities", "credit", "supervision", "evaluation")
+APPS_WITH_COMMANDS = ("core", "catalog", "ingest", "lake", "exchange", "entities", "credit", "supervision", "risk",
+                      "evaluation")
 # Which app's ``commands.py`` adds each sub-command: a run imports only the module of its own command
 # (tests/core/test_cli.py checks the table against what the modules register). A command missing
 # here still works: the parser then loads every app's commands.
@@ -21,6 +22,7 @@ APP_OF_COMMAND = {
     "entities": "entities",
     "credit": "credit",
     "draw": "supervision",
+    "risk": "risk",
     "ahp": "evaluation", "fuzzy": "evaluation",
     "backup": "lake", "restore": "lake",
 }

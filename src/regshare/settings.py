@@ -38,8 +38,10 @@ INSTALLED_APPS = [
     "regshare.entities",
     "regshare.credit",
     "regshare.supervision",
+    "regshare.risk",
     "regshare.evaluation",
     "regshare.portal",
+    "regshare.cockpit",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +231,11 @@ def _rate(name: str, default: str) -> tuple[int, int]:
 REGSHARE_LOGIN_RATE_PER_USERNAME = _rate("REGSHARE_LOGIN_RATE_PER_USERNAME", "10/300")
 REGSHARE_LOGIN_RATE_PER_IP = _rate("REGSHARE_LOGIN_RATE_PER_IP", "30/300")
 REGSHARE_API_RATE_PER_PRINCIPAL = _rate("REGSHARE_API_RATE_PER_PRINCIPAL", "1200/60")
+# The public portal (no login): pages and open-data API calls per client address.
+REGSHARE_PORTAL_RATE_PER_IP = _rate("REGSHARE_PORTAL_RATE_PER_IP", "120/60")
+# Who runs the public portal and how the public reaches them (the portal's footer).
+REGSHARE_PORTAL_OPERATOR = os.environ.get("REGSHARE_PORTAL_OPERATOR", "区数据管理局")
+REGSHARE_PORTAL_CONTACT = os.environ.get("REGSHARE_PORTAL_CONTACT", "政务服务便民热线 12345")
 
 # The platform's pages load scripts and styles only from itself; no inline script, no framing.
 REGSHARE_CONTENT_SECURITY_POLICY = (
@@ -264,6 +271,11 @@ REGSHARE_REQUEST_THREADS = int(os.environ.get("REGSHARE_REQUEST_THREADS", "8"))
 # entity is never inspected. Deadlines in working days.
 SUPERVISION_DRAW_RATIOS = {"A": 0.03, "B": 0.05, "C": 0.10, "D": 0.20, "未评价": 0.05}
 SUPERVISION_INSPECTORS_PER_OBJECT = 2
+# Evaluation reports are open for comments (征求意见) this many working days unless a date is given.
+EVALUATION_REPORT_COMMENT_WORKDAYS = 10
+# A random control group drawn from the whole pool (extension control-v1), so risk-based selection can be compared
+# with random inspection; 0 turns it off for new tasks.
+SUPERVISION_CONTROL_RATIO = "0.01"
 SUPERVISION_RESULT_PUBLISH_WORKDAYS = 20
 SUPERVISION_INSPECTION_WORKDAYS = 30
 SUPERVISION_COMPLAINT_ACCEPT_WORKDAYS = 7
@@ -272,3 +284,12 @@ SUPERVISION_COMPLAINT_REPLY_WORKDAYS = 5
 SUPERVISION_COMPLAINT_ALARM_WORKDAYS = 10
 SUPERVISION_ASSISTANCE_WORKDAYS = 10
 SUPERVISION_CASE_STEP_WORKDAYS = 30
+
+# Risk warning (风险预警, docs/risk.md): alert deadlines in working days; probability limits of the levels
+# A/B/C (at or above C: D); the model files' folder (default DATA_DIR/models).
+RISK_VERIFY_WORKDAYS = 5
+RISK_ACT_WORKDAYS = 10
+RISK_CLOSE_WORKDAYS = 5
+RISK_ALERT_QUIET_DAYS = 90  # a finding handled is not alerted again within this many days
+RISK_LEVELS = {"A": 0.05, "B": 0.15, "C": 0.40}
+RISK_MODEL_DIR = os.environ.get("REGSHARE_RISK_MODEL_DIR", "")

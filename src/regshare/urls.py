@@ -20,8 +20,10 @@ urlpatterns = [
     path("entities/", include("regshare.entities.urls")),
     path("credit/", include("regshare.credit.urls")),
     path("supervision/", include("regshare.supervision.urls")),
+    path("risk/", include("regshare.risk.urls")),
     path("evaluation/", include("regshare.evaluation.urls")),
     path("portal/", include("regshare.portal.urls")),
+    path("cockpit/", include("regshare.cockpit.urls")),
     path("", include("regshare.core.urls")),
 ]
 

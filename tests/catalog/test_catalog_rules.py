@@ -55,7 +55,7 @@ def consumer_source():
     """A stand-in for the exchange app's source: FGJ holds a grant on every resource."""
     source = services.register_consumer_source(lambda resource: [dept("FGJ")])
     yield source
-    services._CONSUMER_SOURCES.remove(source)
+    services.consumers._CONSUMER_SOURCES.remove(source)
 
 
 def make(liaison, **extra):
@@ -255,11 +255,14 @@ def test_demand_suggestions_match_and_unmet_list(principal_of_user, bureau):
     assert suggested[0] == "SCJG-0002"
     unmet = services.create_demand(fgj, {"title": "外星人入境登记"})
     assert services.suggest_resources(unmet) == []
-    open_count = Demand.objects.filter(status=DemandStatus.OPEN).count()
-    assert any(f"未满足的数据需求 {open_count} 项" in item.title for item in pending_items(bureau))
+    unmet_titles = [item.title for item in pending_items(bureau) if item.category == "需求清单"]
+    assert any(unmet.title in title for title in unmet_titles) and any(demand.title in t for t in unmet_titles)
+    assert not [item for item in pending_items(fgj) if item.category == "需求清单"]
     services.match_demand(fgj, demand, Resource.objects.get(code="SCJG-0002"))
     demand.refresh_from_db()
-    assert demand.status == DemandStatus.MATCHED
+    assert demand.status == DemandStatus.MATCHED and demand.matched_resource.code == "SCJG-0002"
+    assert AuditRecord.objects.filter(action="catalog.demand.match", target=f"catalog.demand:{demand.pk}").exists()
+    assert not any(demand.title in item.title for item in pending_items(bureau) if item.category == "需求清单")
     assert unmet in Demand.objects.visible_to(bureau).filter(status=DemandStatus.OPEN)
     assert demand not in Demand.objects.visible_to(bureau).filter(status=DemandStatus.OPEN)
     with pytest.raises(PermissionDenied):

@@ -2,6 +2,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from regshare.core.models import ApiToken, AuditRecord, User
@@ -18,8 +19,15 @@ def test_login_page_is_chinese_and_public(client, demo):
     assert "用户登录" in response.content.decode()
 
 
-def test_passwords_are_hashed_with_argon2(demo):
-    assert User.objects.get(username="admin").password.startswith("argon2")
+def test_passwords_are_hashed_with_argon2(demo, settings):
+    from regshare import settings as platform_settings
+
+    settings.PASSWORD_HASHERS = platform_settings.PASSWORD_HASHERS
+    admin = User.objects.get(username="admin")
+    admin.set_password("Demo@2026")
+    admin.save()
+    assert admin.password.startswith("argon2")
+    assert _login(Client(), "admin", "Demo@2026").status_code == 302
 
 
 def test_login_success_and_logout_are_audited(client, demo):

@@ -10,7 +10,9 @@ from regshare.core.visibility import VisibleQuerySet
 LIST_MODELS = ["entities.Entity", "catalog.Resource", "catalog.Demand", "catalog.UpdateObligation", "exchange.Application",
                "exchange.Grant", "exchange.Subscription", "exchange.Correction", "incidents.Incident",
                "ingest.Load", "core.ApiToken", "evaluation.Submission", "supervision.InspectionTask",
-               "supervision.Complaint", "supervision.SupervisionRecord"]
+               "supervision.Complaint", "supervision.SupervisionRecord", "supervision.AssistanceRequest",
+               "supervision.Case", "supervision.InspectorConflict", "evaluation.Report",
+               "risk.Alert", "risk.RiskScore"]
 
 
 @pytest.mark.parametrize("label", LIST_MODELS)

@@ -9,10 +9,10 @@ from regshare.demo.entities import entity_rows, planted_risk
 from regshare.entities.models import Entity
 
 
-def test_three_years_on_the_abnormal_list_moves_to_the_serious_list(district):
+def test_three_years_on_the_abnormal_list_moves_to_the_serious_list(district, principal_of_user):
     entity = Entity.objects.order_by("-id").first()
     dep = Department.objects.get(code__endswith="SCJG")
-    entry = services.add_to_list("test", entity, ListType.ABNORMAL, ListCause.UNREACHABLE, "T-ABN-1", dep,
+    entry = services.add_to_list(principal_of_user("scjg_liaison"), entity, ListType.ABNORMAL, ListCause.UNREACHABLE, "T-ABN-1", dep,
                                  dt.date(2025, 5, 10))
     services.apply_list_rules(dt.date(2028, 5, 9))
     entry.refresh_from_db()
@@ -54,12 +54,12 @@ def test_thresholds_are_settings(district, settings):
 
 
 @pytest.mark.parametrize("bad", ["", "x"])
-def test_unknown_list_type_refused(district, bad):
+def test_unknown_list_type_refused(district, bad, principal_of_user):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        services.add_to_list("test", Entity.objects.first(), bad, ListCause.COURT, "T-X", Department.objects.first(),
-                             dt.date(2026, 1, 1))
+        services.add_to_list(principal_of_user("scjg_liaison"), Entity.objects.first(), bad, ListCause.COURT, "T-X",
+                             Department.objects.get(code__endswith="SCJG"), dt.date(2026, 1, 1))
     assert not ListEntry.objects.filter(decision_no="T-X").exists()
 
 

@@ -286,7 +286,7 @@ def keyed_by_id_card(resource, monkeypatch):
 
     resource.fields.update(is_key=False)
     resource.fields.filter(code_name="legal_rep_id").update(is_key=True)
-    monkeypatch.setattr(services, "_meta_cache", {})  # the key fields are cached per process
+    services.forget_metadata()  # the key fields are cached per process, and .update() sends no signal
     return resource
 
 

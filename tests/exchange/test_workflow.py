@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from regshare.catalog.models import ShareType
+from regshare.core import workflow
 from regshare.core.models import AuditRecord, Department, Notification
 from regshare.exchange import services
 from regshare.exchange.models import (
@@ -244,9 +245,13 @@ def test_destruction_is_recorded_after_the_grant_ends(resource, granted, princip
         services.record_destruction(consumer, grant, destroyed_on=dt.date.today(), method="删除", copies="本地库")
     assert info.value.code == "grant_active"
     services.revoke_grant(principal_of_user("admin"), grant, "数据管理部门收回")
+    link = f"/exchange/grants/{grant.pk}/"
+    assert link in [i.link for i in workflow.pending_for(consumer) if i.category == "销毁登记"]
+    assert link not in [i.link for i in workflow.pending_for(principal_of_user("scjg_liaison"))]
     record = services.record_destruction(consumer, grant, destroyed_on=dt.date.today(), method="物理删除并覆写",
                                          copies="审批系统缓存表", witness="王五")
     assert record.grant == grant and audited("exchange.grant.destruction")
+    assert link not in [i.link for i in workflow.pending_for(consumer)]
 
 
 def test_grants_expire_and_their_tokens_stop(resource, granted, token_for, api):

@@ -29,8 +29,14 @@ def test_draw_list_export_verify(sup, capsys):
     stratum = record["selected"][0]["stratum"]
     codes = sorted((p["code"] for p in record["pool"] if p["stratum"] == stratum),
                    key=lambda c: hashlib.sha256(f"{seed}:{c}".encode()).hexdigest())
-    chosen = sorted(r["code"] for r in record["selected"] if r["stratum"] == stratum)
+    chosen = sorted(r["code"] for r in record["selected"] if r["stratum"] == stratum and r["by_ratio"])
     assert sorted(codes[:len(chosen)]) == chosen
+    # and the control group (extension control-v1) over the whole pool
+    control = record["extensions"]["control-v1"]
+    everyone = sorted((p["code"] for p in record["pool"]),
+                      key=lambda c: hashlib.sha256(f"{seed}:control:{c}".encode()).hexdigest())
+    assert control["k"] >= 1 and sorted(everyone[:control["k"]]) == control["codes"]
+    assert sorted(r["code"] for r in record["selected"] if r["control"]) == control["codes"]
 
     assert run(capsys, "draw", "verify", TASK)[0] == 0
     code, out, _ = run(capsys, "draw", "verify", TASK, "--seed", "ff" * 32)

@@ -102,3 +102,44 @@ def test_large_stratum_takes_the_partition_path_and_matches_a_full_sort():
     chosen = d.select_objects(SEED, pool, {"B": "0.07"})
     expected = sorted((c for c, _ in pool), key=lambda c: hexsha(f"{SEED}:{c}"))[:49]
     assert chosen["B"] == expected
+
+
+def test_control_group_is_first_of_the_whole_pool_by_control_hash():
+    ratios = {"A": "0.1", "C": "0.25"}
+    plain = d.draw(SEED, POOL, ratios, INSPECTORS, ["SCJG"])
+    result = d.draw(SEED, POOL, ratios, INSPECTORS, ["SCJG"], control_ratio="0.2")
+    everyone = sorted((c for c, _ in POOL), key=lambda c: hexsha(f"{SEED}:control:{c}"))
+    assert result.control == sorted(everyone[:6])  # ceil(0.2 × 30), whatever the stratum
+    # the strata's draw is unchanged; the control group adds the objects it does not share with it
+    assert result.stratified == {code for code, _, _ in plain.selected}
+    assert {code for code, _, _ in result.selected} == result.stratified | set(result.control)
+    by_code = {code: (stratum, ids) for code, stratum, ids in result.selected}
+    for code in result.control:
+        assert by_code[code][0] == dict(POOL)[code]
+        assert by_code[code][1] == sorted(range(1, 7), key=lambda i: hexsha(f"{SEED}:{code}:{i}"))[:2]
+    assert d.draw(SEED, POOL, ratios, INSPECTORS, ["SCJG"], control_ratio="0.01").control == everyone[:1]
+
+
+def test_control_group_is_published_and_verified():
+    ratios = {"A": "0.1", "C": "0.25"}
+    result = d.draw(SEED, POOL, ratios, INSPECTORS, ["SCJG"], control_ratio="0.1")
+    published = d.record("T1", SEED, POOL, ratios, INSPECTORS, ["SCJG"], {}, 2, result, control_ratio="0.1")
+    extension = published["extensions"]["control-v1"]
+    assert extension["ratio"] == "0.1" and extension["codes"] == result.control and extension["k"] == 3
+    assert [r["code"] for r in published["selected"] if r["control"]] == result.control
+    assert d.verify(published)[0] is True
+    # a control group swapped for other objects of the pool is caught
+    outsider = next(c for c, _ in POOL if c not in {r["code"] for r in published["selected"]})
+    swapped = {**published, "extensions": {"control-v1": {**extension, "codes": [outsider, *extension["codes"][1:]]}}}
+    assert d.verify(swapped) == (False, "重算的随机对照组与公布的不一致")
+    # without the extension the record describes a draw without a control group, which no longer matches
+    bare = {k: v for k, v in published.items() if k != "extensions"}
+    assert d.verify(bare)[0] is (not (set(result.control) - result.stratified))
+    plain = d.draw(SEED, POOL, ratios, INSPECTORS, ["SCJG"])
+    assert "extensions" not in d.record("T1", SEED, POOL, ratios, INSPECTORS, ["SCJG"], {}, 2, plain)
+
+
+@pytest.mark.parametrize("ratio", ["-0.1", "1.5", "abc"])
+def test_bad_control_ratio_refused(ratio):
+    with pytest.raises(d.DrawError, match="随机对照组比例"):
+        d.draw(SEED, POOL, {"A": "0.1", "C": "0.25"}, INSPECTORS, ["SCJG"], control_ratio=ratio)

@@ -1,6 +1,7 @@
-"""Dashboard reminders of the catalog that are no workflow step: overdue update duties and unmet demands.
+"""Dashboard reminders of the catalog that are no workflow step: update duties (002 第八条), an obligation
+with a due date rather than an object waiting in a state.
 
-Drafts waiting for review reach the to-do list through the publication workflow (``flows``).
+Drafts waiting for review and unmet demands reach the to-do list through their workflows (``flows``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from regshare.core.permissions import Principal, has_perm
 from regshare.core.workflow import PendingItem
 
 from .flows import STAFF_ROLES
-from .models import Demand, DemandStatus, UpdateObligation
+from .models import UpdateObligation
 
 
 def pending_items(principal: Principal) -> list[PendingItem]:
@@ -27,10 +28,6 @@ def pending_items(principal: Principal) -> list[PendingItem]:
         for obligation in obligations.filter(due_date__lt=today)[:20]:
             items.append(PendingItem("目录更新", f"{obligation.department.name}目录更新逾期",
                                      reverse("catalog:obligations"), str(obligation.due_date), True))
-        unmet = Demand.objects.filter(status=DemandStatus.OPEN).count()
-        if unmet:
-            items.append(PendingItem("需求清单", f"未满足的数据需求 {unmet} 项",
-                                     reverse("catalog:demands") + "?status=open"))
     elif has_perm(principal, "catalog.obligation") and principal.department is not None:
         for obligation in obligations.filter(department=principal.department):
             items.append(PendingItem("目录更新", f"更新本部门数据资源目录({obligation.get_reason_display()})",

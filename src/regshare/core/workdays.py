@@ -11,6 +11,7 @@ its imported 放假/调休 dates are a draft until then and answer nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import chinese_calendar
 from django.core.exceptions import ValidationError
@@ -93,9 +94,18 @@ def workdays_between(start: dt.date, end: dt.date) -> int:
 
     Negative when end is before start, so "overdue by N working days" reads naturally.
     """
-    if end < start:
-        return -workdays_between(end, start)
+    return _between(_Calendar(), start, end)
+
+
+def workdays_between_each(spans: Iterable[tuple[dt.date, dt.date]]) -> list[int]:
+    """``workdays_between`` of many (start, end) pairs with one read of the override table (statistics)."""
     calendar = _Calendar()
+    return [_between(calendar, start, end) for start, end in spans]
+
+
+def _between(calendar: _Calendar, start: dt.date, end: dt.date) -> int:
+    if end < start:
+        return -_between(calendar, end, start)
     count, day = 0, start
     while day < end:
         day += dt.timedelta(days=1)

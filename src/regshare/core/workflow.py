@@ -78,6 +78,12 @@ class Transition:
     delegate: ActorCheck | None = None
     style: str = ""  # a hint for the button: "primary", "danger"
     confirm: str = ""  # a question the page asks before posting
+    # Taken by the scheduler when a date passes (a grant expires, a transition period ends), never by a
+    # person: ``perform`` refuses everyone, ``perform_scheduled`` takes it with the actor "system".
+    automatic: bool = False
+    # False when a page offers the transition through a form of its own (a choice among objects that the
+    # generic form cannot offer): ``available`` leaves it out, ``perform`` and ``may_perform`` still apply.
+    offered: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.source, str):  # a lone state is a common slip: ("draft") is a string
@@ -177,6 +183,8 @@ def _acting_refusal(principal: Principal, transition: Transition, obj: Any) -> s
     """Why this principal may not perform the transition (None: they may), the object's state aside."""
     if not principal.is_authenticated:
         return "请先登录"
+    if transition.automatic:
+        return f"「{transition.label}」由系统按期自动办理,不能手工执行"
     if not has_perm(principal, transition.permission) and not (
             transition.delegate is not None and transition.delegate(principal, obj)):
         return f"无权执行「{transition.label}」(需要「{permission_label(transition.permission)}」权限)"
@@ -209,7 +217,7 @@ def _allowed(principal: Principal, obj: Any, flow: Workflow, transition: Transit
 def available(principal: Principal, obj: Any) -> list[Transition]:
     """The transitions this principal may perform on ``obj`` now: what pages, API and templates offer."""
     return [transition for flow in workflows_for(obj) for transition in flow.transitions
-            if _allowed(principal, obj, flow, transition)]
+            if transition.offered and _allowed(principal, obj, flow, transition)]
 
 
 def perform(principal: Principal, obj: Any, name: str, **data: Any) -> Any:
@@ -223,6 +231,25 @@ def perform(principal: Principal, obj: Any, name: str, **data: Any) -> Any:
     deadline, which they find in ``data["deadline"]``.
     """
     flow, transition = find(obj, name)
+    return _perform(principal, principal, obj, flow, transition, data)
+
+
+def perform_scheduled(obj: Any, name: str, *, actor: str = "system", **data: Any) -> Any:
+    """Take the ``automatic`` transition ``name`` on ``obj`` for the scheduler (a date has passed).
+
+    Everything ``perform`` does except the acting checks: the state, the required data and ``when`` are
+    checked, the audit record names ``actor``. ``apply`` and ``notify`` receive an anonymous principal and
+    find ``actor`` in ``data``.
+    """
+    flow, transition = find(obj, name)
+    if not transition.automatic:
+        raise PermissionDenied(f"「{transition.label}」须由有权限的人员办理")
+    return _perform(actor, None, obj, flow, transition, {**data, "actor": actor})
+
+
+def _perform(actor: Principal | str, principal: Principal | None, obj: Any, flow: Workflow,
+             transition: Transition, data: dict) -> Any:
+    """``perform`` for a principal, or for the scheduler when ``principal`` is None (``actor`` is then a name)."""
     model = type(obj)
     with transaction.atomic():
         locked = model._default_manager.select_for_update().get(pk=obj.pk)
@@ -230,9 +257,12 @@ def perform(principal: Principal, obj: Any, name: str, **data: Any) -> Any:
         if state not in transition.source:
             raise TransitionRefused(f"当前状态为「{flow.state_label(state)}」,不能{transition.label}",
                                     code=flow.wrong_state_code)
-        refusal = _acting_refusal(principal, transition, locked)
-        if refusal is not None:
-            raise PermissionDenied(refusal)
+        if principal is not None:
+            refusal = _acting_refusal(principal, transition, locked)
+            if refusal is not None:
+                raise PermissionDenied(refusal)
+        else:
+            principal = Principal()
         missing = [label for key, label in transition.required if not str(data.get(key) or "").strip()]
         if missing:
             raise TransitionRefused(f"{transition.label}需要填写:{'、'.join(missing)}", code=transition.missing_code)
@@ -253,7 +283,7 @@ def perform(principal: Principal, obj: Any, name: str, **data: Any) -> Any:
             detail["deadline"] = str(deadline)
         if isinstance(extra, dict):
             detail.update(extra)
-        audit.record(principal, flow.audit_action(transition), locked, detail)
+        audit.record(actor, flow.audit_action(transition), locked, detail)
         if transition.notify is not None:
             transition.notify(locked, principal, data)
     _copy_state(locked, obj)

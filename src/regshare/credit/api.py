@@ -15,7 +15,9 @@ from . import reports, services
 from .models import CreditRecord, ListEntry, Memorandum, RepairApplication
 from .schemas import (
     CheckOut,
+    ListEntryIn,
     ListEntryOut,
+    ListRemovalIn,
     MemorandumOut,
     RecordOut,
     RepairDecisionIn,
@@ -46,6 +48,21 @@ def stats(request: HttpRequest):
 @paginate(PageNumberPagination, page_size=20)
 def lists(request: HttpRequest, list_type: str = "", active: bool | None = None, q: str = ""):
     return [list_out(e) for e in services.list_query(list_type, active, q)]
+
+
+@router.post("/lists", response=ListEntryOut, auth=allow("credit.manage"), summary="列入名单(本部门的决定)")
+def add_to_list(request: HttpRequest, body: ListEntryIn):
+    principal = request.auth
+    entity = entities.get_entity(body.uscc)
+    entry = services.add_to_list(principal, entity, body.list_type, body.cause, body.decision_no, principal.department,
+                                 body.listed_on, body.cause_text)
+    return list_out(entry)
+
+
+@router.post("/lists/{entry_id}/remove", response=ListEntryOut, auth=allow("credit.manage"), summary="移出名单")
+def remove_from_list(request: HttpRequest, entry_id: int, body: ListRemovalIn):
+    entry = get_object_or_404(ListEntry.objects.select_related("entity"), pk=entry_id)
+    return list_out(services.remove_from_list(request.auth, entry, body.removed_on, body.reason))
 
 
 def list_out(e: ListEntry) -> dict:

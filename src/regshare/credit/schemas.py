@@ -101,6 +101,20 @@ class RepairIn(Schema):
     commitment: bool = False
 
 
+class ListEntryIn(Schema):
+    uscc: str
+    list_type: str
+    cause: str
+    decision_no: str
+    listed_on: dt.date
+    cause_text: str = ""
+
+
+class ListRemovalIn(Schema):
+    removed_on: dt.date
+    reason: str
+
+
 class RepairDecisionIn(Schema):
     approve: bool
     note: str = ""

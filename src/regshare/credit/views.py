@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -17,6 +19,7 @@ from regshare.entities import services as entities
 from . import reports, services
 from .models import (
     CreditRecord,
+    ListEntry,
     ListType,
     Memorandum,
     PublicityStatus,
@@ -207,3 +210,41 @@ def report(request, uscc: str, fmt: str):
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
     return response
+
+
+def _posted_date(value: str, label: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat((value or "").strip())
+    except ValueError:
+        raise ValidationError(f"{label}格式应为 YYYY-MM-DD", code="bad_date") from None
+
+
+@require_POST
+@page_permission("credit.manage")
+def list_add(request):
+    """列入名单, posted from the lists page; the service checks the permission and the deciding department."""
+    principal = principal_of(request)
+    post = request.POST
+    try:
+        entity = entities.get_entity(post.get("uscc", ""))
+        services.add_to_list(principal, entity, post.get("list_type", ""), post.get("cause", ""),
+                             post.get("decision_no", ""), principal.department,
+                             _posted_date(post.get("listed_on", ""), "列入日期"), post.get("cause_text", "").strip())
+        messages.success(request, f"已将 {entity.name} 列入名单")
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    return redirect("credit:lists")
+
+
+@require_POST
+@page_permission("credit.manage")
+def list_remove(request, entry_id: int):
+    entry = get_object_or_404(ListEntry, pk=entry_id)
+    try:
+        services.remove_from_list(principal_of(request), entry,
+                                  _posted_date(request.POST.get("removed_on", ""), "移出日期"),
+                                  request.POST.get("reason", ""))
+        messages.success(request, "已移出名单")
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    return redirect("credit:lists")

@@ -23,6 +23,7 @@ STEPS = (
     "regshare.demo.entities",
     "regshare.demo.credit",
     "regshare.demo.supervision",
+    "regshare.demo.risk",
     "regshare.demo.exchange",
     "regshare.demo.incidents",
     "regshare.demo.evaluation",

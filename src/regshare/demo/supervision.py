@@ -212,4 +212,4 @@ def ensure_joint(admin: Principal, deps: dict[str, Department], entities: list[E
     services.case_step(admin, case, "investigate", "联合现场检查", TODAY - dt.timedelta(days=15))
     if not InspectorConflict.objects.exists():
         inspector = Inspector.objects.filter(department=deps["SCJG"]).first()
-        InspectorConflict.objects.create(inspector=inspector, entity=entities[0], reason="近亲属任该企业负责人")
+        services.declare_conflict(admin, inspector, entities[0], "近亲属任该企业负责人", TODAY - dt.timedelta(days=30))

@@ -6,14 +6,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from regshare.core import exports, panels
-from regshare.core.dashboard import PendingItem
 from regshare.core.pages import page_of
-from regshare.core.permissions import has_perm, page_permission, principal_of
+from regshare.core.permissions import page_permission, principal_of
 
 from . import services
 from .models import Entity
@@ -98,13 +96,3 @@ def decide(request, link_id: int):
     else:
         messages.success(request, f"已{'确认' if accept else '否决'}:{link.raw_name}")
     return redirect("entities:review")
-
-
-def pending_items(principal) -> list[PendingItem]:
-    """Reviewers see the linkage review queue on their dashboard."""
-    if not has_perm(principal, "entities.review"):
-        return []
-    count = services.review_queue().count()
-    if not count:
-        return []
-    return [PendingItem("关联待确认", f"{count} 条记录与市场主体的关联待人工确认", reverse("entities:review"))]

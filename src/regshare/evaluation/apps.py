@@ -18,5 +18,7 @@ class EvaluationConfig(AppConfig):
             MenuItem("综合评价", "evaluation:evaluations", "evaluation.view", "效能评估"),
             MenuItem("整改事项", "evaluation:rectifications", "evaluation.view", "效能评估"),
             MenuItem("协调会议", "evaluation:meetings", "evaluation.view", "效能评估"),
+            MenuItem("评估报告", "evaluation:reports", "evaluation.view", "效能评估"),
+            MenuItem("部门考核", "evaluation:assessment", "evaluation.view", "效能评估"),
         )
         flows.register()

@@ -19,6 +19,8 @@ from .models import (
     IndicatorValue,
     Rectification,
     RectificationStatus,
+    Report,
+    ReportStatus,
     SourceKind,
     Submission,
     SubmissionStatus,
@@ -26,7 +28,7 @@ from .models import (
 
 REVIEW_WORKDAYS = 5  # 区发改 reviews a submission within five working days of receiving it
 
-S, R = SubmissionStatus, RectificationStatus
+S, R, P = SubmissionStatus, RectificationStatus, ReportStatus
 
 
 def _own_department(principal: Principal, obj) -> bool:
@@ -164,6 +166,98 @@ RECTIFICATION = workflow.Workflow(
 )
 
 
+def _comment_workdays() -> int:
+    from django.conf import settings
+
+    return settings.EVALUATION_REPORT_COMMENT_WORKDAYS
+
+
+def _consult(report: Report, principal: Principal, data: dict) -> dict:
+    """Comments are open until the deadline: a date given by 区发改, or the setting's working days from today."""
+    import datetime as dt
+
+    given = str(data.get("comment_deadline") or "").strip()
+    if given:
+        try:
+            deadline = dt.date.fromisoformat(given)
+        except ValueError as exc:
+            raise workflow.TransitionRefused("征求意见截止日期格式应为 YYYY-MM-DD", code="bad_date") from exc
+        if deadline <= data["on"]:
+            raise workflow.TransitionRefused("征求意见截止日期应晚于今天", code="bad_date")
+    else:
+        deadline = data["deadline"]
+    report.comment_deadline = report.deadline = deadline
+    return {"comment_deadline": str(deadline)}
+
+
+def _comments_closed(report: Report) -> bool:
+    from regshare.core.clock import today
+
+    return report.comment_deadline is not None and report.comment_deadline < today()
+
+
+def _revised(report: Report, principal: Principal, data: dict) -> dict:
+    report.revision_note = str(data["revision_note"]).strip()
+    return {"comments": report.comments.count()}
+
+
+def _approved(report: Report, principal: Principal, data: dict) -> dict:
+    report.approval_note = str(data["approval_note"]).strip()
+    return {"approval_note": report.approval_note}
+
+
+def _sent_back(report: Report, principal: Principal, data: dict) -> dict:
+    report.approval_note = str(data["approval_note"]).strip()
+    return {"approval_note": report.approval_note}
+
+
+def _published(report: Report, principal: Principal, data: dict) -> dict:
+    report.published_on = data["on"]
+    report.deadline = None
+    return {"published_on": str(report.published_on)}
+
+
+def _manager_q(principal: Principal) -> Q | None:
+    return Q() if has_perm(principal, "evaluation.manage") else None
+
+
+def _approver_q(principal: Principal) -> Q | None:
+    return Q() if has_perm(principal, "evaluation.approve_report") else None
+
+
+REPORT = workflow.Workflow(
+    name="evaluation.report", model="evaluation.Report", state_field="status", deadline_field="deadline",
+    label="评估报告", pending_title=lambda r: r.title, pending_link=lambda r: f"/evaluation/reports/{r.pk}/",
+    initial=P.DRAFT, initial_pending=_manager_q,
+    transitions=[
+        workflow.Transition(
+            name="consult", label="发布征求意见稿", source=(P.DRAFT,), target=P.CONSULTING,
+            permission="evaluation.manage", deadline_workdays=_comment_workdays, apply=_consult,
+            audit_action="evaluation.report.consult", style="primary",
+            fields=(("comment_deadline", "征求意见截止日期(YYYY-MM-DD,留空为设定的工作日数)"),)),
+        workflow.Transition(
+            name="revise", label="根据意见修改完成,报区政府审定", source=(P.CONSULTING,), target=P.REVISED,
+            permission="evaluation.manage", when=_comments_closed, refusal="征求意见期尚未结束",
+            refusal_code="comments_open", apply=_revised, audit_action="evaluation.report.revise",
+            pending=_approver_q, style="primary", required=(("revision_note", "修改说明(意见采纳情况)"),)),
+        workflow.Transition(
+            name="approve", label="审定通过", source=(P.REVISED,), target=P.APPROVED,
+            permission="evaluation.approve_report", apply=_approved, audit_action="evaluation.report.approve",
+            pending=_manager_q, style="primary", required=(("approval_note", "审定意见"),)),
+        workflow.Transition(
+            name="send_back", label="退回修改", source=(P.REVISED,), target=P.DRAFT,
+            permission="evaluation.approve_report", apply=_sent_back, audit_action="evaluation.report.send_back",
+            style="danger", required=(("approval_note", "退回意见"),)),
+        workflow.Transition(
+            name="publish", label="在门户发布", source=(P.APPROVED,), target=P.PUBLISHED,
+            permission="evaluation.manage", when=lambda r: bool(r.docx) and bool(r.pdf),
+            refusal="请先生成报告的 Word 和 PDF 文件", refusal_code="files_missing", apply=_published,
+            audit_action="evaluation.report.publish", style="primary"),
+    ],
+)
+
+
 def register() -> None:
     workflow.register(SUBMISSION)
     workflow.register(RECTIFICATION)
+    workflow.register(REPORT)

@@ -74,3 +74,29 @@ class MeetingForm(forms.Form):
     minutes = forms.CharField(label="会议纪要(讨论内容、达成的共识)", widget=forms.Textarea(attrs={"rows": 5}))
     decisions = forms.CharField(label="议定事项(每行一项:部门编码或名称 | 任务 | 截止日期 YYYY-MM-DD)", required=False,
                                 widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class ReportForm(forms.Form):
+    title = forms.CharField(label="报告名称", max_length=200)
+    period = forms.CharField(label="统计期", max_length=10, help_text="如 2026H1")
+    evaluation = forms.ModelChoiceField(label="依据的综合评价(选择后自动起草各部分)", queryset=Evaluation.objects.all(),
+                                        required=False)
+
+
+class ReportTextForm(forms.Form):
+    purpose = forms.CharField(label="评估目的", max_length=20000, widget=forms.Textarea(attrs={"rows": 3}))
+    method = forms.CharField(label="评估方法", max_length=20000, widget=forms.Textarea(attrs={"rows": 4}))
+    results = forms.CharField(label="评估结果", max_length=20000, widget=forms.Textarea(attrs={"rows": 6}))
+    problems = forms.CharField(label="存在问题及原因", max_length=20000, widget=forms.Textarea(attrs={"rows": 4}))
+    suggestions = forms.CharField(label="意见建议", max_length=20000, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class CommentForm(forms.Form):
+    kind = forms.ChoiceField(label="意见来源", choices=[("entity", "市场主体"), ("public", "社会公众")])
+    author = forms.CharField(label="姓名或单位名称", max_length=100)
+    uscc = forms.CharField(label="统一社会信用代码(市场主体填写)", max_length=30, required=False)
+    content = forms.CharField(label="意见内容", max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class DepartmentCommentForm(forms.Form):
+    content = forms.CharField(label="本部门意见", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))

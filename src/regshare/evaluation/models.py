@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from regshare.core.filters import Choice, Filters, Search
 from regshare.core.models import Department
 from regshare.core.visibility import VisibleQuerySet
 
@@ -343,3 +344,105 @@ class Rectification(models.Model):
 
     def get_absolute_url(self) -> str:
         return f"/evaluation/rectifications/{self.pk}/"
+
+
+# ----------------------------------------------------------------------------- reports (评估报告, seed 004 五(三))
+
+class ReportStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    CONSULTING = "consulting", "征求意见中"
+    REVISED = "revised", "已修改待审定"
+    APPROVED = "approved", "区政府已审定"
+    PUBLISHED = "published", "已发布"
+
+
+class BuildState(models.TextChoices):
+    IDLE = "idle", "未生成"
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "生成中"
+    DONE = "done", "已生成"
+    FAILED = "failed", "生成失败"
+
+
+class ReportQuerySet(VisibleQuerySet):
+    filters = Filters(Search("q", "title", "period"), Choice("status", ReportStatus))
+
+    def visible_to(self, principal) -> models.QuerySet:
+        """Everyone taking part in the evaluation reads every report; the public only the published ones."""
+        from regshare.core.permissions import has_perm
+
+        if principal.is_authenticated and has_perm(principal, "evaluation.view"):
+            return self
+        return self.filter(status=ReportStatus.PUBLISHED)
+
+
+class Report(models.Model):
+    """An evaluation report: purpose, method, results, problems and causes, suggestions (seed 004 五(三)),
+    drafted by 区发改, put out for comments (征求意见) with a deadline, revised, approved by the district
+    government and published on the portal. The Word and PDF files are generated in the background."""
+
+    title = models.CharField("报告名称", max_length=200)
+    period = models.CharField("统计期", max_length=10)
+    evaluation = models.ForeignKey(Evaluation, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="reports", verbose_name="依据的综合评价")
+    purpose = models.TextField("评估目的")
+    method = models.TextField("评估方法")
+    results = models.TextField("评估结果")
+    problems = models.TextField("存在问题及原因")
+    suggestions = models.TextField("意见建议")
+    status = models.CharField("状态", max_length=12, choices=ReportStatus.choices, default=ReportStatus.DRAFT,
+                              db_index=True)
+    deadline = models.DateField("下一步期限", null=True, blank=True)
+    comment_deadline = models.DateField("征求意见截止日期", null=True, blank=True)
+    revision_note = models.TextField("修改说明", blank=True)
+    approval_note = models.TextField("审定意见", blank=True)
+    published_on = models.DateField("发布日期", null=True, blank=True)
+    build_state = models.CharField("文件生成状态", max_length=8, choices=BuildState.choices, default=BuildState.IDLE)
+    build_progress = models.PositiveSmallIntegerField("生成进度(%)", default=0)
+    build_step = models.CharField("当前步骤", max_length=60, blank=True)
+    build_error = models.TextField("生成错误", blank=True)
+    docx = models.BinaryField("Word 文件", null=True, blank=True, editable=False)
+    pdf = models.BinaryField("PDF 文件", null=True, blank=True, editable=False)
+    built_at = models.DateTimeField("生成时间", null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name="起草人")
+    created_at = models.DateTimeField("起草时间", auto_now_add=True)
+
+    objects = ReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "评估报告"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return f"/evaluation/reports/{self.pk}/"
+
+
+class CommenterKind(models.TextChoices):
+    DEPARTMENT = "department", "部门"
+    ENTITY = "entity", "市场主体"
+    PUBLIC = "public", "社会公众"
+
+
+class ReportComment(models.Model):
+    """One comment received while the report is out for comments, and how the revision answered it."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="comments", verbose_name="评估报告")
+    kind = models.CharField("意见来源", max_length=12, choices=CommenterKind.choices)
+    author = models.CharField("提出人", max_length=100)
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name="部门")
+    uscc = models.CharField("统一社会信用代码", max_length=18, blank=True)
+    content = models.TextField("意见内容")
+    answer = models.TextField("采纳情况", blank=True)
+    created_at = models.DateTimeField("提出时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "报告意见"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.author}"

@@ -14,4 +14,8 @@ register({
     "evaluation.rectify": {R.DATA_LIAISON, R.DEPARTMENT_ADMIN, R.LEADER},
     # 区发改 reviews the submissions (seed 004 五(一)2); never one's own submission.
     "evaluation.review": {R.ANALYST, R.LEADER, R.PLATFORM_ADMIN},
+    # The district government's leaders approve an evaluation report before it is published (seed 004 五(三)).
+    "evaluation.approve_report": {R.LEADER, R.PLATFORM_ADMIN},
+    # Departments comment on a report put out for comments (征求意见).
+    "evaluation.comment": ALL_ROLES,
 }, token_scopes={"evaluation.view": "查询效能评估指标与结果"})

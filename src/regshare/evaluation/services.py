@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from regshare.core import audit, uploads, workflow
+from regshare.core.clock import today_or
+from regshare.core.codes import clean_uscc, uscc_error
 from regshare.core.models import Department
 from regshare.core.permissions import Principal, require
 from regshare.core.services import notify_department
@@ -24,6 +26,8 @@ from regshare.core.services import notify_department
 from . import ahp, fuzzy
 from .indicators import CALCULATORS, STANDARD, Window
 from .models import (
+    BuildState,
+    CommenterKind,
     Direction,
     Evaluation,
     Indicator,
@@ -33,6 +37,9 @@ from .models import (
     MeetingKind,
     Rectification,
     RectificationStatus,
+    Report,
+    ReportComment,
+    ReportStatus,
     SourceKind,
     Submission,
     SubmissionStatus,
@@ -632,3 +639,271 @@ def values_for(principal: Principal, period: str = "", indicator: str = ""):
     if indicator:
         items = items.filter(Q(indicator__code=indicator))
     return items
+
+
+# ----------------------------------------------------------------------------- reports on the public portal
+
+REPORT_FORMATS = {"docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+                  "pdf": ("application/pdf", "pdf")}
+
+
+def published_reports(q: str = "") -> QuerySet[Report]:
+    """The evaluation reports approved by the district government and published, newest first. Each row has
+    ``title``, ``period``, ``published_on`` and the five sections (``purpose``, ``method``, ``results``,
+    ``problems``, ``suggestions``); ``has_docx`` / ``has_pdf`` say which files may be downloaded with
+    ``published_report_file``. The file contents are deferred. ``q`` searches the title and the period."""
+    reports = (Report.objects.filter(status=ReportStatus.PUBLISHED).defer("docx", "pdf")
+               .annotate(has_docx=Q(docx__isnull=False), has_pdf=Q(pdf__isnull=False))
+               .order_by("-published_on", "-id"))
+    q = (q or "").replace("\x00", "").strip()[:100]
+    if q:
+        reports = reports.filter(Q(title__icontains=q) | Q(period__icontains=q))
+    return reports
+
+
+def published_report_file(report_id: int, fmt: str) -> tuple[bytes, str, str] | None:
+    """``(content, file name, content type)`` of a published report's Word (``docx``) or PDF (``pdf``) file;
+    None when the report is not published, the format unknown or the file not generated."""
+    if fmt not in REPORT_FORMATS:
+        return None
+    report = Report.objects.filter(pk=report_id, status=ReportStatus.PUBLISHED).only("title", fmt).first()
+    content = getattr(report, fmt, None) if report is not None else None
+    if not content:
+        return None
+    content_type, extension = REPORT_FORMATS[fmt]
+    return bytes(content), f"{report.title}.{extension}", content_type
+
+
+# ----------------------------------------------------------------------------- evaluation reports (评估报告)
+
+REPORT_TEXT_FIELDS = ("purpose", "method", "results", "problems", "suggestions")
+
+
+def draft_sections(evaluation: Evaluation) -> dict[str, str]:
+    """A first draft of the five sections from the evaluation's own figures; 区发改 edits it before consulting."""
+    groups = evaluation.detail.get("groups", [])
+    ranked = sorted(groups, key=lambda g: g["score"])
+    weakest = ranked[:2]
+    lines = [f"{g['label']}:等级“{g['grade']}”,得分 {g['score']:.1f}(权重 {g['weight']:.3f})" for g in groups]
+    low_indicators = []
+    for group in weakest:
+        for item in group.get("indicators", []):
+            if item.get("membership") and max(item["membership"]) == item["membership"][-1] or (
+                    item.get("membership") and sum(item["membership"][2:]) >= 0.5):
+                low_indicators.append(f"{item['name']}({item['value']}{item['unit']})")
+    return {
+        "purpose": (f"依据《柴桑区市场准入效能评估工作协调机制》,对{period_label(evaluation.period)}全区市场准入负面清单"
+                    "执行、审批效能、服务质量、监管效能和市场主体满意度进行评估,查找问题,推动整改,持续优化营商环境。"),
+        "method": ("采用层次分析法确定五类指标及各类内部指标的权重(判断矩阵一致性比例 CR < 0.1,准则层 CR = "
+                   f"{evaluation.detail.get('group_cr', 0):.4f},RI 表 {evaluation.detail.get('ri_table', 'saaty')}),"
+                   f"以模糊综合评价法({evaluation.operator} 算子)按优、良、中、差四级合成评价。数据来自平台共享的政务服务"
+                   "办件、好差评、双随机抽查、行政处罚数据,部门报送经区发改审核,满意度来自问卷调查。"),
+        "results": (f"综合评价等级为“{evaluation.grade}”,综合得分 {evaluation.score:.1f}。分类结果:\n" + "\n".join(lines)),
+        "problems": ("得分较低的指标类别为" + "、".join(g["label"] for g in weakest) + "。" +
+                     (f"主要短板指标:{'、'.join(low_indicators)}。" if low_indicators else "") +
+                     "原因有待各责任部门在征求意见中补充说明。"),
+        "suggestions": "\n".join(f"针对{g['label']},由责任部门制定整改措施,明确时限,纳入整改台账跟踪销号。"
+                                 for g in weakest),
+    }
+
+
+def create_report(principal: Principal, title: str, period: str, evaluation: Evaluation | None = None,
+                  sections: dict[str, str] | None = None) -> Report:
+    """A draft report; without sections given, they are drafted from the evaluation's figures."""
+    require(principal, "evaluation.manage")
+    period_window(period)
+    title = (title or "").strip()[:200]
+    if not title:
+        raise ValidationError("请填写报告名称", code="field_required")
+    if evaluation is not None and evaluation.period != period:
+        raise ValidationError("所选综合评价的统计期与报告的统计期不一致", code="period_mismatch")
+    text = {**(draft_sections(evaluation) if evaluation is not None else {}),
+            **{k: v for k, v in (sections or {}).items() if str(v or "").strip()}}
+    missing = [Report._meta.get_field(name).verbose_name for name in REPORT_TEXT_FIELDS if not text.get(name)]
+    if missing:
+        raise ValidationError(f"请填写:{'、'.join(missing)}(或选择一次综合评价自动起草)", code="field_required")
+    with transaction.atomic():
+        report = Report.objects.create(title=title, period=period, evaluation=evaluation, created_by=principal.user,
+                                       **{name: str(text[name])[:20000] for name in REPORT_TEXT_FIELDS})
+        audit.record(principal, "evaluation.report.create", report, {"period": period})
+    return report
+
+
+def edit_report(principal: Principal, report: Report, sections: dict[str, str]) -> Report:
+    """Text changes while drafting or revising after comments; the files must then be generated again."""
+    require(principal, "evaluation.manage")
+    if report.status not in (ReportStatus.DRAFT, ReportStatus.CONSULTING):
+        raise ValidationError(f"报告“{report.get_status_display()}”,不能再修改", code="wrong_state")
+    changed = {}
+    for name in REPORT_TEXT_FIELDS:
+        value = str(sections.get(name) or "").strip()
+        if not value:
+            raise ValidationError(f"{Report._meta.get_field(name).verbose_name}不能为空", code="field_required")
+        if value != getattr(report, name):
+            changed[name] = value[:20000]
+    if changed:
+        with transaction.atomic():
+            Report.objects.filter(pk=report.pk).update(**changed, docx=None, pdf=None, build_state=BuildState.IDLE,
+                                                       build_progress=0)
+            audit.record(principal, "evaluation.report.edit", report, {"fields": sorted(changed)})
+        report.refresh_from_db()
+    return report
+
+
+def add_comment(principal: Principal, report: Report, content: str, kind: str = "", author: str = "",
+                uscc: str = "", today: dt.date | None = None) -> ReportComment:
+    """A comment while the report is out for comments and before its deadline: a department's (signed in), a
+    market entity's (with its valid credit code) or the public's (with a name)."""
+    if report.status != ReportStatus.CONSULTING:
+        raise ValidationError("该报告不在征求意见期", code="not_consulting")
+    if report.comment_deadline is not None and today_or(today) > report.comment_deadline:
+        raise ValidationError(f"征求意见已于 {report.comment_deadline:%Y-%m-%d} 截止", code="comments_closed")
+    content = (content or "").strip()
+    if not content:
+        raise ValidationError("请填写意见内容", code="field_required")
+    department = None
+    if principal.is_authenticated and principal.department is not None and kind in ("", CommenterKind.DEPARTMENT):
+        require(principal, "evaluation.comment")
+        kind, department = CommenterKind.DEPARTMENT, principal.department
+        author = audit.actor_name(principal)
+    elif kind == CommenterKind.ENTITY:
+        uscc = clean_uscc(uscc)
+        error = uscc_error(uscc)
+        if error:
+            raise ValidationError(error, code="invalid_uscc")
+    elif kind != CommenterKind.PUBLIC:
+        raise ValidationError("请选择意见来源:市场主体或社会公众", code="invalid_choice")
+    author = (author or "").strip()[:100]
+    if not author:
+        raise ValidationError("请填写提出人姓名或单位名称", code="field_required")
+    with transaction.atomic():
+        comment = ReportComment.objects.create(report=report, kind=kind, author=author, department=department,
+                                               uscc=uscc if kind == CommenterKind.ENTITY else "",
+                                               content=content[:5000])
+        audit.record(principal if principal.is_authenticated else "public", "evaluation.report.comment", report,
+                     {"kind": kind, "comment": comment.pk})
+    return comment
+
+
+def answer_comment(principal: Principal, comment: ReportComment, answer: str) -> ReportComment:
+    require(principal, "evaluation.manage")
+    if comment.report.status not in (ReportStatus.CONSULTING, ReportStatus.DRAFT):
+        raise ValidationError("报告已报审,不能再修改意见采纳情况", code="wrong_state")
+    answer = (answer or "").strip()
+    if not answer:
+        raise ValidationError("请填写采纳情况", code="field_required")
+    comment.answer = answer[:2000]
+    comment.save(update_fields=["answer"])
+    audit.record(principal, "evaluation.report.answer", comment.report, {"comment": comment.pk})
+    return comment
+
+
+def request_build(principal: Principal, report: Report) -> Report:
+    """Queues the generation of the Word and PDF files; the page polls ``build_progress``."""
+    require(principal, "evaluation.manage")
+    if report.build_state in (BuildState.QUEUED, BuildState.RUNNING):
+        raise ValidationError("报告文件正在生成,请稍候", code="already_building")
+    Report.objects.filter(pk=report.pk).update(build_state=BuildState.QUEUED, build_progress=0, build_step="排队等待",
+                                               build_error="")
+    audit.record(principal, "evaluation.report.build", report, {})
+    from . import tasks
+
+    tasks.build_report(report.pk)
+    report.refresh_from_db()
+    return report
+
+
+def build_report_files(report_id: int) -> str:
+    """Generates and stores the files of a report, writing its progress as it goes (the background task)."""
+    from . import reports
+
+    report = Report.objects.select_related("evaluation").defer("docx", "pdf").get(pk=report_id)
+
+    def progress(percent: int, step: str) -> None:
+        Report.objects.filter(pk=report_id).update(build_state=BuildState.RUNNING, build_progress=percent,
+                                                   build_step=step)
+
+    progress(1, "准备数据")
+    try:
+        word, document = reports.build(report, timezone.localtime().strftime("%Y年%m月%d日 %H:%M"), progress)
+    except Exception as exc:  # the page shows why the build failed instead of polling for ever
+        Report.objects.filter(pk=report_id).update(build_state=BuildState.FAILED, build_step="生成失败",
+                                                   build_error=f"{type(exc).__name__}: {exc}"[:2000])
+        raise
+    Report.objects.filter(pk=report_id).update(docx=word, pdf=document, build_state=BuildState.DONE,
+                                               build_progress=100, build_step="已生成", built_at=timezone.now())
+    return BuildState.DONE
+
+
+def report_file(principal: Principal, report: Report, fmt: str) -> tuple[bytes, str, str]:
+    """A report's file for someone who may see it (the audit records the download)."""
+    if fmt not in REPORT_FORMATS:
+        raise ValidationError("文件格式应为 docx 或 pdf", code="bad_format")
+    content = Report.objects.filter(pk=report.pk).values_list(fmt, flat=True).first()
+    if not content:
+        raise ValidationError("报告文件尚未生成", code="files_missing")
+    audit.record(principal if principal.is_authenticated else "public", "evaluation.report.download", report,
+                 {"format": fmt})
+    content_type, extension = REPORT_FORMATS[fmt]
+    return bytes(content), f"{report.title}.{extension}", content_type
+
+
+# ----------------------------------------------------------------------------- department assessment (考核)
+
+def _assessment_year(year: object, today: dt.date) -> int:
+    try:
+        value = int(str(year).strip()) if str(year or "").strip() else today.year
+    except ValueError as exc:
+        raise ValidationError("考核年度应为四位年份,如 2026", code="bad_year") from exc
+    if not 2000 <= value <= today.year:
+        raise ValidationError(f"考核年度应在 2000 至 {today.year} 之间", code="bad_year")
+    return value
+
+
+def assessment_table(principal: Principal, year: object = None, today: dt.date | None = None):
+    """The annual data-sharing assessment of every department (``assessment.DepartmentScore``, best first)."""
+    from . import assessment
+
+    require(principal, "evaluation.view")
+    today = today_or(today)
+    year = _assessment_year(year, today)
+    table = assessment.annual_table(year, today)
+    audit.record(principal, "evaluation.assessment.view", None, {"year": year})
+    return year, table
+
+
+def assessment_of(principal: Principal, department: Department, year: object = None, today: dt.date | None = None):
+    """One department's assessment with the facts and records behind every point."""
+    from . import assessment
+
+    require(principal, "evaluation.view")
+    today = today_or(today)
+    year = _assessment_year(year, today)
+    score = assessment.score_department(department, year, today)
+    audit.record(principal, "evaluation.assessment.view", department, {"year": year})
+    return year, score
+
+
+def assessment_xlsx(principal: Principal, year: object = None, today: dt.date | None = None) -> tuple[int, bytes]:
+    """The annual table and, on a second sheet, the facts behind each point (formula-like text neutralised)."""
+    from openpyxl import Workbook
+
+    from regshare.core.exports import xlsx_row
+
+    year, table = assessment_table(principal, year, today)
+    book = Workbook(write_only=True)
+    summary = book.create_sheet(f"{year}年度考核")
+    names = [c.name for c in table[0].criteria] if table else []
+    summary.append(xlsx_row(summary, ["名次", "部门", *[f"{n}" for n in names], "总分"]))
+    for rank, row in enumerate(table, 1):
+        summary.append(xlsx_row(summary, [rank, row.department.name, *[c.score for c in row.criteria], row.total]))
+    facts = book.create_sheet("得分依据")
+    facts.append(xlsx_row(facts, ["部门", "考核项", "满分", "得分", "计算", "事实"]))
+    for row in table:
+        for c in row.criteria:
+            facts.append(xlsx_row(facts, [row.department.name, c.name, c.maximum, c.score, c.basis,
+                                          ";".join(f"{label}:{value}" for label, value in c.facts)]))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    audit.record(principal, "evaluation.assessment.export", None, {"year": year})
+    return year, buffer.getvalue()

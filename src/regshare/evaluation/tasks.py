@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 
 def current_half(today) -> str:
@@ -23,3 +23,11 @@ def escalate_overdue_rectifications() -> int:
     from . import services
 
     return services.escalate_overdue()
+
+
+@db_task()
+def build_report(report_id: int) -> str:
+    """The Word and PDF files of an evaluation report, off the request (its page polls the progress)."""
+    from . import services
+
+    return services.build_report_files(report_id)

@@ -20,4 +20,12 @@ urlpatterns = [
     path("meetings/", views.meetings, name="meetings"),
     path("evaluations/", views.evaluations, name="evaluations"),
     path("evaluations/<int:pk>/", views.evaluation, name="evaluation"),
+    path("reports/", views.reports, name="reports"),
+    path("reports/new/", views.new_report, name="new_report"),
+    path("reports/<int:pk>/", views.report, name="report"),
+    path("reports/<int:pk>/progress/", views.report_progress, name="report_progress"),
+    path("reports/<int:pk>/file/<str:fmt>/", views.report_file, name="report_file"),
+    path("reports/<int:pk>/comment/", views.report_comment, name="report_comment"),
+    path("assessment/", views.assessment, name="assessment"),
+    path("assessment/<str:code>/", views.assessment_department, name="assessment_department"),
 ]

@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from regshare.core import workflow
+from regshare.core.models import Department
 from regshare.core.pages import page_of
-from regshare.core.permissions import has_perm, page_permission, principal_of
+from regshare.core.permissions import PUBLIC, Principal, has_perm, page_permission, principal_of
 
 from . import services
 from .ahp import RI_TABLE_LABELS
 from .forms import (
+    CommentForm,
+    DepartmentCommentForm,
     EvaluateForm,
     MeetingForm,
     PeriodForm,
     RectificationForm,
+    ReportForm,
+    ReportTextForm,
     SubmissionForm,
     SurveyForm,
     WeightingForm,
 )
 from .fuzzy import OPERATORS
-from .models import IndicatorGroup, RectificationStatus, SubmissionStatus
+from .models import IndicatorGroup, RectificationStatus, Report, ReportComment, ReportStatus, SubmissionStatus
 
 
 def _errors(form) -> str:
@@ -278,3 +286,146 @@ def meetings(request):
             form.add_error(None, exc)
     return render(request, "evaluation/meetings.html", {
         "page": page_of(request, services.meetings_for(principal), 10), "form": form, "can_manage": can_manage})
+
+
+# ----------------------------------------------------------------------------- reports
+
+@page_permission("evaluation.view")
+def reports(request):
+    principal = principal_of(request)
+    items = Report.objects.visible_to(principal).defer("docx", "pdf").filtered(request.GET)
+    return render(request, "evaluation/reports.html", {
+        "page": page_of(request, items, 20), **Report.objects.filter_values(request.GET),
+        "statuses": ReportStatus.choices, "can_manage": has_perm(principal, "evaluation.manage")})
+
+
+@page_permission("evaluation.manage")
+def new_report(request):
+    principal = principal_of(request)
+    form = ReportForm(request.POST or None)
+    text = ReportTextForm(request.POST or None, empty_permitted=True, use_required_attribute=False)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        sections = {k: request.POST.get(k, "") for k in services.REPORT_TEXT_FIELDS}
+        try:
+            report = services.create_report(principal, data["title"], data["period"].strip(), data["evaluation"],
+                                            sections)
+        except ValidationError as exc:
+            form.add_error(None, ";".join(exc.messages))
+        else:
+            messages.success(request, "报告已起草,请修改完善后生成文件并发布征求意见稿。")
+            return redirect("evaluation:report", report.pk)
+    return render(request, "evaluation/report_new.html", {"form": form, "text": text})
+
+
+@page_permission("evaluation.view")
+def report(request, pk: int):
+    principal = principal_of(request)
+    item = get_object_or_404(Report.objects.visible_to(principal).defer("docx", "pdf")
+                             .select_related("evaluation"), pk=pk)
+    can_manage = has_perm(principal, "evaluation.manage")
+    if request.method == "POST":
+        action = request.POST.get("do", "")
+        try:
+            if action == "edit":
+                text = ReportTextForm(request.POST)
+                if not text.is_valid():
+                    raise ValidationError(_errors(text))
+                services.edit_report(principal, item, text.cleaned_data)
+                messages.success(request, "已保存,请重新生成报告文件。")
+            elif action == "build":
+                services.request_build(principal, item)
+            elif action == "comment":
+                services.add_comment(principal, item, request.POST.get("content", ""))
+                messages.success(request, "意见已提交。")
+            elif action == "answer":
+                comment = get_object_or_404(ReportComment, pk=request.POST.get("comment") or 0, report=item)
+                services.answer_comment(principal, comment, request.POST.get("answer", ""))
+            else:
+                _act(request, item, "办理完成。")
+        except ValidationError as exc:
+            messages.error(request, ";".join(exc.messages))
+        return redirect("evaluation:report", item.pk)
+    editable = can_manage and item.status in (ReportStatus.DRAFT, ReportStatus.CONSULTING)
+    return render(request, "evaluation/report.html", {
+        "item": item, "transitions": workflow.available(principal, item), "can_manage": can_manage,
+        "text": ReportTextForm(initial={k: getattr(item, k) for k in services.REPORT_TEXT_FIELDS}) if editable else None,
+        "comments": item.comments.select_related("department"),
+        "comment_form": DepartmentCommentForm() if (item.status == ReportStatus.CONSULTING
+                                                    and principal.department is not None) else None})
+
+
+@page_permission("evaluation.view")
+def report_progress(request, pk: int):
+    item = get_object_or_404(Report.objects.visible_to(principal_of(request)).defer("docx", "pdf"), pk=pk)
+    return render(request, "evaluation/_report_progress.html", {"item": item})
+
+
+@page_permission(PUBLIC)
+def report_file(request, pk: int, fmt: str):
+    """Files of a report: everyone in the evaluation; the public once it is published."""
+    principal = principal_of(request)
+    item = get_object_or_404(Report.objects.visible_to(principal).defer("docx", "pdf"), pk=pk)
+    try:
+        content, name, content_type = services.report_file(principal, item, fmt)
+    except ValidationError as exc:
+        return HttpResponse(";".join(exc.messages), status=404, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+@page_permission(PUBLIC)
+def report_comment(request, pk: int):
+    """The public comment page of a report out for comments (征求意见): market entities and the public."""
+    item = get_object_or_404(Report.objects.filter(status=ReportStatus.CONSULTING).defer("docx", "pdf"), pk=pk)
+    form = CommentForm(request.POST or None)
+    done = False
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.add_comment(_anonymous(), item, data["content"],
+                                 kind=data["kind"], author=data["author"], uscc=data["uscc"])
+            done = True
+        except ValidationError as exc:
+            form.add_error(None, ";".join(exc.messages))
+    return render(request, "evaluation/report_comment.html", {"item": item, "form": form, "done": done})
+
+
+def _anonymous() -> Principal:
+    # A signed-in person's comment belongs to his department (on the report page); this page speaks for the
+    # entity or person named in the form.
+    return Principal()
+
+
+# ----------------------------------------------------------------------------- department assessment
+
+@page_permission("evaluation.view")
+def assessment(request):
+    principal = principal_of(request)
+    try:
+        if request.GET.get("format") == "xlsx":
+            year, content = services.assessment_xlsx(principal, request.GET.get("year"))
+            response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument"
+                                                          ".spreadsheetml.sheet")
+            response["Content-Disposition"] = f"attachment; filename=assessment-{year}.xlsx"
+            return response
+        year, table = services.assessment_table(principal, request.GET.get("year"))
+    except ValidationError as exc:
+        messages.error(request, ";".join(exc.messages))
+        year, table = services.assessment_table(principal)
+    return render(request, "evaluation/assessment.html", {
+        "year": year, "table": table, "criteria": table[0].criteria if table else [],
+        "years": list(range(year, year - 4, -1))})
+
+
+@page_permission("evaluation.view")
+def assessment_department(request, code: str):
+    principal = principal_of(request)
+    department = get_object_or_404(Department, code=code[:40])
+    try:
+        year, score = services.assessment_of(principal, department, request.GET.get("year"))
+    except ValidationError as exc:
+        messages.error(request, ";".join(exc.messages))
+        year, score = services.assessment_of(principal, department)
+    return render(request, "evaluation/assessment_department.html", {"year": year, "score": score})

@@ -298,7 +298,7 @@ def key_index(code: str, version: int, key: str) -> _KeyIndex:
 
 
 def key_fields(resource: Resource) -> list[str]:
-    from .services import _cached
+    from .services.scope import _cached
 
     return _cached(("keys", resource.pk), lambda: list(
         resource.fields.filter(is_key=True).order_by("position", "id").values_list("code_name", flat=True)))
@@ -332,7 +332,7 @@ def unusable_fields(scope) -> dict[str, str]:
 
 
 def field_labels(resource: Resource) -> dict[str, str]:
-    from .services import _cached
+    from .services.scope import _cached
 
     return _cached(("labels", resource.pk), lambda: dict(resource.fields.values_list("code_name", "name")))
 
@@ -597,7 +597,7 @@ def query_rows_unsecured(resource: Resource, params: dict) -> QueryResult:
 
 
 def _field_names(resource: Resource) -> list[str]:
-    from .services import _cached
+    from .services.scope import _cached
 
     return _cached(("fields", resource.pk), lambda: list(
         resource.fields.order_by("position", "id").values_list("code_name", flat=True)))

@@ -8,7 +8,6 @@ class ExchangeConfig(AppConfig):
 
     def ready(self) -> None:
         from regshare.core.navigation import MenuItem, register_menu
-        from regshare.core.workflow import register_pending
         from regshare.lake import hooks
 
         # Not the tasks module: huey's consumer finds it (run_huey), and importing huey here would cost
@@ -19,7 +18,6 @@ class ExchangeConfig(AppConfig):
             policy,  # noqa: F401  (registers the permissions)
             push,
         )
-        from .pending import pending_items
 
         register_menu(
             MenuItem("共享申请", "exchange:applications", "exchange.view", "共享交换"),
@@ -32,7 +30,6 @@ class ExchangeConfig(AppConfig):
         )
         flows.register()
         panels.register()
-        register_pending(pending_items)
         hooks.on_version_written(push.on_version_written)
         try:
             from regshare.catalog import services as catalog_services

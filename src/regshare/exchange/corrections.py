@@ -12,6 +12,7 @@ from django.db import transaction
 from regshare.catalog.models import Resource
 from regshare.core import audit, workflow
 from regshare.core import services as core
+from regshare.core.clock import today
 from regshare.core.lazy import lazy_module
 from regshare.core.permissions import Principal, require
 from regshare.lake import tables as lake
@@ -39,7 +40,8 @@ def _find_row(resource: Resource, key: dict) -> tuple[pa.Table, int]:
 def report_correction(actor: Principal, resource: Resource, key: dict, field: str, proposed_value: str,
                       explanation: str, *, on: dt.date | None = None) -> Correction:
     from .access import key_fields, secure_row, unusable_fields
-    from .services import _deadline, access_scope, correction_days, today
+    from .services import access_scope
+    from .services.common import _deadline, correction_days
 
     require(actor, "exchange.correct")
     scope = access_scope(actor, resource)

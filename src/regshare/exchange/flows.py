@@ -24,6 +24,8 @@ from .models import (
     Correction,
     CorrectionStatus,
     Decision,
+    Grant,
+    GrantStatus,
     ReviewStep,
     Stage,
 )
@@ -56,7 +58,7 @@ def _bureau_not_own(principal: Principal, application: Application) -> bool:
 
 
 def _is_delegate(principal: Principal, application: Application) -> bool:
-    return principal.user is not None and _services()._is_delegate(principal, application.resource)
+    return principal.user is not None and _services().applications._is_delegate(principal, application.resource)
 
 
 def _provider_not_own(principal: Principal, application: Application) -> bool:
@@ -146,7 +148,7 @@ def _reject_step(application: Application, principal: Principal, data: dict) -> 
 def _then_grant(apply):
     def approve(application: Application, principal: Principal, data: dict) -> dict:
         detail = apply(application, principal, data)
-        _services()._create_grant(application)
+        _services().applications._create_grant(application)
         return detail
 
     return approve
@@ -217,7 +219,7 @@ def _coordinate(approve: bool):
         _decide(application, principal, Decision.APPROVE if approve else Decision.REJECT, reason)
         application.decided_at = timezone.now()
         if approve:
-            _services()._create_grant(application)
+            _services().applications._create_grant(application)
         return {"approve": approve, "reason": reason}
 
     return decide
@@ -398,6 +400,67 @@ CORRECTION = workflow.Workflow(
 )
 
 
+# ----------------------------------------------------------------------------- grants (002 第二十二条)
+
+def _provider_or_bureau(principal: Principal, grant: Grant) -> bool:
+    return is_data_bureau(principal) or (
+        principal.department_id is not None and principal.department_id == grant.resource.provider_id)
+
+
+def _ended(reason: str):
+    """The grant ends: who and why are kept on it, and its channel closes (tokens, subscriptions, pushes)."""
+    def end(grant: Grant, principal: Principal, data: dict) -> dict:
+        text = reason or str(data.get("reason") or "").strip()
+        grant.ended_at = timezone.now()
+        grant.ended_by = str(principal) if principal.is_authenticated else str(data.get("actor") or "system")
+        grant.end_reason = text
+        _services().grants._close_channel(grant, grant.ended_at)
+        return {"reason": text} if not reason else {"expires_on": str(grant.expires_on)}
+
+    return end
+
+
+def _notify_ended(subject: str, body: str):
+    def notify(grant: Grant, principal: Principal, data: dict) -> None:
+        from regshare.core import services as core
+
+        text = body.format(reason=grant.end_reason)
+        core.notify_department(grant.consumer, f"exchange.{grant.status}", f"{subject}:{grant.resource.name}", text,
+                               f"/exchange/grants/{grant.pk}/")
+
+    return notify
+
+
+def _copies_to_destroy(principal: Principal) -> Q | None:
+    """An ended grant waits for its consumer to record the destruction of the copies (002 第二十二条)."""
+    if principal.user is None or principal.department_id is None or not has_perm(principal, "exchange.destroy"):
+        return None
+    return Q(consumer_id=principal.department_id, destructions__isnull=True)
+
+
+# The grant's only to-do item is the destruction record after it ends: its label names that duty.
+GRANT = workflow.Workflow(
+    name="exchange.grant", model="exchange.Grant", state_field="status", label="销毁登记",
+    wrong_state_code="grant_not_active", pending_related=("resource",),
+    pending_title=lambda g: f"授权已终止,请登记 {g.resource.name} 副本的销毁",
+    pending_link=lambda g: f"/exchange/grants/{g.pk}/",
+    transitions=[
+        workflow.Transition(
+            name="revoke", label="收回授权", source=(GrantStatus.ACTIVE,), target=GrantStatus.REVOKED,
+            permission="exchange.revoke", may_act=_provider_or_bureau, denial="只有提供部门或数据管理部门可以收回授权",
+            required=(("reason", "收回理由"),), missing_code="reason_required", audit_action="exchange.grant.revoke",
+            apply=_ended(""), notify=_notify_ended("授权已被收回", "理由:{reason}。请销毁已获取数据的副本并登记销毁记录。"),
+            pending=_copies_to_destroy, style="danger", confirm="收回后使用部门的令牌和订阅立即失效,确定收回?"),
+        workflow.Transition(
+            name="expire", label="到期终止", source=(GrantStatus.ACTIVE,), target=GrantStatus.EXPIRED,
+            permission="exchange.revoke", automatic=True, audit_action="exchange.grant.expire",
+            apply=_ended("到期"), notify=_notify_ended("授权已到期", "请销毁已获取数据的副本并登记销毁记录。"),
+            pending=_copies_to_destroy),
+    ],
+)
+
+
 def register() -> None:
     workflow.register(APPLICATION)
     workflow.register(CORRECTION)
+    workflow.register(GRANT)

@@ -11,20 +11,41 @@ from ninja import Router, Status
 from regshare.core import workflow
 from regshare.core.auth import allow
 from regshare.core.codes import clean_uscc
+from regshare.core.models import Department
 from regshare.core.pagination import Mapped, PageNumberPagination, paginate
 from regshare.core.permissions import PUBLIC, Principal
 from regshare.entities.models import Entity
 
 from . import services
-from .models import Case, Complaint, InspectionTask, SupervisionItem, SupervisionRecord
+from .models import (
+    AssistanceRequest,
+    Case,
+    Complaint,
+    InspectionTask,
+    Inspector,
+    InspectorConflict,
+    RandomItem,
+    SupervisionItem,
+    SupervisionRecord,
+)
 from .schemas import (
+    AssistanceIn,
+    AssistanceOut,
+    AssistanceStepIn,
+    CaseDetailOut,
+    CaseEventIn,
+    CaseIn,
     CaseOut,
+    CaseStepIn,
     ComplaintIn,
     ComplaintOut,
     ComplaintStepIn,
+    ConflictIn,
+    ConflictOut,
     ItemOut,
     RecordIn,
     RecordOut,
+    TaskIn,
     TaskOut,
 )
 
@@ -151,3 +172,165 @@ def cases(request: HttpRequest):
     return Mapped(qs, lambda c: {"id": c.pk, "title": c.title, "kind": c.kind,
                                  "lead_department": c.lead_department.name, "status": c.status,
                                  "opened_on": c.opened_on, "deadline": c.deadline, "events": c.n})
+
+
+# ---------------------------------------------------------------- joint supervision: assistance, cases, conflicts
+
+def _department(code: str) -> Department:
+    department = Department.objects.filter(code=code, active=True).first()
+    if department is None:
+        raise ValidationError(f"部门编码不存在: {code[:40]}", code="unknown_department")
+    return department
+
+
+def _acting_department(principal: Principal) -> Department:
+    if principal.department is None:
+        raise ValidationError("调用方没有所属部门", code="no_department")
+    return principal.department
+
+
+def assistance_out(r: AssistanceRequest, principal: Principal) -> dict:
+    return {"id": r.pk, "subject": r.subject, "requester": r.requester.name, "target": r.target.name,
+            "status": r.status, "deadline": r.deadline, "uscc": r.entity.uscc if r.entity else None,
+            "case_id": r.case_id, "content": r.content, "reply": r.reply,
+            "actions": workflow.actions(principal, r)}
+
+
+@router.get("/assistance", response=list[AssistanceOut], auth=allow("supervision.view"), summary="协查协办")
+@paginate(PageNumberPagination, page_size=20)
+def assistance_list(request: HttpRequest, q: str = ""):
+    qs = AssistanceRequest.objects.visible_to(request.auth).select_related("requester", "target", "entity")
+    q = q.replace("\x00", "").strip()[:100]
+    if q:
+        qs = qs.filter(subject__icontains=q)
+    return Mapped(qs, lambda r: assistance_out(r, request.auth))
+
+
+@router.post("/assistance", response={201: AssistanceOut}, auth=allow("supervision.assist"),
+             summary="发起协查协办(办理期限按工作日计算)")
+def assistance_create(request: HttpRequest, body: AssistanceIn):
+    principal: Principal = request.auth
+    case = None
+    if body.case_id is not None:
+        case = Case.objects.visible_to(principal).filter(pk=body.case_id).first()
+        if case is None:
+            raise ValidationError("关联案件不存在", code="unknown_case")
+    entity = services.entity_by_code(body.uscc) if body.uscc.strip() else None
+    req = services.request_assistance(principal, _acting_department(principal), _department(body.target),
+                                      body.subject, body.content, entity=entity, case=case)
+    return Status(201, assistance_out(req, principal))
+
+
+@router.get("/assistance/{request_id}", response=AssistanceOut, auth=allow("supervision.view"),
+            summary="协查协办详情(含当前用户可办理的操作)")
+def assistance_detail(request: HttpRequest, request_id: int):
+    req = get_object_or_404(AssistanceRequest.objects.visible_to(request.auth)
+                            .select_related("requester", "target", "entity"), pk=request_id)
+    return assistance_out(req, request.auth)
+
+
+@router.post("/assistance/{request_id}/{step}", response=AssistanceOut, auth=allow("supervision.assist"),
+             summary="办理协查(accept/reply/close)")
+def assistance_step(request: HttpRequest, request_id: int, step: str, body: AssistanceStepIn):
+    req = get_object_or_404(AssistanceRequest.objects.visible_to(request.auth)
+                            .select_related("requester", "target", "entity"), pk=request_id)
+    req = services.assistance_step(request.auth, req, step, reply=body.reply)
+    return assistance_out(req, request.auth)
+
+
+def case_detail_out(case: Case, principal: Principal) -> dict:
+    return {"id": case.pk, "title": case.title, "kind": case.kind, "lead_department": case.lead_department.name,
+            "departments": [d.name for d in case.departments.all()], "status": case.status,
+            "opened_on": case.opened_on, "deadline": case.deadline, "closed_on": case.closed_on,
+            "summary": case.summary, "uscc": case.entity.uscc if case.entity else None,
+            "timeline": [{"at": e.at, "department": e.department.name if e.department else None, "actor": e.actor,
+                          "action": e.action, "note": e.note} for e in case.events.select_related("department")],
+            "assistance": list(case.assistance.values_list("pk", flat=True)),
+            "actions": workflow.actions(principal, case)}
+
+
+def _case(request: HttpRequest, case_id: int) -> Case:
+    return get_object_or_404(Case.objects.visible_to(request.auth).select_related("lead_department", "entity"),
+                             pk=case_id)
+
+
+@router.post("/cases", response={201: CaseDetailOut}, auth=allow("supervision.case"),
+             summary="登记重点事件或重大案件(本部门牵头)")
+def case_create(request: HttpRequest, body: CaseIn):
+    principal: Principal = request.auth
+    entity = services.entity_by_code(body.uscc) if body.uscc.strip() else None
+    case = services.open_case(principal, body.title, _acting_department(principal), body.summary, kind=body.kind,
+                              entity=entity, departments=[_department(code) for code in body.departments])
+    return Status(201, case_detail_out(case, principal))
+
+
+@router.get("/cases/{case_id}", response=CaseDetailOut, auth=allow("supervision.view"),
+            summary="事件或案件详情与全过程时间线")
+def case_detail(request: HttpRequest, case_id: int):
+    return case_detail_out(_case(request, case_id), request.auth)
+
+
+@router.post("/cases/{case_id}/events", response={201: CaseDetailOut}, auth=allow("supervision.case"),
+             summary="参与部门记入时间线")
+def case_event(request: HttpRequest, case_id: int, body: CaseEventIn):
+    case = _case(request, case_id)
+    services.add_case_event(request.auth, case, body.action, body.note)
+    return Status(201, case_detail_out(case, request.auth))
+
+
+@router.post("/cases/{case_id}/{step}", response=CaseDetailOut, auth=allow("supervision.case"),
+             summary="办理案件(investigate/decide/close)")
+def case_step(request: HttpRequest, case_id: int, step: str, body: CaseStepIn):
+    case = services.case_step(request.auth, _case(request, case_id), step, body.note)
+    return case_detail_out(case, request.auth)
+
+
+def conflict_out(c: InspectorConflict) -> dict:
+    return {"id": c.pk, "inspector_id": c.inspector_id, "inspector": c.inspector.name,
+            "department": c.inspector.department.name, "uscc": c.entity.uscc, "name": c.entity.name,
+            "reason": c.reason, "declared_by": c.declared_by, "declared_on": c.declared_on}
+
+
+@router.get("/conflicts", response=list[ConflictOut], auth=allow("supervision.view"), summary="回避申报")
+@paginate(PageNumberPagination, page_size=20)
+def conflicts(request: HttpRequest, uscc: str = ""):
+    qs = (InspectorConflict.objects.visible_to(request.auth).select_related("inspector__department", "entity")
+          .order_by("-declared_on", "-id"))
+    if uscc:
+        qs = qs.filter(entity__uscc=clean_uscc(uscc))
+    return Mapped(qs, conflict_out)
+
+
+@router.post("/conflicts", response={201: ConflictOut}, auth=allow("supervision.view"),
+             summary="申报回避(本人,或本部门管理员代为申报)")
+def conflict_create(request: HttpRequest, body: ConflictIn):
+    inspector = get_object_or_404(Inspector.objects.select_related("department"), pk=body.inspector_id, active=True)
+    conflict = services.declare_conflict(request.auth, inspector, services.entity_by_code(body.uscc), body.reason)
+    return Status(201, conflict_out(conflict))
+
+
+@router.delete("/conflicts/{conflict_id}", response={204: None}, auth=allow("supervision.view"),
+               summary="撤回回避申报")
+def conflict_withdraw(request: HttpRequest, conflict_id: int):
+    conflict = get_object_or_404(InspectorConflict.objects.visible_to(request.auth)
+                                 .select_related("inspector", "entity"), pk=conflict_id)
+    services.withdraw_conflict(request.auth, conflict)
+    return Status(204, None)
+
+
+@router.post("/tasks", response={201: TaskOut}, auth=allow("supervision.manage_task"),
+             summary="新建双随机抽查任务(可联合多部门,可设随机对照组)")
+def task_create(request: HttpRequest, body: TaskIn):
+    principal: Principal = request.auth
+    items = list(RandomItem.objects.filter(item__catalog_code__in=body.item_codes).select_related("item"))
+    missing = sorted(set(body.item_codes) - {i.item.catalog_code for i in items})
+    if missing:
+        raise ValidationError(f"不在随机抽查事项清单中: {'、'.join(missing)[:200]}", code="unknown_item")
+    filters = {key: value for key, value in (("industry", body.industry), ("area", body.area)) if value}
+    task = services.create_task(principal, code=body.code.strip(), name=body.name.strip(),
+                                department=_acting_department(principal),
+                                joint=[_department(code) for code in body.joint_departments], items=items,
+                                filters=filters, ratios=body.ratios, inspectors_per_object=body.inspectors_per_object,
+                                control_ratio=body.control_ratio)
+    task.n = 0
+    return Status(201, task_out(task))

@@ -233,6 +233,10 @@ class Inspector(models.Model):
         return f"{self.name}({self.certificate_no})"
 
 
+class ConflictQuerySet(ScopedQuerySet):
+    dept_lookups = ("inspector__department",)
+
+
 class InspectorConflict(models.Model):
     """A declared conflict of interest (回避): the inspector is never drawn for this entity."""
 
@@ -240,6 +244,10 @@ class InspectorConflict(models.Model):
                                   verbose_name="执法检查人员")
     entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+", verbose_name="市场主体")
     reason = models.CharField("回避事由", max_length=200)
+    declared_by = models.CharField("申报人", max_length=100, blank=True)
+    declared_on = models.DateField("申报日期", null=True, blank=True)
+
+    objects = ConflictQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "回避申报"
@@ -294,6 +302,8 @@ class InspectionTask(models.Model):
     filters = models.JSONField("对象筛选条件", default=dict, blank=True)
     ratios = models.JSONField("各信用风险分类抽查比例", default=dict, blank=True)
     inspectors_per_object = models.PositiveSmallIntegerField("每户检查人员数", default=2)
+    control_ratio = models.CharField("随机对照组比例", max_length=12, default="0", blank=True,
+                                     help_text="从整个对象库中另行等概率抽取的比例(0 为不设对照组)")
     algorithm = models.CharField("抽取算法", max_length=30, default="sha256-rank-v1")
     seed = models.CharField("随机种子", max_length=128, blank=True)
     seed_published_at = models.DateTimeField("种子公布时间", null=True, blank=True)
@@ -336,6 +346,9 @@ class DrawSelection(models.Model):
     code = models.CharField("统一社会信用代码", max_length=18)
     stratum = models.CharField("信用风险分类", max_length=4)
     inspector_ids = models.JSONField("检查人员", default=list)
+    by_ratio = models.BooleanField("按分类比例抽中", default=True)
+    control = models.BooleanField("随机对照组", default=False,
+                                  help_text="按对照组规则从整个对象库等概率抽中(不论信用风险分类)")
     outcome = models.CharField("检查结果", max_length=20, choices=InspectionOutcome.choices, blank=True, default="")
     outcome_note = models.TextField("结果说明", blank=True)
     inspected_on = models.DateField("检查日期", null=True, blank=True)

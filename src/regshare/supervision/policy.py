@@ -14,6 +14,8 @@ register(
         "supervision.enter_result": {R.PLATFORM_ADMIN, R.DEPARTMENT_ADMIN, R.INSPECTOR},
         "supervision.publish_result": {R.PLATFORM_ADMIN, R.DEPARTMENT_ADMIN, R.LEADER, R.REVIEWER},
         "supervision.manage_inspectors": {R.PLATFORM_ADMIN, R.DEPARTMENT_ADMIN},
+        # An inspector declares his own conflicts of interest (回避申报).
+        "supervision.declare_conflict": {R.PLATFORM_ADMIN, R.DEPARTMENT_ADMIN, R.INSPECTOR},
         "supervision.complaint_intake": _STAFF,
         "supervision.complaint_handle": _STAFF,
         "supervision.manage_routing": {R.PLATFORM_ADMIN, R.DEPARTMENT_ADMIN},

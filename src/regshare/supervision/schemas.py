@@ -102,3 +102,109 @@ class CaseOut(Schema):
     opened_on: dt.date
     deadline: dt.date | None
     events: int
+
+
+class ActionOut(Schema):
+    name: str
+    label: str
+    style: str = ""
+    confirm: str = ""
+    required: list[str] = []
+
+
+class AssistanceIn(Schema):
+    target: str = Field(max_length=40, description="协办部门编码")
+    subject: str = Field(max_length=200)
+    content: str = Field(max_length=5000)
+    uscc: str = Field("", max_length=30, description="涉及的市场主体(可选)")
+    case_id: int | None = Field(None, description="关联案件(可选)")
+
+
+class AssistanceOut(Schema):
+    id: int
+    subject: str
+    requester: str
+    target: str
+    status: str
+    deadline: dt.date | None
+    uscc: str | None
+    case_id: int | None
+    content: str
+    reply: str
+    actions: list[ActionOut]
+
+
+class AssistanceStepIn(Schema):
+    reply: str = Field("", max_length=5000, description="反馈(reply 时必填)")
+
+
+class CaseIn(Schema):
+    title: str = Field(max_length=200)
+    summary: str = Field(max_length=5000)
+    kind: str = Field("case", pattern="^(case|event)$")
+    uscc: str = Field("", max_length=30)
+    departments: list[str] = Field([], max_length=50, description="参与部门编码")
+
+
+class CaseEventIn(Schema):
+    action: str = Field(max_length=60)
+    note: str = Field("", max_length=5000)
+
+
+class CaseStepIn(Schema):
+    note: str = Field("", max_length=5000)
+
+
+class CaseEventOut(Schema):
+    at: dt.datetime
+    department: str | None
+    actor: str
+    action: str
+    note: str
+
+
+class CaseDetailOut(Schema):
+    id: int
+    title: str
+    kind: str
+    lead_department: str
+    departments: list[str]
+    status: str
+    opened_on: dt.date
+    deadline: dt.date | None
+    closed_on: dt.date | None
+    summary: str
+    uscc: str | None
+    timeline: list[CaseEventOut]
+    assistance: list[int]
+    actions: list[ActionOut]
+
+
+class ConflictIn(Schema):
+    inspector_id: int
+    uscc: str = Field(max_length=30)
+    reason: str = Field(max_length=200)
+
+
+class ConflictOut(Schema):
+    id: int
+    inspector_id: int
+    inspector: str
+    department: str
+    uscc: str
+    name: str
+    reason: str
+    declared_by: str
+    declared_on: dt.date | None
+
+
+class TaskIn(Schema):
+    code: str = Field(max_length=40)
+    name: str = Field(max_length=200)
+    joint_departments: list[str] = Field([], max_length=50, description="联合部门编码")
+    item_codes: list[str] = Field([], max_length=100, description="随机抽查事项的监管事项目录编码")
+    industry: str = Field("", pattern=r"^[A-Z]?\d{0,4}$")
+    area: str = Field("", pattern=r"^(\d{2,6})?$")
+    ratios: dict[str, str] | None = Field(None, description="各信用风险分类抽查比例(缺省用系统设置)")
+    inspectors_per_object: int | None = Field(None, ge=2, le=5)
+    control_ratio: str | None = Field(None, max_length=12, description="随机对照组比例(缺省用系统设置,0 为不设)")

@@ -16,8 +16,9 @@ from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
 
 from regshare.core import audit, workflow
+from regshare.core.codes import clean_uscc, uscc_error
 from regshare.core.models import Department
-from regshare.core.permissions import Principal, require
+from regshare.core.permissions import Principal, has_perm, require
 from regshare.core.workdays import add_workdays, workdays_between
 from regshare.entities.models import Entity
 
@@ -36,6 +37,7 @@ from .models import (
     InspectionOutcome,
     InspectionTask,
     Inspector,
+    InspectorConflict,
     ItemClaim,
     RecordKind,
     Referral,
@@ -275,15 +277,25 @@ def default_ratios() -> dict[str, str]:
 
 def create_task(principal: Principal, *, code: str, name: str, department: Department,
                 joint: Iterable[Department] = (), items: Iterable = (), filters: dict | None = None,
-                ratios: dict | None = None, inspectors_per_object: int | None = None) -> InspectionTask:
+                ratios: dict | None = None, inspectors_per_object: int | None = None,
+                control_ratio: object = None) -> InspectionTask:
+    """A random-inspection task; with joint departments one visit serves them all. ``control_ratio`` (default the
+    setting ``SUPERVISION_CONTROL_RATIO``; "0" for none) adds a random control group to its draw."""
     require(principal, "supervision.manage_task")
     _acts_for(principal, department)
     ratios = {str(k): str(v) for k, v in (ratios or default_ratios()).items()}
     k = inspectors_per_object or settings.SUPERVISION_INSPECTORS_PER_OBJECT
+    control_ratio = str(settings.SUPERVISION_CONTROL_RATIO if control_ratio in (None, "") else control_ratio).strip()
     try:
         drawing.validate_ratios(ratios, default_ratios())
     except drawing.DrawError as exc:
         raise ValidationError(str(exc), code="invalid_ratios") from exc
+    try:
+        drawing.parse_control_ratio(control_ratio)
+    except drawing.DrawError as exc:
+        raise ValidationError(str(exc), code="invalid_control_ratio") from exc
+    if len(control_ratio) > 12:
+        raise ValidationError("随机对照组比例最多12个字符", code="invalid_control_ratio")
     if k < 2:
         raise ValidationError("每户检查人员不得少于2名", code="too_few_inspectors")
     if not str(code).strip() or not str(name).strip():
@@ -292,7 +304,7 @@ def create_task(principal: Principal, *, code: str, name: str, department: Depar
         if InspectionTask.objects.filter(code=code).exists():
             raise ValidationError("任务编号已存在", code="duplicate_code")
         task = InspectionTask.objects.create(code=code, name=name, department=department, filters=filters or {},
-                                             ratios=ratios, inspectors_per_object=k,
+                                             ratios=ratios, inspectors_per_object=k, control_ratio=control_ratio,
                                              created_by=principal.user)
         task.joint_departments.set(list(joint))
         task.items.set(list(items))
@@ -370,8 +382,6 @@ def build_pool(task: InspectionTask) -> list[tuple[str, str]]:
 
 def _avoidance(codes: Iterable[str]) -> dict[str, list[int]]:
     """Declared conflicts and the inspectors of each object's last inspection (回避)."""
-    from .models import InspectorConflict
-
     codes = set(codes)
     avoid: dict[str, set[int]] = {}
     for code, inspector_id in InspectorConflict.objects.filter(entity__uscc__in=codes).values_list(
@@ -384,6 +394,67 @@ def _avoidance(codes: Iterable[str]) -> dict[str, list[int]]:
     for code, ids in last.items():
         avoid.setdefault(code, set()).update(ids)
     return {code: sorted(ids) for code, ids in avoid.items()}
+
+
+# ---------------------------------------------------------------- declared conflicts (回避申报)
+
+def _may_declare_for(principal: Principal, inspector: Inspector) -> None:
+    """An inspector declares his own conflicts; his department's administrator (or an overseer) may declare for
+    him."""
+    if principal.user is not None and inspector.user_id == principal.user.pk:
+        require(principal, "supervision.declare_conflict")
+        return
+    require(principal, "supervision.manage_inspectors")
+    _acts_for(principal, inspector.department)
+
+
+def declare_conflict(principal: Principal, inspector: Inspector, entity: Entity, reason: str,
+                     today: dt.date | None = None) -> InspectorConflict:
+    """A declared conflict of interest: the inspector is never drawn for this entity from the next draw on."""
+    _may_declare_for(principal, inspector)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("请填写回避事由", code="field_required")
+    with transaction.atomic():
+        if InspectorConflict.objects.filter(inspector=inspector, entity=entity).exists():
+            raise ValidationError(f"{inspector.name} 已申报对 {entity.name} 回避", code="duplicate")
+        conflict = InspectorConflict.objects.create(inspector=inspector, entity=entity, reason=reason[:200],
+                                                    declared_by=_actor_label(principal), declared_on=_today(today))
+        audit.record(principal, "supervision.conflict_declared", conflict,
+                     {"inspector": inspector.certificate_no, "uscc": entity.uscc})
+    return conflict
+
+
+def withdraw_conflict(principal: Principal, conflict: InspectorConflict) -> None:
+    """Withdraws a declaration; draws already made keep the avoidance they published."""
+    _may_declare_for(principal, conflict.inspector)
+    with transaction.atomic():
+        audit.record(principal, "supervision.conflict_withdrawn", conflict,
+                     {"inspector": conflict.inspector.certificate_no, "uscc": conflict.entity.uscc})
+        conflict.delete()
+
+
+def inspectors_for_declaration(principal: Principal) -> QuerySet[Inspector]:
+    """The inspectors this principal may declare conflicts for: himself, or his department's (all for overseers)."""
+    active = Inspector.objects.filter(active=True).select_related("department")
+    if sees_everything(principal):
+        return active
+    mine = Q(user_id=principal.user.pk) if principal.user is not None else Q(pk__in=[])
+    if has_perm(principal, "supervision.manage_inspectors") and principal.department is not None:
+        mine |= Q(department=principal.department)
+    return active.filter(mine)
+
+
+def entity_by_code(value: object) -> Entity:
+    """The entity of a credit code typed by a user, or a Chinese error."""
+    code = clean_uscc(value)
+    error = uscc_error(code)
+    if error:
+        raise ValidationError(error, code="invalid_uscc")
+    entity = Entity.objects.filter(uscc=code).first()
+    if entity is None:
+        raise ValidationError(f"法人库中没有统一社会信用代码为 {code} 的市场主体", code="unknown_entity")
+    return entity
 
 
 def run_draw(principal: Principal, task: InspectionTask) -> InspectionTask:
@@ -399,7 +470,8 @@ def run_draw(principal: Principal, task: InspectionTask) -> InspectionTask:
     strata = {s for _, s in pool}
     ratios = {s: r for s, r in task.ratios.items() if s in strata}
     try:
-        result = drawing.draw(task.seed, pool, ratios, inspectors, codes, avoid, task.inspectors_per_object)
+        result = drawing.draw(task.seed, pool, ratios, inspectors, codes, avoid, task.inspectors_per_object,
+                              task.control_ratio or 0)
     except drawing.DrawError as exc:
         raise ValidationError(str(exc), code="draw_refused") from exc
     entity_ids = dict(Entity.objects.filter(uscc__in=[c for c, _, _ in result.selected]).values_list("uscc", "id"))
@@ -413,9 +485,11 @@ def run_draw(principal: Principal, task: InspectionTask) -> InspectionTask:
                                               for i in inspectors],
                            "avoidance": {c: ids for c, ids in avoid.items() if c in dict(pool)}}
         obj.drawn_at = timezone.now()
+        control = set(result.control)
         DrawSelection.objects.bulk_create(
-            [DrawSelection(task=obj, entity_id=entity_ids[code], code=code, stratum=stratum, inspector_ids=ids)
-             for code, stratum, ids in result.selected])
+            [DrawSelection(task=obj, entity_id=entity_ids[code], code=code, stratum=stratum, inspector_ids=ids,
+                           by_ratio=code in result.stratified, control=code in control)
+             for code, stratum, ids in result.selected], batch_size=2000)
 
     return _perform(principal, task, DRAW_STEP, apply)
 
@@ -437,9 +511,70 @@ def published_record(task: InspectionTask) -> dict:
         "departments": inputs.get("departments", []),
         "inspector_pool": inputs.get("inspector_pool", []),
         "avoidance": inputs.get("avoidance", {}),
-        "selected": [{"code": s.code, "stratum": s.stratum, "inspectors": s.inspector_ids}
-                     for s in task.selections.order_by("code")],
-    }
+        "selected": [{"code": code, "stratum": stratum, "inspectors": ids, "by_ratio": by_ratio, "control": control}
+                     for code, stratum, ids, by_ratio, control in task.selections.order_by("code").values_list(
+                         "code", "stratum", "inspector_ids", "by_ratio", "control")],
+    } | _control_record(task)
+
+
+def _control_record(task: InspectionTask) -> dict:
+    """The control group's extension of the record, only for a task drawn with one."""
+    if not drawing.parse_control_ratio(task.control_ratio or 0):
+        return {}
+    codes = list(task.selections.filter(control=True).order_by("code").values_list("code", flat=True))
+    extension = drawing.control_extension(task.control_ratio, drawing.DrawResult("", {}, control=codes))
+    return {"extensions": {drawing.CONTROL_EXTENSION: extension}}
+
+
+# ---------------------------------------------------------------- what the public portal shows (一公开)
+
+PUBLIC_PLAN_STATES = (TaskStatus.SEED_PUBLISHED, TaskStatus.DRAWN, TaskStatus.INSPECTING, TaskStatus.RESULTS_ENTERED,
+                      TaskStatus.PUBLISHED)
+
+
+def public_items(q: str = "", way: str = "") -> QuerySet[SupervisionItem]:
+    """The published supervision item catalog (监管事项目录清单), with the departments' active claims prefetched
+    (``item.claims.all()``; keep those with ``active``). ``q`` matches a code prefix or a name; ``way`` is a
+    ``SupervisionWay`` value (an unknown value matches nothing)."""
+    items = SupervisionItem.objects.filter(published=True).select_related("department").prefetch_related("claims")
+    return item_query(items, (q or "").replace("\x00", "").strip()[:100], way)
+
+
+def public_plans(q: str = "") -> QuerySet[InspectionTask]:
+    """Random-inspection plans made public: every task whose seed is published (so before its draw), newest
+    first. Each row carries ``n_objects`` (objects drawn, 0 before the draw), ``department``, ``joint_departments``
+    and ``items`` (``RandomItem`` with ``item``) prefetched. ``q`` searches the task code and name."""
+    plans = (InspectionTask.objects.filter(status__in=PUBLIC_PLAN_STATES)
+             .defer("pool", "draw_inputs").select_related("department")
+             .prefetch_related("joint_departments", "items__item")
+             .annotate(n_objects=Count("selections", distinct=True)).order_by("-seed_published_at", "-id"))
+    q = (q or "").replace("\x00", "").strip()[:100]
+    if q:
+        plans = plans.filter(Q(code__icontains=q) | Q(name__icontains=q))
+    return plans
+
+
+def public_results(task: InspectionTask | None = None, q: str = "") -> QuerySet[DrawSelection]:
+    """The published inspection results (结果公示): one row per inspected object of the tasks whose results are
+    published, newest task first, with ``task`` and ``entity`` selected; the result's label is
+    ``row.get_outcome_display()``. ``task`` narrows to one task; ``q`` searches the entity's name and code."""
+    rows = (DrawSelection.objects.filter(task__status=TaskStatus.PUBLISHED).exclude(outcome="")
+            .select_related("task", "task__department", "entity").defer("task__pool", "task__draw_inputs")
+            .order_by("-task__results_published_on", "-task_id",
+                                                                           "code"))
+    if task is not None:
+        rows = rows.filter(task=task)
+    q = (q or "").replace("\x00", "").strip()[:100]
+    if q:
+        rows = rows.filter(Q(entity__name__icontains=q) | Q(code__icontains=q))
+    return rows
+
+
+def public_draw_record(task_id: int) -> dict | None:
+    """The published draw record of a task that has been drawn (the same file as ``regshare draw export``), or
+    None when the task does not exist or is not drawn yet."""
+    task = InspectionTask.objects.filter(pk=task_id, status__in=PUBLIC_PLAN_STATES[1:]).first()
+    return published_record(task) if task is not None else None
 
 
 def verify_task(task: InspectionTask, seed: str | None = None) -> tuple[bool, str]:
@@ -765,7 +900,7 @@ ASSIST_CLOSE = Step("close", "办结", (AssistanceStatus.REPLIED,), AssistanceSt
 ASSISTANCE_FLOW = workflow.Workflow(
     name="supervision.assistance", model="supervision.AssistanceRequest", state_field="status",
     deadline_field="deadline", label="协查协办", transitions=[ASSIST_ACCEPT, ASSIST_REPLY, ASSIST_CLOSE],
-    pending_title=lambda r: f"协查:{r.subject}", pending_link=lambda r: "/supervision/assistance/")
+    pending_title=lambda r: f"协查:{r.subject}", pending_link=lambda r: f"/supervision/assistance/{r.pk}/")
 
 
 def assistance_step(principal: Principal, req: AssistanceRequest, name: str, reply: str = "",
@@ -836,6 +971,11 @@ def case_step(principal: Principal, case: Case, name: str, note: str = "", today
                                  action=step.label, note=note)
 
     return _perform(principal, case, step, apply)
+
+
+def involved_in_case(principal: Principal, case: Case) -> bool:
+    """The lead and every involved department (and overseers) write to the case's timeline."""
+    return _in_departments(principal, [case.lead_department, *case.departments.all()])
 
 
 def add_case_event(principal: Principal, case: Case, action: str, note: str = "") -> CaseEvent:

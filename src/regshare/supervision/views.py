@@ -10,11 +10,12 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from regshare.core import workflow
 from regshare.core.models import Department
 from regshare.core.pages import page_of
 from regshare.core.permissions import PUBLIC, Principal, has_perm, page_permission, principal_of
 
-from . import excel, services
+from . import excel, forms, services
 from .models import (
     AssistanceRequest,
     Case,
@@ -22,6 +23,7 @@ from .models import (
     ComplaintStatus,
     InspectionOutcome,
     InspectionTask,
+    InspectorConflict,
     RoutingRule,
     SupervisionItem,
     SupervisionRecord,
@@ -90,7 +92,8 @@ def tasks(request):
         n=Count("selections", distinct=True)).order_by("-created_at", "-id")
     if q:
         qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q))
-    return render(request, "supervision/tasks.html", {"page": page_of(request, qs, 20), "q": q})
+    return render(request, "supervision/tasks.html", {
+        "page": page_of(request, qs, 20), "q": q, "can_create": has_perm(principal, "supervision.manage_task")})
 
 
 @page_permission("supervision.view")
@@ -250,31 +253,182 @@ def routing(request):
         "departments": Department.objects.filter(active=True)})
 
 
+def _no_department(request) -> bool:
+    if principal_of(request).department is None:
+        messages.error(request, "您的账号没有所属部门,不能以部门名义办理")
+        return True
+    return False
+
+
 @page_permission("supervision.view")
 def assistance(request):
     principal = principal_of(request)
     qs = AssistanceRequest.objects.visible_to(principal).select_related("requester", "target")
-    q = request.GET.get("q", "").strip()
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     if q:
         qs = qs.filter(subject__icontains=q)
-    return render(request, "supervision/assistance.html", {"page": page_of(request, qs, 20), "q": q})
+    return render(request, "supervision/assistance.html", {
+        "page": page_of(request, qs, 20), "q": q, "can_request": has_perm(principal, "supervision.assist")})
+
+
+@page_permission("supervision.assist")
+def assistance_new(request):
+    principal = principal_of(request)
+    form = forms.AssistanceForm(principal, request.POST or None, initial={"case": request.GET.get("case", "")[:12]})
+    if request.method == "POST" and not _no_department(request) and form.is_valid():
+        data = form.cleaned_data
+        try:
+            req = services.request_assistance(principal, principal.department, data["target"], data["subject"],
+                                              data["content"], entity=data["entity"], case=data["case"])
+        except ValidationError as exc:
+            form.add_error(None, _errors(exc))
+        else:
+            messages.success(request, f"已向{req.target.name}发起协查,办理期限 {req.deadline:%Y-%m-%d}")
+            return redirect("supervision:assistance_detail", pk=req.pk)
+    return render(request, "supervision/form.html", {
+        "form": form, "title": "发起协查协办", "back": "supervision:assistance", "back_label": "协查协办",
+        "submit": "发起协查"})
+
+
+@page_permission("supervision.view")
+def assistance_detail(request, pk: int):
+    principal = principal_of(request)
+    req = get_object_or_404(AssistanceRequest.objects.visible_to(principal)
+                            .select_related("requester", "target", "entity", "case"), pk=pk)
+    if request.method == "POST":
+        try:
+            services.assistance_step(principal, req, request.POST.get("transition", ""),
+                                     reply=request.POST.get("reply", "")[:5000])
+            messages.success(request, "已办理")
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _errors(exc) if isinstance(exc, ValidationError) else str(exc))
+        return redirect("supervision:assistance_detail", pk=req.pk)
+    return render(request, "supervision/assistance_detail.html", {
+        "r": req, "transitions": workflow.available(principal, req)})
 
 
 @page_permission("supervision.view")
 def cases(request):
     principal = principal_of(request)
     qs = Case.objects.visible_to(principal).select_related("lead_department")
-    q = request.GET.get("q", "").strip()
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     if q:
         qs = qs.filter(title__icontains=q)
-    return render(request, "supervision/cases.html", {"page": page_of(request, qs, 20), "q": q})
+    return render(request, "supervision/cases.html", {
+        "page": page_of(request, qs, 20), "q": q, "can_open": has_perm(principal, "supervision.case")})
+
+
+@page_permission("supervision.case")
+def case_new(request):
+    principal = principal_of(request)
+    form = forms.CaseForm(principal, request.POST or None)
+    if request.method == "POST" and not _no_department(request) and form.is_valid():
+        data = form.cleaned_data
+        try:
+            case = services.open_case(principal, data["title"], principal.department, data["summary"],
+                                      kind=data["kind"], entity=data["entity"], departments=data["departments"])
+        except ValidationError as exc:
+            form.add_error(None, _errors(exc))
+        else:
+            messages.success(request, "已立案,参与部门可在同一时间线上办理")
+            return redirect("supervision:case", pk=case.pk)
+    return render(request, "supervision/form.html", {
+        "form": form, "title": "登记重点事件或重大案件", "back": "supervision:cases", "back_label": "重点事件与案件",
+        "submit": "立案"})
 
 
 @page_permission("supervision.view")
 def case_detail(request, pk: int):
     principal = principal_of(request)
-    case = get_object_or_404(Case.objects.visible_to(principal), pk=pk)
+    case = get_object_or_404(Case.objects.visible_to(principal).select_related("lead_department", "entity"), pk=pk)
+    event_form = forms.CaseEventForm(request.POST if request.POST.get("form") == "event" else None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("form") == "event":
+                if not event_form.is_valid():
+                    raise ValidationError(";".join(e for errs in event_form.errors.values() for e in errs))
+                services.add_case_event(principal, case, event_form.cleaned_data["action"],
+                                        event_form.cleaned_data["note"])
+            else:
+                services.case_step(principal, case, request.POST.get("transition", ""),
+                                   request.POST.get("note", "")[:5000])
+            messages.success(request, "已记入时间线")
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _errors(exc) if isinstance(exc, ValidationError) else str(exc))
+        return redirect("supervision:case", pk=case.pk)
+    involved = has_perm(principal, "supervision.case") and services.involved_in_case(principal, case)
     return render(request, "supervision/case_detail.html", {
         "case": case, "events": case.events.select_related("department"),
         "assistance": case.assistance.select_related("requester", "target"),
-        "departments": case.departments.all()})
+        "departments": case.departments.all(), "transitions": workflow.available(principal, case),
+        "event_form": forms.CaseEventForm() if involved else None,
+        "can_request": involved and has_perm(principal, "supervision.assist")})
+
+
+@page_permission("supervision.view")
+def conflicts(request):
+    principal = principal_of(request)
+    qs = (InspectorConflict.objects.visible_to(principal).select_related("inspector__department", "entity")
+          .order_by("-declared_on", "-id"))
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:100]
+    if q:
+        qs = qs.filter(Q(inspector__name__icontains=q) | Q(entity__name__icontains=q) | Q(entity__uscc=q.upper()))
+    can_declare = services.inspectors_for_declaration(principal).exists() if principal.user else False
+    return render(request, "supervision/conflicts.html", {
+        "page": page_of(request, qs, 20), "q": q, "can_declare": can_declare,
+        "may_withdraw": set(services.inspectors_for_declaration(principal).values_list("pk", flat=True))})
+
+
+@page_permission("supervision.view")
+def conflict_new(request):
+    principal = principal_of(request)
+    form = forms.ConflictForm(principal, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.declare_conflict(principal, data["inspector"], data["entity"], data["reason"])
+        except ValidationError as exc:
+            form.add_error(None, _errors(exc))
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "回避申报已登记,此后的抽取不再为该人员抽中该市场主体")
+            return redirect("supervision:conflicts")
+    return render(request, "supervision/form.html", {
+        "form": form, "title": "回避申报", "back": "supervision:conflicts", "back_label": "回避申报",
+        "submit": "申报回避"})
+
+
+@require_POST
+@page_permission("supervision.view")
+def conflict_withdraw(request, pk: int):
+    principal = principal_of(request)
+    conflict = get_object_or_404(InspectorConflict.objects.visible_to(principal).select_related("inspector", "entity"),
+                                 pk=pk)
+    try:
+        services.withdraw_conflict(principal, conflict)
+        messages.success(request, "已撤回回避申报")
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    return redirect("supervision:conflicts")
+
+
+@page_permission("supervision.manage_task")
+def task_new(request):
+    principal = principal_of(request)
+    form = forms.TaskForm(principal, request.POST or None)
+    if request.method == "POST" and not _no_department(request) and form.is_valid():
+        data = form.cleaned_data
+        try:
+            task = services.create_task(
+                principal, code=data["code"].strip(), name=data["name"].strip(), department=principal.department,
+                joint=data["joint_departments"], items=data["items"], filters=form.filters(),
+                inspectors_per_object=data["inspectors_per_object"], control_ratio=data["control_ratio"] or None)
+        except ValidationError as exc:
+            form.add_error(None, _errors(exc))
+        else:
+            messages.success(request, "抽查任务已创建,下一步公布随机种子")
+            return redirect("supervision:task", pk=task.pk)
+    return render(request, "supervision/form.html", {
+        "form": form, "title": "新建双随机抽查任务", "back": "supervision:tasks", "back_label": "双随机抽查任务",
+        "submit": "创建任务"})
