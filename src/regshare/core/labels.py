@@ -97,7 +97,6 @@ ACTIONS: dict[str, str] = {
     "evaluation.report.revise": "修订评估报告", "evaluation.report.send_back": "退回评估报告",
     "evaluation.report.approve": "评估报告定稿", "evaluation.report.publish": "发布评估报告",
     "evaluation.report.download": "下载评估报告",
-    "entities.link_rejected": "否决主体关联",
     "supervision.conflict_declared": "申报回避", "supervision.conflict_withdrawn": "撤回回避申报",
     "risk.scored": "计算风险评分", "risk.scores_viewed": "查看风险评分", "risk.top_viewed": "查看高风险主体",
     "risk.entity_viewed": "查看主体风险", "risk.links_viewed": "查看关联分析", "risk.alerts_viewed": "查看预警列表",
