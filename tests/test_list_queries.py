@@ -97,6 +97,8 @@ def _inspection_task():
     task = InspectionTask.objects.create(code=f"CJQ{next(_n):05d}", name="查询计数抽查", department=_dept("SCJG"),
                                          status="drawn")
     task.joint_departments.add(_dept("YJJ"))
+
+
 def _alert():
     from regshare.risk.models import Alert, RiskRule
 
@@ -112,6 +114,13 @@ def _score():
                              reasons=[{"text": "近30日投诉举报2件", "contribution": 0.5}])
 
 
+def _published_report():
+    from regshare.evaluation.models import Report
+
+    Report.objects.create(title=f"查询计数报告{next(_n)}", period="2026H1", purpose="p", method="m", results="r",
+                          problems="p", suggestions="s", status="published", published_on=dt.date.today())
+
+
 LISTS = [
     ("catalog list", "/catalog/", "scjg_liaison", _resource),
     ("application list", "/exchange/applications/", "sjj_reviewer", _application),
@@ -123,6 +132,7 @@ LISTS = [
     ("portal open data", "/portal/open-data/?q=查询计数", "scjg_liaison", _open_resource),
     ("portal publicity", "/portal/publicity/", "scjg_liaison", _published_record),
     ("portal inspections", "/portal/inspections/", "scjg_liaison", _inspection_task),
+    ("portal reports", "/portal/reports/", "scjg_liaison", _published_report),
     ("risk alerts", "/risk/alerts/", "scjg_inspector", _alert),
     ("risk scores", "/risk/map/", "sjj_analyst", _score),
 ]

@@ -160,6 +160,16 @@ def _alert(transition: workflow.Transition):
                                 raised_on=dt.date.today())
 
 
+def _evaluation_report(transition: workflow.Transition):
+    """A report in the source state whose comment period is over and whose files are built."""
+    from regshare.evaluation.models import Report
+
+    return Report.objects.create(
+        title=f"营商环境评估报告{next(_numbers)}", period="2026", purpose="评估", method="指标", results="良好",
+        problems="无", suggestions="持续改进", status=transition.source[0],
+        comment_deadline=dt.date.today() - dt.timedelta(days=1), docx=b"docx", pdf=b"pdf")
+
+
 FACTORIES = {
     "catalog.demand": _demand,
     "catalog.publication": _resource,
@@ -170,6 +180,7 @@ FACTORIES = {
     "credit.publicity": _credit_record,
     "credit.repair": _repair,
     "entities.link": _link,
+    "evaluation.report": _evaluation_report,
     "risk.alert": _alert,
 }
 

@@ -9,7 +9,7 @@ import pytest
 
 from regshare.api import api
 from regshare.core import services
-from regshare.core.models import ApiToken, NotificationRead
+from regshare.core.models import ApiToken, Notification, NotificationRead
 from regshare.core.pagination import MAX_PAGE
 
 
@@ -22,6 +22,7 @@ def sjj_token(user_named, principal_of_user):
 
 
 def test_a_department_token_reads_its_department_notifications(client, user_named, sjj_token):
+    Notification.objects.all().delete()  # other apps' demo data in the shared database sends notices too
     admin = user_named("admin")
     services.notify_department(admin.department, "test", "部门通知")
     services.notify_user(admin, "test", "个人通知")

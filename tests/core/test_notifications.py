@@ -1,7 +1,9 @@
 from regshare.core import services
+from regshare.core.models import Notification
 
 
 def test_user_and_department_inboxes_with_unread_count(client_as, user_named):
+    Notification.objects.all().delete()  # other apps' demo data in the shared database sends notices too
     liaison = user_named("scjg_liaison")
     services.notify_user(liaison, "review", "您有一条共享申请待审核", link="/")
     services.notify_department(liaison.department, "quality", "市场主体登记信息质量报告已生成")

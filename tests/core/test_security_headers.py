@@ -129,7 +129,7 @@ def test_pages_carry_a_policy_without_inline_script(client, demo):
 
 
 # Rendered by weasyprint into a PDF, never served to a browser.
-NOT_A_PAGE = {"credit/report.html"}
+NOT_A_PAGE = {"credit/report.html", "exchange/receipt_pdf.html", "evaluation/report_pdf.html"}
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", re.I)
 EVENT_HANDLER = re.compile(r"\son[a-z]+\s*=", re.I)
 INLINE_STYLE = re.compile(r"<style\b|\sstyle\s*=", re.I)

@@ -12,7 +12,7 @@ LIST_MODELS = ["entities.Entity", "catalog.Resource", "catalog.Demand", "catalog
                "ingest.Load", "core.ApiToken", "evaluation.Submission", "supervision.InspectionTask",
                "supervision.Complaint", "supervision.SupervisionRecord", "supervision.AssistanceRequest",
                "supervision.Case", "supervision.InspectorConflict", "evaluation.Report",
-               "risk.Alert", "risk.RiskScore"]
+               "evaluation.AnalysisTopic", "risk.Alert", "risk.RiskScore"]
 
 
 @pytest.mark.parametrize("label", LIST_MODELS)

@@ -185,3 +185,50 @@ def test_two_workflows_may_not_declare_the_same_transition_on_one_model(flow):
             name="test.other", model="catalog.Demand", state_field="status",
             transitions=[workflow.Transition(name="match", label="x", source=("open",), target="matched",
                                              permission="catalog.demand")]))
+
+
+@pytest.fixture
+def scheduled_flow(flow):
+    """The test workflow plus a step the scheduler takes and one a page offers through its own form."""
+    extra = workflow.Workflow(
+        name="test.demand.extra", model="catalog.Demand", state_field="status", label="测试需求",
+        transitions=[
+            workflow.Transition(name="lapse", label="逾期关闭", source=("open",), target="closed",
+                                permission="catalog.demand", automatic=True, audit_action="test.demand.lapsed",
+                                apply=lambda d, p, data: {"actor": data["actor"], "by_person": p.is_authenticated}),
+            workflow.Transition(name="pick", label="选择资源", source=("open",), target="matched",
+                                permission="catalog.demand", offered=False),
+        ],
+    )
+    workflow.register(extra)
+    yield extra
+    workflow.unregister(extra.name)
+
+
+def test_a_scheduled_step_is_refused_to_people_and_taken_by_the_system(scheduled_flow, demand, principal_of_user):
+    liaison = principal_of_user("xzsp_liaison")
+    assert "lapse" not in [t.name for t in workflow.available(liaison, demand)]
+    with pytest.raises(PermissionDenied, match="系统按期自动办理"):
+        workflow.perform(liaison, demand, "lapse")
+    demand.refresh_from_db()
+    assert demand.status == "open"
+    with pytest.raises(PermissionDenied):
+        workflow.perform_scheduled(demand, "match", reason="x")  # a person's step is not the scheduler's
+
+    workflow.perform_scheduled(demand, "lapse")
+
+    demand.refresh_from_db()
+    assert demand.status == "closed"
+    record = AuditRecord.objects.order_by("-seq").first()
+    assert record.action == "test.demand.lapsed" and record.actor == "system"
+    assert '"actor": "system"' in record.detail and '"by_person": false' in record.detail
+
+
+def test_a_step_offered_by_a_page_of_its_own_is_left_out_of_the_generic_form(scheduled_flow, demand,
+                                                                            principal_of_user):
+    liaison = principal_of_user("xzsp_liaison")
+    assert "pick" not in [t.name for t in workflow.available(liaison, demand)]
+    assert workflow.may_perform(liaison, demand, "pick")
+    workflow.perform(liaison, demand, "pick")
+    demand.refresh_from_db()
+    assert demand.status == "matched"

@@ -45,3 +45,14 @@ def test_entity_export_holds_the_list_and_the_added_columns(district, client_as)
     assert set(shown) <= set(rows[0]) and len(shown) > 4  # every column of the page, the risk class included
     legal_reps = set(Entity.objects.values_list("legal_rep", flat=True)[:200])
     assert not legal_reps & {cell for row in rows[1:] for cell in row}
+
+
+def test_report_download_tells_the_page_it_is_ready(district, client_as):
+    uscc = Entity.objects.order_by("uscc").values_list("uscc", flat=True).first()
+    client = client_as("scjg_liaison")
+    panel = client.get(f"/entities/{uscc}/").content.decode()
+    assert 'data-busy-text="正在生成信用报告(Word)"' in panel
+    response = client.get(f"/credit/report/{uscc}.docx?progress=abc123def456")
+    assert response.status_code == 200 and response.cookies["regshare_ready_abc123def456"].value == "1"
+    refused = client.get(f"/credit/report/{uscc}.docx?progress=<script>")
+    assert not [name for name in refused.cookies if name.startswith("regshare_ready_")]

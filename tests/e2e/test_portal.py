@@ -48,7 +48,7 @@ def test_a_visitor_walks_the_portal(open_data, page, artifacts):
     assert download.value.suggested_filename.endswith(".xlsx")
 
     for path, name in [("/portal/credit/", "portal-credit.png"), ("/portal/publicity/", "portal-publicity.png"),
-                       ("/portal/inspections/", "portal-inspections.png")]:
+                       ("/portal/inspections/", "portal-inspections.png"), ("/portal/reports/", "portal-reports.png")]:
         check(page.goto(f"{url}{path}"), page)
         page.screenshot(path=str(artifacts / name), full_page=True)
     answer = page.goto(f"{url}/api/v1/open/resources/XZSP-0001/rows?limit=5")

@@ -12,6 +12,8 @@ from regshare.entities import services
 from regshare.entities.models import AppliedVersion, Entity, EntityLink
 from regshare.lake import tables
 
+from .conftest import empty_master
+
 CODES = [make_uscc(f"91360404TE7NC{n:04d}") for n in range(6)]
 
 
@@ -38,7 +40,7 @@ def last_rebuild():
 @pytest.fixture
 def own_lake(demo, settings, tmp_path):
     settings.REGSHARE_LAKE_DIR = tmp_path
-    Entity.objects.all().delete()
+    empty_master()
     return tmp_path
 
 

@@ -6,6 +6,8 @@ from regshare.core.models import AuditRecord
 from regshare.entities import services
 from regshare.entities.models import Entity
 
+from .conftest import empty_master
+
 
 def register_table(rows):
     columns = ["uscc", "name", "legal_rep", "legal_rep_id", "phone", "address", "established", "capital",
@@ -22,7 +24,7 @@ def own_lake(demo, settings, tmp_path):
     """An empty master over an empty lake, even when the shared district was built earlier in the session
     (the deletion is undone with the test's transaction)."""
     settings.REGSHARE_LAKE_DIR = tmp_path
-    Entity.objects.all().delete()
+    empty_master()
     return tmp_path
 
 

@@ -91,3 +91,13 @@ def test_future_year_refused(sthj, principal_of_user):
 
     with pytest.raises(ValidationError, match="考核年度"):
         services.assessment_table(principal_of_user("fgj_analyst"), 2027)
+
+
+def test_assessment_api(sthj, client, client_as):
+    assert client.get("/api/v1/evaluation/assessment").status_code == 401
+    rows = client_as("fgj_analyst").get("/api/v1/evaluation/assessment", {"year": "2026"}).json()
+    row = next(r for r in rows if r["department"] == "360404-STHJ")
+    scores = {c["code"]: c["score"] for c in row["criteria"]}
+    assert scores["incidents"] == 7 and scores["current"] == 5 and row["total"] == round(sum(scores.values()), 1)
+    bad = client_as("fgj_analyst").get("/api/v1/evaluation/assessment", {"year": "abc"})
+    assert bad.status_code == 400 and bad.json()["code"] == "bad_year"

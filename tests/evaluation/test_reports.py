@@ -49,13 +49,14 @@ def test_draft_is_written_from_the_evaluation(draft):
 
 def test_report_refuses_missing_sections_and_wrong_period(evaluation_demo, principal_of_user):
     analyst = principal_of_user("fgj_analyst")
+    before = Report.objects.count()
     with pytest.raises(ValidationError, match="评估目的"):
         services.create_report(analyst, "空报告", "2026H1")
     evaluation = Evaluation.objects.first()
     other = "2025H2" if evaluation.period != "2025H2" else "2026H1"
     with pytest.raises(ValidationError, match="统计期"):
         services.create_report(analyst, "错期报告", other, evaluation)
-    assert not Report.objects.exists()
+    assert Report.objects.count() == before
 
 
 def test_files_are_built_with_charts_and_progress(draft, client_as):
@@ -125,7 +126,7 @@ def test_consult_revise_approve_publish(draft, client_as, principal_of_user, tim
     client_as("fgj_analyst").post(f"/evaluation/reports/{draft.pk}/", {"transition": "publish"})
     draft.refresh_from_db()
     assert draft.status == ReportStatus.PUBLISHED and draft.published_on == draft.comment_deadline + dt.timedelta(1)
-    assert [r.pk for r in services.published_reports()] == [draft.pk]
+    assert [r.pk for r in services.published_reports()][0] == draft.pk  # the newest first
     content, name, content_type = services.published_report_file(draft.pk, "pdf")
     assert content.startswith(b"%PDF") and name.endswith(".pdf") and content_type == "application/pdf"
     assert services.published_report_file(draft.pk, "exe") is None
@@ -138,4 +139,12 @@ def test_publish_needs_the_files(draft, principal_of_user):
     draft.refresh_from_db()
     with pytest.raises(ValidationError, match="请先生成"):
         workflow.perform(principal_of_user("fgj_analyst"), draft, "publish")
-    assert services.published_reports().count() == 0
+    assert draft.pk not in [r.pk for r in services.published_reports()]
+
+
+def test_reports_api_lists_with_actions(draft, client, client_as):
+    assert client.get("/api/v1/evaluation/reports").status_code == 401
+    body = client_as("fgj_analyst").get("/api/v1/evaluation/reports", {"status": "draft"}).json()
+    row = next(r for r in body["items"] if r["id"] == draft.pk)
+    assert row["status"] == "draft" and [a["name"] for a in row["actions"]] == ["consult"]
+    assert client_as("fgj_analyst").get("/api/v1/evaluation/reports", {"status": "nope"}).json()["items"] == []

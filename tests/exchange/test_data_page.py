@@ -92,6 +92,8 @@ def test_receipt_page_pdf_and_usage(client_as, grant):
     assert response["Location"] == f"/exchange/receipts/{receipt.pk}/"
     page = client.get(response["Location"]).content.decode()
     assert "调用记录凭证" in page and "北京时间" in page and "凭证有效" in page and receipt.pk in page
+    assert "统一社会信用代码 等于 91360404MA3500003X" in page and "uscc__eq" not in page
+    assert "user:xzsp_liaison" not in page and "(xzsp_liaison)" in page
     issued = receipt.document["receipt"]["issued_at"]
     from django.utils import timezone
     from django.utils.dateparse import parse_datetime

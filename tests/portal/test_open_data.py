@@ -82,13 +82,15 @@ def test_an_unknown_format_is_a_chinese_error_not_a_500(client, open_rows):
 
 
 def test_a_resource_without_data_says_so(client, demo):
-    from regshare.lake import tables as lake
+    from regshare.core.models import Department
 
-    if lake.exists("XZSP-0003"):
-        pytest.skip("another test wrote data for this resource")
-    html = client.get("/portal/open-data/XZSP-0003/").content.decode()
+    empty = Resource.objects.create(code="OPEN-EMPTY", name="尚无数据的开放资源", provider=Department.objects.first(),
+                                    share_type="unconditional", open_type="open", status="published")
+    empty.fields.create(name="统一社会信用代码", code_name="uscc", is_key=True)
+    html = client.get("/portal/open-data/OPEN-EMPTY/").content.decode()
     assert "该资源暂无可预览的数据" in html
-    assert client.get("/portal/open-data/XZSP-0003/download.csv").status_code == 400
+    response = client.get("/portal/open-data/OPEN-EMPTY/download.csv")
+    assert response.status_code == 400 and "该资源尚无可下载的数据" in response.content.decode()
 
 
 def test_open_api_lists_and_pages_masked_rows_without_a_token(client, open_rows):

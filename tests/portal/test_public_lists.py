@@ -81,3 +81,25 @@ def test_every_portal_page_answers_without_login(client, demo):
         response = client.get(path)
         assert response.status_code == 200, path
         assert "Traceback" not in response.content.decode()
+
+
+def _report(title: str, status: str, **files):
+    from regshare.evaluation.models import Report
+
+    return Report.objects.create(title=title, period="2026H1", purpose="目的", method="层次分析法", results="良",
+                                 problems="问题", suggestions="建议", status=status,
+                                 published_on=dt.date(2026, 8, 1) if status == "published" else None, **files)
+
+
+def test_only_published_evaluation_reports_are_public_with_their_files(client, demo):
+    published = _report("2026年上半年市场准入效能评估报告", "published", docx=b"PK-word-bytes")
+    draft = _report("尚在征求意见的报告", "consulting")
+    html = client.get("/portal/reports/").content.decode()
+    assert "2026年上半年市场准入效能评估报告" in html and "尚在征求意见的报告" not in html
+    detail = client.get(f"/portal/reports/{published.pk}/").content.decode()
+    assert "层次分析法" in detail and "下载 Word" in detail and "下载 PDF" not in detail
+    word = client.get(f"/portal/reports/{published.pk}/file.docx")
+    assert word.status_code == 200 and word.content == b"PK-word-bytes"
+    assert client.get(f"/portal/reports/{published.pk}/file.pdf").status_code == 404
+    assert client.get(f"/portal/reports/{draft.pk}/").status_code == 404
+    assert AuditRecord.objects.filter(action="portal.reports.download", target=f"report:{published.pk}").exists()

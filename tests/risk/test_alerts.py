@@ -128,3 +128,22 @@ def test_the_alert_page_offers_the_steps_and_performs_a_posted_one(make_alert, c
     client.post(f"/risk/alerts/{alert.pk}/", {"transition": "verify", "verification": "属实"})
     alert.refresh_from_db()
     assert alert.status == "verified" and alert.verification == "属实"
+
+
+def test_score_api_lists_scores_by_score_with_filters(demo, client, client_as):
+    from regshare.entities.models import Entity
+    from regshare.risk.models import RiskScore
+
+    for n, (score, level) in enumerate([(80.0, "D"), (20.0, "C"), (3.0, "A")]):
+        entity = Entity.objects.create(uscc=f"9136040400000S{n:04d}", name=f"评分测试企业{n}", name_norm=f"评分测试企业{n}")
+        RiskScore.objects.create(entity=entity, score=score, probability=score / 100, level=level,
+                                 computed_on=dt.date(2025, 6, 1),
+                                 reasons=[{"text": "近30日投诉举报2件", "contribution": 0.4}])
+    assert client.get("/api/v1/risk/scores").status_code == 401
+    assert client_as("scjg_liaison").get("/api/v1/risk/scores").status_code == 403
+    items = client_as("sjj_analyst").get("/api/v1/risk/scores").json()["items"]
+    assert [i["score"] for i in items] == [80.0, 20.0, 3.0]
+    assert items[0]["level_label"] == "D类(信用风险高)" and items[0]["reasons"][0]["text"] == "近30日投诉举报2件"
+    assert [i["score"] for i in client.get("/api/v1/risk/scores?level=C").json()["items"]] == [20.0]
+    assert client.get("/api/v1/risk/scores?level=Z").json()["items"] == []
+    assert AuditRecord.objects.filter(action="risk.scores_viewed").exists()

@@ -32,6 +32,9 @@ def test_planted_structure_is_found(risk_demo):
     assert scores[fourth].indicators["listed_links"] == 3
     # routed by industry: construction (E4710) goes to housing and construction
     assert link_alert.department.code.endswith("-ZJJ")
+    # alerts stay few enough to be handled: about the planted high-risk tenth and structure, not the register
+    alerted = Alert.objects.values("entity").distinct().count()
+    assert 28 <= alerted < 0.2 * RiskScore.objects.count(), alerted
     # the top of the ranking is made of entities that meet risk evidence, with Chinese reasons
     top = services.top(20)
     assert [r["score"] for r in top] == sorted((r["score"] for r in top), reverse=True)
@@ -43,14 +46,20 @@ def test_planted_structure_is_found(risk_demo):
         assert any(str(r).startswith("风险预警模型") for r in assessment.reasons)
 
 
-def test_scoring_again_raises_no_duplicate_alerts(risk_demo):
+def test_the_demo_step_and_scoring_again_change_nothing(risk_demo):
     import datetime as dt
 
+    from regshare.demo import DemoContext
+    from regshare.demo import risk as demo_risk
     from regshare.demo.entities import TODAY
     from regshare.risk import services
-    from regshare.risk.models import Alert
+    from regshare.risk.models import Alert, ModelVersion
 
-    before = Alert.objects.count()
+    before = (Alert.objects.count(), ModelVersion.objects.count(), Alert.objects.filter(confirmed__isnull=False).count())
+    demo_risk.run(DemoContext(seed=1, entities=400, echo=lambda _m: None))
+    # handled alerts are not raised again the next day either (quiet period)
     result = services.score("test", TODAY + dt.timedelta(days=1))
     assert result["alerts"] == 0
-    assert Alert.objects.count() == before
+    assert (Alert.objects.count(), ModelVersion.objects.count(),
+            Alert.objects.filter(confirmed__isnull=False).count()) == before
+    assert before[2] == 2  # the demo closed one alert as confirmed and dismissed one

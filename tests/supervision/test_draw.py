@@ -143,3 +143,12 @@ def test_control_group_is_published_and_verified():
 def test_bad_control_ratio_refused(ratio):
     with pytest.raises(d.DrawError, match="随机对照组比例"):
         d.draw(SEED, POOL, {"A": "0.1", "C": "0.25"}, INSPECTORS, ["SCJG"], control_ratio=ratio)
+
+
+def test_several_large_strata_match_a_plain_sort_of_hex_digests():
+    pool = [(f"91360429MA{n:08d}", "B" if n % 5 else "D") for n in range(900)]
+    chosen = d.select_objects(SEED, pool, {"B": "0.05", "D": "0.3"})
+    for stratum, ratio in (("B", 0.05), ("D", 0.3)):
+        codes = [c for c, s in pool if s == stratum]
+        expected = sorted(codes, key=lambda c: hexsha(f"{SEED}:{c}"))[:math.ceil(ratio * len(codes))]
+        assert chosen[stratum] == expected

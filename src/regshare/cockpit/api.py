@@ -8,7 +8,7 @@ from ninja import Router, Schema
 from regshare.core import dashboard
 from regshare.core.auth import allow
 
-router = Router(tags=["数据驾驶舱"])
+router = Router(tags=["cockpit"])
 
 
 class StatOut(Schema):

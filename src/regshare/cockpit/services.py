@@ -23,7 +23,7 @@ from regshare.core import workdays
 from regshare.core.clock import today_or
 from regshare.core.dashboard import Figure, Series, Stat
 from regshare.core.models import AuditRecord, Department
-from regshare.core.permissions import Principal, is_data_bureau, require, sees_everything
+from regshare.core.permissions import Principal, require, sees_everything
 from regshare.exchange.models import (
     Application,
     ApplicationStatus,
@@ -413,7 +413,7 @@ def comparison_figure(department: Department, today: dt.date | None = None) -> F
 def leader_department(principal: Principal, code: str = "") -> Department:
     """The department a leader's page shows: the leader's own; the data bureau may pick any by code."""
     require(principal, "cockpit.leader")
-    if code and (sees_everything(principal) or is_data_bureau(principal)):
+    if code and sees_everything(principal):
         department = Department.objects.filter(code=code).first()
         if department is None:
             raise Http404("没有这个部门")

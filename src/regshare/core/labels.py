@@ -64,7 +64,8 @@ ACTIONS: dict[str, str] = {
     "incidents.overdue": "安全事件逾期",
     # entities and credit
     "entities": "市场主体",
-    "entities.linked": "关联市场主体", "entities.link_confirmed": "确认主体关联", "entities.master_rebuilt": "重建法人库",
+    "entities.linked": "关联市场主体", "entities.link_confirmed": "确认主体关联", "entities.link_rejected": "否决主体关联",
+    "entities.master_rebuilt": "重建法人库",
     "credit": "信用",
     "credit.record_created": "登记信用记录", "credit.records_imported": "导入信用记录", "credit.published": "双公示发布",
     "credit.publicity_expired": "公示期满", "credit.listed": "列入名单", "credit.listed_for_annual_report": "未年报列入名单",
@@ -89,6 +90,21 @@ ACTIONS: dict[str, str] = {
     "evaluation.rectification.plan": "提交整改方案", "evaluation.rectification.report": "报告整改进展",
     "evaluation.rectification.close": "整改销号", "evaluation.rectification.reopen": "整改重新打开",
     "evaluation.rectification.escalate": "整改逾期督办",
+    "evaluation.assessment.view": "查看部门考核", "evaluation.assessment.export": "导出部门考核",
+    "evaluation.report.create": "新建评估报告", "evaluation.report.build": "生成评估报告",
+    "evaluation.report.edit": "修改评估报告", "evaluation.report.consult": "评估报告征求意见",
+    "evaluation.report.comment": "提出评估报告意见", "evaluation.report.answer": "答复评估报告意见",
+    "evaluation.report.revise": "修订评估报告", "evaluation.report.send_back": "退回评估报告",
+    "evaluation.report.approve": "评估报告定稿", "evaluation.report.publish": "发布评估报告",
+    "evaluation.report.download": "下载评估报告",
+    "supervision.conflict_declared": "申报回避", "supervision.conflict_withdrawn": "撤回回避申报",
+    "risk.scored": "计算风险评分", "risk.scores_viewed": "查看风险评分", "risk.top_viewed": "查看高风险主体",
+    "risk.entity_viewed": "查看主体风险", "risk.links_viewed": "查看关联分析", "risk.alerts_viewed": "查看预警列表",
+    "risk.alert_viewed": "查看预警", "risk.alert.verified": "核实预警", "risk.alert.acted": "处置预警",
+    "risk.alert.closed": "办结预警", "risk.alert.dismissed": "排除预警", "risk.model.trained": "训练风险模型",
+    "risk.model_viewed": "查看风险模型", "risk.rule_saved": "保存预警规则",
+    "cockpit": "驾驶舱", "cockpit.view": "查看驾驶舱", "cockpit.leader": "查看领导页面",
+    "portal": "公众门户",
 }
 
 NOTIFICATION_KINDS: dict[str, str] = {
@@ -136,7 +152,7 @@ PERMISSIONS: dict[str, str] = {
     "evaluation.review": "审核评估数据", "evaluation.rectify": "办理整改",
 }
 
-SYSTEM_ACTORS = {"system": "系统", "regshare": "系统", "demo": "系统(演示数据初始化)", "anonymous": "未登录访客"}
+SYSTEM_ACTORS = {"cli": "系统(命令行)", "public": "公众(未登录)", "system": "系统", "regshare": "系统", "demo": "系统(演示数据初始化)", "anonymous": "未登录访客"}
 
 # Keys of an audit record's detail, as the audit log page shows them.
 DETAIL_KEYS: dict[str, str] = {

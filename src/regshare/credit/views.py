@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -209,7 +210,20 @@ def report(request, uscc: str, fmt: str):
         raise Http404(_errors(exc)) from exc
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    finished_download(request, response)
     return response
+
+
+PROGRESS_TOKEN = re.compile(r"[a-z0-9]{8,32}")
+
+
+def finished_download(request, response: HttpResponse) -> None:
+    """A generated file tells the page that asked for it that it is ready: the page shows a progress bar
+    while the report is built (static/regshare/forms.js, ``data-busy-text``) and takes it away when this
+    cookie arrives with the file."""
+    token = request.GET.get("progress", "")
+    if PROGRESS_TOKEN.fullmatch(token):
+        response.set_cookie(f"regshare_ready_{token}", "1", max_age=120, samesite="Strict")
 
 
 def _posted_date(value: str, label: str) -> dt.date:

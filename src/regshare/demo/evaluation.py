@@ -239,6 +239,70 @@ def run(ctx: DemoContext) -> None:
                 ctx.echo(f"  {period}: {item.grade} {item.score:.2f}")
             except ValidationError as exc:  # a half-year without every figure stays unevaluated
                 ctx.echo(f"  {period}: 未评价({exc})")
+    _topics(manager, departments, today)
+    _report(ctx, manager, Principal.for_user(reviewer), today)
+
+
+def _topics(manager, departments: dict, today: dt.date) -> None:
+    """Two analysis topics of seed 000 §4: approval efficiency (reported, with feedback) and entry trends."""
+    from regshare.core import workflow
+    from regshare.core.models import User
+    from regshare.core.permissions import Principal
+    from regshare.evaluation import services
+    from regshare.evaluation.models import AnalysisTopic
+
+    if AnalysisTopic.objects.exists() or "XZSP" not in departments or "SCJG" not in departments:
+        return
+    approval = services.create_topic(manager, "审批效率协同分析", "approval",
+                                     "比较各半年平均审批时间、通过率、即办件和网上办理比例,按办理部门分解",
+                                     [departments["XZSP"], departments["SJJ"]])
+    workflow.perform(manager, approval, "analyse", conclusion="平均审批时间逐期缩短,网上办理率仍低于目标。")
+    workflow.perform(manager, approval, "report", report="建议扩大即办件范围,推行高频事项全程网办,按月通报各部门审批时间。")
+    liaison = User.objects.filter(username="xzsp_liaison").first()
+    if liaison is not None:
+        services.add_feedback(Principal.for_user(liaison), approval, "政务服务窗口即办件改革",
+                              "新增即办事项 12 项,窗口平均等待时间缩短约三成。")
+    trend = services.create_topic(manager, "行业准入趋势分析", "entry_trend",
+                                  "按月统计各行业门类、各登记区域新设与注销吊销的市场主体",
+                                  [departments["SCJG"]], params={"months": 12})
+    workflow.perform(manager, trend, "analyse", conclusion="批发零售和住宿餐饮新设主体占比最高。")
+    risk = services.create_topic(manager, "企业经营风险分析", "business_risk",
+                                 "以风险预警模型的企业风险评分为基础,按行业门类和登记区域分析风险等级分布",
+                                 [departments["SCJG"], departments["SWJ"]] if "SWJ" in departments else [])
+    workflow.perform(manager, risk, "analyse")
+
+
+def _report(ctx: DemoContext, manager, approver, today: dt.date) -> None:
+    """The report of the last evaluated half-year: consulted, revised, approved by the district government and
+    published (its files generated), so the portal lists it."""
+    from regshare.core import workflow
+    from regshare.core.models import User
+    from regshare.core.permissions import Principal
+    from regshare.evaluation import services
+    from regshare.evaluation.models import Evaluation, Report
+
+    evaluation = Evaluation.objects.order_by("-period", "-created_at").first()
+    if evaluation is None or Report.objects.exists():
+        return
+    report = services.create_report(manager, f"柴桑区{services.period_label(evaluation.period)}市场准入效能评估报告",
+                                    evaluation.period, evaluation)
+    # Comments opened six weeks ago and closed two weeks ago, so the report went its whole way.
+    opened = today - dt.timedelta(days=42)
+    workflow.perform(manager, report, "consult", on=opened,
+                     comment_deadline=str(today - dt.timedelta(days=14)))
+    liaison = User.objects.filter(username="xzsp_liaison").first()
+    if liaison is not None:
+        services.add_comment(Principal.for_user(liaison), report, "建议在问题部分补充即办件比例偏低的原因分析。",
+                             today=opened)
+    services.add_comment(Principal(), report, "希望公布各部门审批时间排名。", kind="public", author="市民王先生",
+                         today=opened)
+    workflow.perform(manager, report, "revise", revision_note="采纳区行政审批局意见,补充原因分析;部门排名在考核中公布。")
+    leader = User.objects.filter(username="fgj_leader").first()
+    workflow.perform(Principal.for_user(leader) if leader else approver, report, "approve",
+                     approval_note="同意发布。")
+    services.build_report_files(report.pk)
+    workflow.perform(manager, report, "publish")
+    ctx.echo(f"  评估报告已发布:{report.title}")
 
 
 def _meeting(manager, periods: list[str], departments: dict) -> None:

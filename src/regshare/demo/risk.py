@@ -108,21 +108,33 @@ def plant(ctx: DemoContext, deps: dict[str, Department]) -> dict[str, list[str]]
     return {"shells": [r["uscc"] for r in shells], "person": [r["uscc"] for r in person]}
 
 
+LAPSE = {"clean": 0.01, "medium": 0.05, "high": 0.25}  # share of licences lapsed without renewal, by planted risk
+
+
 def write_licences(ctx: DemoContext) -> None:
-    """XZSP-0001 with validity dates: one licence in six lapsed in the last year without renewal."""
+    """XZSP-0001 with validity dates: a licence lapsed in the last year without renewal, more often for the
+    entities of high planted risk."""
     from regshare.lake import tables
 
+    from .entities import entity_rows, planted_risk
+
+    rows_ = ctx.data.get("entity_rows") or entity_rows(ctx.seed, ctx.entities)
+    risk = ctx.data.get("planted_risk") or planted_risk(ctx.seed, ctx.entities)
+    level_of = {row["uscc"]: level for row, level in zip(rows_, risk, strict=True)}
     rng = ctx.rng("risk-licences")
     rows = CreditRecord.objects.filter(kind=RecordKind.LICENCE, entity__isnull=False).select_related("entity") \
         .order_by("doc_no")
     out = []
     for record in rows:
+        base = {"uscc": record.entity.uscc, "company_name": record.entity.name, "license_name": record.title,
+                "authority": record.department.name}
         valid_to = record.decided_on + dt.timedelta(days=365 * 5)
-        if rng.random() < 1 / 6:
+        if rng.random() < LAPSE.get(level_of.get(record.entity.uscc, "clean"), 0.01):
             valid_to = TODAY - dt.timedelta(days=rng.randint(10, 300))
-        out.append({"decision_no": record.doc_no, "uscc": record.entity.uscc, "company_name": record.entity.name,
-                    "license_name": record.title, "decision_date": record.decided_on, "valid_to": valid_to,
-                    "authority": record.department.name})
+        elif valid_to <= TODAY:  # renewed (延续) before it ran out: a newer decision with a new validity
+            out.append({"decision_no": f"{record.doc_no}延", **base, "decision_date": valid_to - dt.timedelta(days=30),
+                        "valid_to": valid_to + dt.timedelta(days=365 * 5)})
+        out.append({"decision_no": record.doc_no, **base, "decision_date": record.decided_on, "valid_to": valid_to})
     if out:
         tables.write("XZSP-0001", pa.Table.from_pylist(out), mode="replace", key=["decision_no"], notify=False)
 

@@ -16,7 +16,7 @@ from regshare.core.pagination import PageNumberPagination, paginate
 from regshare.core.permissions import principal_of
 
 from . import ahp, fuzzy, services
-from .models import Indicator, IndicatorGroup, RectificationStatus, SubmissionStatus
+from .models import Indicator, IndicatorGroup, RectificationStatus, Report, SubmissionStatus
 
 router = Router(tags=["evaluation"])
 
@@ -487,3 +487,51 @@ def record_meeting(request, payload: MeetingIn):
     meeting = services.record_meeting(principal_of(request), payload.kind, payload.title, payload.held_on,
                                       payload.minutes, [departments[c] for c in payload.attendees], decisions)
     return 201, meeting
+
+
+# ----------------------------------------------------------------------------- reports, assessment, topics
+
+class ReportOut(Schema):
+    id: int
+    title: str
+    period: str
+    status: str
+    comment_deadline: dt.date | None
+    published_on: dt.date | None
+    build_state: str
+    build_progress: int
+    actions: list[dict]
+
+
+@router.get("/reports", response=list[ReportOut], auth=allow("evaluation.view"), summary="评估报告")
+@paginate(PageNumberPagination, page_size=20)
+def reports(request, q: str = "", status: str = ""):
+    principal = principal_of(request)
+    items = Report.objects.visible_to(principal).defer("docx", "pdf").filtered({"q": q, "status": status})
+    return [{"id": r.pk, "title": r.title, "period": r.period, "status": r.status,
+             "comment_deadline": r.comment_deadline, "published_on": r.published_on, "build_state": r.build_state,
+             "build_progress": r.build_progress, "actions": workflow.actions(principal, r)} for r in items]
+
+
+class CriterionOut(Schema):
+    code: str
+    name: str
+    maximum: float
+    score: float
+    basis: str
+
+
+class AssessmentOut(Schema):
+    department: str
+    name: str
+    total: float
+    criteria: list[CriterionOut]
+
+
+@router.get("/assessment", response=list[AssessmentOut], auth=allow("evaluation.view"),
+            summary="部门数据共享年度考核(各项得分与计算)")
+def assessment(request, year: str = ""):
+    _year, table = services.assessment_table(principal_of(request), year or None)
+    return [{"department": row.department.code, "name": row.department.name, "total": row.total,
+             "criteria": [{"code": c.code, "name": c.name, "maximum": c.maximum, "score": c.score, "basis": c.basis}
+                          for c in row.criteria]} for row in table]

@@ -20,5 +20,6 @@ class EvaluationConfig(AppConfig):
             MenuItem("协调会议", "evaluation:meetings", "evaluation.view", "效能评估"),
             MenuItem("评估报告", "evaluation:reports", "evaluation.view", "效能评估"),
             MenuItem("部门考核", "evaluation:assessment", "evaluation.view", "效能评估"),
+            MenuItem("协同分析", "evaluation:topics", "evaluation.view", "效能评估"),
         )
         flows.register()

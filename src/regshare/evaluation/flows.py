@@ -13,8 +13,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from regshare.core import workflow
-from regshare.core.permissions import Principal, has_perm
+from regshare.core.permissions import Principal, has_perm, sees_everything
 
+from .analysis import ANALYSES
 from .models import (
     IndicatorValue,
     Rectification,
@@ -24,11 +25,12 @@ from .models import (
     SourceKind,
     Submission,
     SubmissionStatus,
+    TopicStatus,
 )
 
 REVIEW_WORKDAYS = 5  # 区发改 reviews a submission within five working days of receiving it
 
-S, R, P = SubmissionStatus, RectificationStatus, ReportStatus
+S, R, P, T = SubmissionStatus, RectificationStatus, ReportStatus, TopicStatus
 
 
 def _own_department(principal: Principal, obj) -> bool:
@@ -257,7 +259,55 @@ REPORT = workflow.Workflow(
 )
 
 
+def _group_member(principal: Principal, topic) -> bool:
+    if sees_everything(principal):
+        return True
+    mine = principal.department_id
+    return mine is not None and (mine == topic.lead_id or topic.members.filter(pk=mine).exists())
+
+
+def _analysed(topic, principal: Principal, data: dict) -> dict:
+    if topic.kind in ANALYSES:
+        topic.results = ANALYSES[topic.kind](topic.params or {}, data["on"])
+    conclusion = str(data.get("conclusion") or "").strip()
+    if conclusion:
+        topic.conclusion = conclusion[:20000]
+    if not topic.results and not topic.conclusion:
+        raise workflow.TransitionRefused("自定义分析请填写分析结论", code="conclusion_required")
+    topic.analysed_at = timezone.now()
+    return {"kind": topic.kind}
+
+
+def _reported(topic, principal: Principal, data: dict) -> dict:
+    topic.report = str(data["report"]).strip()[:50000]
+    topic.reported_on = data["on"]
+    return {}
+
+
+TOPIC = workflow.Workflow(
+    name="evaluation.topic", model="evaluation.AnalysisTopic", state_field="status", deadline_field="deadline",
+    label="协同分析专题", pending_title=lambda t: t.title, pending_link=lambda t: f"/evaluation/topics/{t.pk}/",
+    initial=T.PLANNED, initial_pending=_manager_q,
+    transitions=[
+        workflow.Transition(
+            name="analyse", label="运行分析", source=(T.PLANNED, T.ANALYSED), target=T.ANALYSED,
+            permission="evaluation.manage", may_act=_group_member, denial="只有专题组成员部门可以分析",
+            apply=_analysed, audit_action="evaluation.topic.analyse", style="primary",
+            fields=(("conclusion", "分析结论"),)),
+        workflow.Transition(
+            name="report", label="形成专题报告报送区政府", source=(T.ANALYSED,), target=T.REPORTED,
+            permission="evaluation.manage", may_act=_group_member, denial="只有专题组成员部门可以报送",
+            apply=_reported, audit_action="evaluation.topic.report", style="primary",
+            required=(("report", "专题报告"),)),
+        workflow.Transition(
+            name="close", label="结题", source=(T.REPORTED,), target=T.CLOSED, permission="evaluation.manage",
+            may_act=_group_member, denial="只有专题组成员部门可以结题", audit_action="evaluation.topic.close"),
+    ],
+)
+
+
 def register() -> None:
     workflow.register(SUBMISSION)
     workflow.register(RECTIFICATION)
     workflow.register(REPORT)
+    workflow.register(TOPIC)

@@ -8,7 +8,7 @@ from regshare.core.models import Department
 
 from .ahp import RI_TABLE_LABELS
 from .fuzzy import OPERATORS
-from .models import Evaluation, Indicator, MeetingKind, SourceKind
+from .models import AnalysisKind, Evaluation, Indicator, MeetingKind, SourceKind
 
 
 class PeriodForm(forms.Form):
@@ -100,3 +100,24 @@ class CommentForm(forms.Form):
 
 class DepartmentCommentForm(forms.Form):
     content = forms.CharField(label="本部门意见", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class TopicForm(forms.Form):
+    title = forms.CharField(label="专题名称", max_length=200)
+    kind = forms.ChoiceField(label="分析类型", choices=AnalysisKind.choices)
+    method = forms.CharField(label="分析方法", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    members = forms.ModelMultipleChoiceField(label="专题组成员部门", required=False, widget=forms.CheckboxSelectMultiple,
+                                             queryset=Department.objects.filter(active=True, level="department"))
+    grants = forms.ModelMultipleChoiceField(label="使用的数据(共享授权)", required=False, queryset=None,
+                                            widget=forms.CheckboxSelectMultiple)
+    months = forms.IntegerField(label="分析月数(行业准入趋势)", min_value=1, max_value=36, initial=12, required=False)
+
+    def __init__(self, grants, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["grants"].queryset = grants
+        self.fields["grants"].label_from_instance = lambda g: f"{g.consumer.name}:{g.resource}(至 {g.expires_on})"
+
+
+class FeedbackForm(forms.Form):
+    applied_to = forms.CharField(label="应用场景", max_length=200)
+    effect = forms.CharField(label="应用效果", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))

@@ -446,3 +446,84 @@ class ReportComment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.author}"
+
+
+# ----------------------------------------------------------------------------- analysis topics (协同分析, seed 000 §4)
+
+class AnalysisKind(models.TextChoices):
+    ENTRY_TREND = "entry_trend", "行业准入趋势"
+    APPROVAL = "approval", "审批效率"
+    BUSINESS_RISK = "business_risk", "企业经营风险"
+    CUSTOM = "custom", "自定义分析"
+
+
+class TopicStatus(models.TextChoices):
+    PLANNED = "planned", "已立项"
+    ANALYSED = "analysed", "已完成分析"
+    REPORTED = "reported", "已报送区政府"
+    CLOSED = "closed", "已结题"
+
+
+class TopicQuerySet(VisibleQuerySet):
+    filters = Filters(Search("q", "title", "method"), Choice("status", TopicStatus), Choice("kind", AnalysisKind))
+
+    def visible_to(self, principal) -> models.QuerySet:
+        """The analysis group works on a topic; everyone in the evaluation reads it (its results are shared)."""
+        from regshare.core.permissions import require
+
+        require(principal, "evaluation.view")
+        return self.select_related("lead")
+
+
+class AnalysisTopic(models.Model):
+    """A collaborative analysis topic (协同分析专题): its group, the data used (through grants), method, results,
+    report to the district government and the feedback of the departments that applied it."""
+
+    title = models.CharField("专题名称", max_length=200)
+    kind = models.CharField("分析类型", max_length=16, choices=AnalysisKind.choices)
+    lead = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+", verbose_name="牵头部门")
+    members = models.ManyToManyField(Department, blank=True, related_name="+", verbose_name="专题组成员部门")
+    grants = models.ManyToManyField("exchange.Grant", blank=True, related_name="+", verbose_name="使用的数据(共享授权)")
+    method = models.TextField("分析方法")
+    params = models.JSONField("分析参数", default=dict, blank=True)
+    results = models.JSONField("分析结果", default=dict, blank=True)
+    conclusion = models.TextField("分析结论", blank=True)
+    report = models.TextField("专题报告", blank=True)
+    status = models.CharField("状态", max_length=10, choices=TopicStatus.choices, default=TopicStatus.PLANNED,
+                              db_index=True)
+    deadline = models.DateField("下一步期限", null=True, blank=True)
+    analysed_at = models.DateTimeField("分析时间", null=True, blank=True)
+    reported_on = models.DateField("报送日期", null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name="立项人")
+    created_at = models.DateTimeField("立项时间", auto_now_add=True)
+
+    objects = TopicQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "协同分析专题"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return f"/evaluation/topics/{self.pk}/"
+
+
+class TopicFeedback(models.Model):
+    """How a department applied a topic's results, and to what effect."""
+
+    topic = models.ForeignKey(AnalysisTopic, on_delete=models.CASCADE, related_name="feedback", verbose_name="专题")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+", verbose_name="部门")
+    applied_to = models.CharField("应用场景", max_length=200)
+    effect = models.TextField("应用效果")
+    author = models.CharField("填报人", max_length=100)
+    created_at = models.DateTimeField("反馈时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "专题应用反馈"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.department} {self.applied_to}"

@@ -26,6 +26,8 @@ from regshare.core.services import notify_department
 from . import ahp, fuzzy
 from .indicators import CALCULATORS, STANDARD, Window
 from .models import (
+    AnalysisKind,
+    AnalysisTopic,
     BuildState,
     CommenterKind,
     Direction,
@@ -46,6 +48,8 @@ from .models import (
     Survey,
     SurveyResult,
     TaskKind,
+    TopicFeedback,
+    TopicStatus,
     Weighting,
 )
 
@@ -907,3 +911,61 @@ def assessment_xlsx(principal: Principal, year: object = None, today: dt.date | 
     book.save(buffer)
     audit.record(principal, "evaluation.assessment.export", None, {"year": year})
     return year, buffer.getvalue()
+
+
+# ----------------------------------------------------------------------------- analysis topics (协同分析)
+
+def create_topic(principal: Principal, title: str, kind: str, method: str, members: Iterable[Department] = (),
+                 grants: Iterable = (), params: dict | None = None, today: dt.date | None = None) -> AnalysisTopic:
+    """A topic led by the principal's department. The data it uses are grants held by its group's departments
+    and valid today, so every figure of the analysis comes through the sharing rules."""
+    require(principal, "evaluation.manage")
+    if principal.department is None:
+        raise ValidationError("您的账号没有所属部门,不能牵头专题", code="no_department")
+    title, method = (title or "").strip()[:200], (method or "").strip()
+    if not title or not method:
+        raise ValidationError("请填写专题名称和分析方法", code="field_required")
+    if kind not in AnalysisKind.values:
+        raise ValidationError("分析类型不正确", code="invalid_choice")
+    members = [d for d in members if d.pk != principal.department.pk]
+    group = {principal.department.pk, *(d.pk for d in members)}
+    today = today_or(today)
+    grants = list(grants)
+    for grant in grants:
+        if grant.consumer_id not in group:
+            raise ValidationError(f"共享授权 {grant.pk}({grant.resource})不属于专题组成员部门", code="grant_not_in_group")
+        if grant.status != "active" or not grant.starts_on <= today <= grant.expires_on:
+            raise ValidationError(f"共享授权 {grant.pk}({grant.resource})不在有效期内", code="grant_expired")
+    with transaction.atomic():
+        topic = AnalysisTopic.objects.create(title=title, kind=kind, lead=principal.department, method=method,
+                                             params=params or {}, created_by=principal.user)
+        topic.members.set(members)
+        topic.grants.set(grants)
+        audit.record(principal, "evaluation.topic.create", topic, {"kind": kind, "grants": [g.pk for g in grants]})
+    return topic
+
+
+def add_feedback(principal: Principal, topic: AnalysisTopic, applied_to: str, effect: str) -> TopicFeedback:
+    """A department that applied the topic's results says where and to what effect (after the report)."""
+    require(principal, "evaluation.view")
+    if principal.department is None:
+        raise ValidationError("您的账号没有所属部门", code="no_department")
+    if topic.status not in (TopicStatus.REPORTED, TopicStatus.CLOSED):
+        raise ValidationError("专题报告报送后才能反馈应用情况", code="not_reported")
+    applied_to, effect = (applied_to or "").strip()[:200], (effect or "").strip()[:5000]
+    if not applied_to or not effect:
+        raise ValidationError("请填写应用场景和应用效果", code="field_required")
+    with transaction.atomic():
+        item = TopicFeedback.objects.create(topic=topic, department=principal.department, applied_to=applied_to,
+                                            effect=effect, author=audit.actor_name(principal))
+        audit.record(principal, "evaluation.topic.feedback", topic, {"department": principal.department.code})
+    return item
+
+
+def grants_for_topics(principal: Principal, today: dt.date | None = None):
+    """Grants valid today that a topic of this principal's department may name (its own and its partners')."""
+    from regshare.exchange.models import Grant
+
+    today = today_or(today)
+    return (Grant.objects.filter(status="active", starts_on__lte=today, expires_on__gte=today)
+            .select_related("resource", "consumer").order_by("consumer__code", "resource__code"))

@@ -28,4 +28,7 @@ urlpatterns = [
     path("reports/<int:pk>/comment/", views.report_comment, name="report_comment"),
     path("assessment/", views.assessment, name="assessment"),
     path("assessment/<str:code>/", views.assessment_department, name="assessment_department"),
+    path("topics/", views.topics, name="topics"),
+    path("topics/new/", views.new_topic, name="new_topic"),
+    path("topics/<int:pk>/", views.topic, name="topic"),
 ]

@@ -21,6 +21,7 @@ from .forms import (
     CommentForm,
     DepartmentCommentForm,
     EvaluateForm,
+    FeedbackForm,
     MeetingForm,
     PeriodForm,
     RectificationForm,
@@ -28,10 +29,21 @@ from .forms import (
     ReportTextForm,
     SubmissionForm,
     SurveyForm,
+    TopicForm,
     WeightingForm,
 )
 from .fuzzy import OPERATORS
-from .models import IndicatorGroup, RectificationStatus, Report, ReportComment, ReportStatus, SubmissionStatus
+from .models import (
+    AnalysisKind,
+    AnalysisTopic,
+    IndicatorGroup,
+    RectificationStatus,
+    Report,
+    ReportComment,
+    ReportStatus,
+    SubmissionStatus,
+    TopicStatus,
+)
 
 
 def _errors(form) -> str:
@@ -429,3 +441,78 @@ def assessment_department(request, code: str):
         messages.error(request, ";".join(exc.messages))
         year, score = services.assessment_of(principal, department)
     return render(request, "evaluation/assessment_department.html", {"year": year, "score": score})
+
+
+# ----------------------------------------------------------------------------- analysis topics
+
+@page_permission("evaluation.view")
+def topics(request):
+    principal = principal_of(request)
+    items = AnalysisTopic.objects.visible_to(principal).filtered(request.GET)
+    return render(request, "evaluation/topics.html", {
+        "page": page_of(request, items, 20), **AnalysisTopic.objects.filter_values(request.GET),
+        "statuses": TopicStatus.choices, "kinds": AnalysisKind.choices,
+        "can_manage": has_perm(principal, "evaluation.manage")})
+
+
+@page_permission("evaluation.manage")
+def new_topic(request):
+    principal = principal_of(request)
+    form = TopicForm(services.grants_for_topics(principal), request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        params = {"months": data["months"]} if data.get("months") else {}
+        try:
+            topic = services.create_topic(principal, data["title"], data["kind"], data["method"], data["members"],
+                                          data["grants"], params)
+        except ValidationError as exc:
+            form.add_error(None, ";".join(exc.messages))
+        else:
+            messages.success(request, "专题已立项,下一步运行分析。")
+            return redirect("evaluation:topic", topic.pk)
+    return render(request, "evaluation/topic_new.html", {"form": form})
+
+
+@page_permission("evaluation.view")
+def topic(request, pk: int):
+    principal = principal_of(request)
+    item = get_object_or_404(AnalysisTopic.objects.visible_to(principal), pk=pk)
+    if request.method == "POST":
+        if request.POST.get("do") == "feedback":
+            try:
+                services.add_feedback(principal, item, request.POST.get("applied_to", ""),
+                                      request.POST.get("effect", ""))
+                messages.success(request, "应用情况已反馈。")
+            except ValidationError as exc:
+                messages.error(request, ";".join(exc.messages))
+        else:
+            _act(request, item, "办理完成。")
+        return redirect("evaluation:topic", item.pk)
+    return render(request, "evaluation/topic.html", {
+        "item": item, "transitions": workflow.available(principal, item),
+        "members": item.members.all(), "grants": item.grants.select_related("resource", "consumer"),
+        "feedback": item.feedback.select_related("department"),
+        "feedback_form": FeedbackForm() if item.status in (TopicStatus.REPORTED, TopicStatus.CLOSED)
+        and principal.department is not None else None,
+        "trend_rows": _trend_rows(item.results) if item.kind == AnalysisKind.ENTRY_TREND else [],
+        "approval_rows": _approval_rows(item.results) if item.kind == AnalysisKind.APPROVAL else [],
+        "risk_rows": sorted((item.results or {}).get("by_industry", {}).items())
+        if item.kind == AnalysisKind.BUSINESS_RISK else []})
+
+
+def _trend_rows(results: dict) -> list[dict]:
+    rows = [{"label": "全区合计", **_sums(results.get("total", {}))}] if results else []
+    for label, series in (results or {}).get("by_industry", {}).items():
+        rows.append({"label": label, **_sums(series)})
+    return rows
+
+
+def _sums(series: dict) -> dict:
+    new, closed = series.get("new", []), series.get("closed", [])
+    return {"new": sum(new), "closed": sum(closed), "net": sum(new) - sum(closed), "monthly_new": new}
+
+
+def _approval_rows(results: dict) -> list[dict]:
+    names = {i["code"]: f"{i['name']}({i['unit']})" for i in (results or {}).get("indicators", [])}
+    return [{"name": names.get(code, code), "values": values}
+            for code, values in (results or {}).get("overall", {}).items()]

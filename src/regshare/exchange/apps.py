@@ -24,6 +24,7 @@ class ExchangeConfig(AppConfig):
             MenuItem("审核队列", "exchange:queue", "exchange.review", "共享交换"),
             MenuItem("审核授权代理", "exchange:delegates", "exchange.delegate", "共享交换"),
             MenuItem("共享授权", "exchange:grants", "exchange.view", "共享交换"),
+            MenuItem("本部门用数记录", "exchange:usage", "exchange.access", "共享交换"),
             MenuItem("增量订阅", "exchange:subscriptions", "exchange.view", "共享交换"),
             MenuItem("数据纠错", "exchange:corrections", "exchange.view", "共享交换"),
             MenuItem("调用记录", "exchange:access_logs", "exchange.access_log", "共享交换"),

@@ -530,12 +530,33 @@ def _receipt_context(principal, receipt_id: str) -> dict:
     resource = Resource.objects.filter(code=body.get("resource", "")).first()
     issued = parse_datetime(body.get("issued_at") or "")
     valid, verdict = receipts.verify(document)
+    names = access.field_labels(resource) if resource is not None else {}
+    query = {k: v for k, v in (body.get("query") or {}).items()
+             if k not in ("offset", "limit", "format", "complete") or v}
     return {"document": document, "body": body, "resource": resource, "valid": valid, "verdict": verdict,
+            "caller": labels.actor_label(body.get("principal", "")),
+            "conditions": [_condition_text(k, v, names) for k, v in query.items()],
             "issued": timezone.localtime(issued) if issued else None,
             "channel": RECEIPT_CHANNELS.get(body.get("channel", ""), body.get("channel", "")),
-            "query": {k: v for k, v in (body.get("query") or {}).items()
-                      if k not in ("offset", "limit", "format", "complete") or v},
             "document_json": json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True)}
+
+
+QUERY_WORDS = {"sort": "排序", "version": "版本", "as_of": "截至", "fields": "数据项", "offset": "起始行",
+               "limit": "每页行数", "format": "格式", "complete": "完整下载", "cursor": "游标"}
+
+
+def _condition_text(key: str, value, names: dict[str, str]) -> str:
+    """One query parameter of a receipt in words: ``uscc__eq=…`` → 统一社会信用代码 等于 …."""
+    if key in QUERY_WORDS:
+        if key == "sort":
+            value = "、".join(f"{names.get(p.lstrip('-+'), p.lstrip('-+'))}{'降序' if p.startswith('-') else '升序'}"
+                             for p in str(value).split(",") if p)
+        if isinstance(value, bool):
+            value = "是" if value else "否"
+        return f"{QUERY_WORDS[key]}:{value}"
+    field, _, op = key.partition("__")
+    operators = dict(FILTER_OPERATORS) | {"gt": "大于", "lt": "小于", "in": "属于"}
+    return f"{names.get(field, field)} {operators.get(op or 'eq', op)} {value}"
 
 
 RECEIPT_CHANNELS = {"query": "查询", "download": "下载", "proxy": "接口代理", "entity_page": "市场主体页面"}

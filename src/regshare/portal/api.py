@@ -13,7 +13,7 @@ from regshare.core.permissions import PUBLIC
 
 from . import services
 
-router = Router(tags=["开放数据"])
+router = Router(tags=["portal"])
 
 
 def _limit(request: HttpRequest) -> None:

@@ -3,8 +3,10 @@
 - Open data (开放数据): published resources shared unconditionally (无条件共享) and marked 可开放; rows are
   read from the lake's current version and every tagged personal field is masked, whatever the caller.
 - 双公示: licences and penalties published and still inside their publicity period.
-- 双随机、一公开: inspection tasks once drawn (with the published seed and object-pool digest, so anyone can
-  re-run the draw) and the results of the tasks whose results were published.
+- 双随机、一公开: inspection plans from the published seed on (with the object-pool digest, so anyone can
+  re-run the draw) and the results of the tasks whose results were published (supervision's public_plans /
+  public_results).
+- Evaluation reports approved and published by the district government (evaluation's published_reports).
 
 Every read is written to the audit chain by the caller (``record_read``), with the visitor's address.
 """
@@ -28,9 +30,11 @@ from regshare.core.clock import today_or
 from regshare.core.filters import Choice, Exact, Filters, Search
 from regshare.core.permissions import Principal
 from regshare.credit.models import CreditRecord, PublicityStatus, RecordKind
+from regshare.evaluation import services as evaluation
 from regshare.exchange.masking import MASKED_TAGS, mask_table
 from regshare.lake import engine
 from regshare.lake import tables as lake
+from regshare.supervision import services as supervision
 from regshare.supervision.models import DrawSelection, InspectionTask, TaskStatus
 
 PUBLIC = Principal()
@@ -47,7 +51,6 @@ DOWNLOAD_TYPES = {
 OPEN_DATA_FILTERS = Filters(Search("q", "name", "summary", "code"), Exact("provider", "provider__code"))
 PUBLICITY_FILTERS = Filters(Search("q", "raw_name", "raw_uscc", "doc_no", "title"), Choice("kind", RecordKind))
 PUBLICITY_KINDS = (RecordKind.LICENCE, RecordKind.PENALTY)
-PUBLIC_TASK_STATES = (TaskStatus.DRAWN, TaskStatus.INSPECTING, TaskStatus.RESULTS_ENTERED, TaskStatus.PUBLISHED)
 
 
 def record_read(address: str, action: str, target: str, detail: dict | None = None) -> None:
@@ -195,28 +198,46 @@ def publicity(params: Mapping[str, Any] | None = None, today: dt.date | None = N
 
 
 def inspection_plans(q: str = "") -> QuerySet[InspectionTask]:
-    """Random-inspection tasks from the draw on: what will be inspected, by whom, with the published seed."""
-    items = (InspectionTask.objects.filter(status__in=PUBLIC_TASK_STATES)
-             .select_related("department").prefetch_related("joint_departments").order_by("-drawn_at", "-id"))
-    if q:
-        items = items.filter(Q(name__icontains=q) | Q(code__icontains=q))
-    return items
+    """Random-inspection plans made public (from the published seed on), newest first (supervision's rule)."""
+    return supervision.public_plans(q)
 
 
 def inspection_plan(code: str) -> InspectionTask:
-    task = inspection_plans().filter(code=code).first()
+    task = supervision.public_plans().filter(code=code).first()
     if task is None:
         raise Http404("没有这个公开的抽查任务")
     return task
 
 
-def inspection_results(task: InspectionTask) -> QuerySet[DrawSelection]:
-    """The drawn objects of a task; their results only once the task's results are published."""
-    items = task.selections.select_related("entity").order_by("code")
-    if task.status != TaskStatus.PUBLISHED:
-        return items.defer("outcome_note")
-    return items
-
-
 def results_published(task: InspectionTask) -> bool:
     return task.status == TaskStatus.PUBLISHED
+
+
+def inspection_results(task: InspectionTask) -> QuerySet[DrawSelection]:
+    """The published results of a task; before they are published, the drawn objects (the draw is public)."""
+    if results_published(task):
+        return supervision.public_results(task)
+    return task.selections.select_related("entity").only("code", "entity__name", "task_id").order_by("code")
+
+
+# ----------------------------------------------------------------------------- evaluation reports
+
+
+def reports(q: str = "") -> QuerySet:
+    """Evaluation reports approved by the district government and published (evaluation's rule)."""
+    return evaluation.published_reports(q)
+
+
+def report(report_id: int):
+    found = evaluation.published_reports().filter(pk=report_id).first()
+    if found is None:
+        raise Http404("没有这份已发布的评估报告")
+    return found
+
+
+def report_file(report_id: int, fmt: str) -> PublicFile:
+    found = evaluation.published_report_file(report_id, fmt)
+    if found is None:
+        raise Http404("该报告没有这种格式的文件")
+    content, filename, content_type = found
+    return PublicFile(content, filename, content_type, 0)

@@ -14,4 +14,7 @@ urlpatterns = [
     path("publicity/", views.publicity, name="publicity"),
     path("inspections/", views.inspections, name="inspections"),
     path("inspections/<str:code>/", views.inspection, name="inspection"),
+    path("reports/", views.reports, name="reports"),
+    path("reports/<int:report_id>/", views.report, name="report"),
+    path("reports/<int:report_id>/file.<str:fmt>", views.report_file, name="report_file"),
 ]

@@ -166,3 +166,29 @@ def inspection(request, code: str):
         "task": task, "published": services.results_published(task),
         "page": page_of(request, services.inspection_results(task), 50)})
 
+
+
+# ----------------------------------------------------------------------------- evaluation reports
+
+
+@public_page
+def reports(request):
+    q = request.GET.get("q", "").strip()[:100]
+    _read(request, "reports.list", "portal:reports", {"q": q})
+    return render_portal(request, "portal/reports.html", {"page": page_of(request, services.reports(q), 20), "q": q})
+
+
+@public_page
+def report(request, report_id: int):
+    found = services.report(report_id)
+    _read(request, "reports.view", f"report:{found.pk}")
+    return render_portal(request, "portal/report.html", {"report": found})
+
+
+@public_page
+def report_file(request, report_id: int, fmt: str):
+    file = services.report_file(report_id, fmt)
+    _read(request, "reports.download", f"report:{report_id}", {"format": fmt})
+    response = HttpResponse(file.content, content_type=file.content_type)
+    response["Content-Disposition"] = _attachment(file.filename)
+    return response

@@ -17,7 +17,10 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
+from regshare.core.lazy import lazy_module
+
+np = lazy_module("numpy")
+
 
 if TYPE_CHECKING:
     import pyarrow as pa

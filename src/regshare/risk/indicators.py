@@ -84,8 +84,8 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("address_changes_3y", "近三年住所变更", "近三年信用记录所载住所中与现登记不同的地址数", RECORDS + MASTER, 1095, "处",
               "history", f"count(DISTINCT CASE WHEN raw_address <> '' AND raw_address <> address AND "
                          f"{_in('day', 'd1095')} THEN raw_address END)"),
-    Indicator("age_years", "成立年限", "自成立日期至评价日的年数", MASTER, None, "年", "facts",
-              "max(CASE WHEN established_n IS NULL THEN 0 ELSE (p_today_n - established_n) / 365.25 END)"),
+    Indicator("age_years", "成立年限", "自成立日期至评价日的年数(保留一位小数)", MASTER, None, "年", "facts",
+              "max(CASE WHEN established_n IS NULL THEN 0 ELSE round((p_today_n - established_n) / 365.25, 1) END)"),
     Indicator("address_cluster", "同一住所登记主体数", "与本主体住所相同的市场主体数(含本主体)", MASTER, None, "户", "facts",
               "max(address_cluster)"),
     Indicator("phone_cluster", "同一联系电话主体数", "与本主体联系电话相同的市场主体数(含本主体)", MASTER, None, "户", "facts",

@@ -13,9 +13,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
+from regshare.core.lazy import lazy_module
 
 from . import indicators
+
+np = lazy_module("numpy")
 
 LABEL_DAYS = 365
 # Shallow trees: the contributions (TreeSHAP) cost grows with leaves × depth², and every entity gets its reasons.
@@ -99,12 +101,19 @@ def train(tables: dict, today: dt.date, *, rounds: int = ROUNDS, bulk: bool = Fa
 
 
 def predict(booster: Any, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities and per-feature contributions (log-odds; the last column, the base value, dropped)."""
+    """Probabilities and per-feature contributions (log-odds; the last column, the base value, dropped).
+
+    Contributions (TreeSHAP) are the expensive part and a function of the feature row alone, and most entities
+    share their row with many others (no records, the same age to the tenth of a year): they are computed once
+    per distinct row and spread back."""
     if not len(x):
         return np.zeros(0), np.zeros((0, x.shape[1]))
-    probability = booster.predict(x)
-    contributions = booster.predict(x, pred_contrib=True)[:, :-1]
-    return probability, contributions
+    rows = np.ascontiguousarray(x).view(np.dtype((np.void, x.dtype.itemsize * x.shape[1]))).ravel()
+    _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
+    distinct = x[first]
+    contributions = booster.predict(distinct, pred_contrib=True)
+    probability = 1 / (1 + np.exp(-contributions.sum(axis=1)))
+    return probability[inverse.ravel()], contributions[inverse.ravel(), :-1]
 
 
 def top_features(contributions: np.ndarray, top: int = 3) -> np.ndarray:

@@ -7,7 +7,6 @@ import datetime as dt
 import math
 from pathlib import Path
 
-import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,6 +14,7 @@ from django.db.models import Count, Max, Q
 
 from regshare.core import audit, workflow
 from regshare.core.clock import today_or
+from regshare.core.lazy import lazy_module
 from regshare.core.models import Department
 from regshare.core.permissions import Principal, require
 from regshare.core.workdays import add_workdays
@@ -24,6 +24,8 @@ from regshare.entities.models import Entity
 
 from . import graph, indicators, scoring, sources
 from .models import Alert, AlertRoute, AlertSource, AlertStatus, ModelVersion, RiskRule, RiskScore
+
+np = lazy_module("numpy")
 
 LEVEL_ORDER = "ABCD"
 OPEN_STATES = (AlertStatus.DISPATCHED, AlertStatus.VERIFIED, AlertStatus.ACTED)

@@ -8,23 +8,45 @@ built; the schemas are those ``indicators`` documents, and the benchmark builds 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Iterator, Mapping
 
-import pyarrow as pa
+from regshare.core.lazy import lazy_module
 
-SCHEMAS = {
-    "entities": pa.schema([("entity_id", pa.int64()), ("uscc", pa.string()), ("name", pa.string()),
-                           ("industry", pa.string()), ("area", pa.string()), ("legal_rep", pa.string()),
-                           ("legal_rep_id", pa.string()), ("phone", pa.string()), ("address", pa.string()),
-                           ("established", pa.date32()), ("established_n", pa.int32())]),
-    "credit_records": pa.schema([("entity_id", pa.int64()), ("kind", pa.string()), ("severity", pa.string()),
-                                 ("outcome", pa.string()), ("day", pa.date32()), ("raw_legal_rep", pa.string()),
-                                 ("raw_address", pa.string())]),
-    "complaints": pa.schema([("entity_id", pa.int64()), ("day", pa.date32()), ("food", pa.bool_())]),
-    "list_entries": pa.schema([("entity_id", pa.int64()), ("list_type", pa.string()), ("cause", pa.string()),
-                               ("listed_on", pa.date32()), ("removed_on", pa.date32())]),
-    "licences": pa.schema([("uscc", pa.string()), ("license_name", pa.string()), ("valid_to", pa.date32())]),
-    "feedback": pa.schema([("entity_id", pa.int64()), ("day", pa.date32()), ("confirmed", pa.bool_())]),
-}
+pa = lazy_module("pyarrow")
+
+
+class _Schemas(Mapping):
+    """The tables' Arrow schemas, built on first use: loading the apps must not import pyarrow."""
+
+    @functools.cached_property
+    def _built(self) -> dict[str, pa.Schema]:
+        return {
+            "entities": pa.schema([("entity_id", pa.int64()), ("uscc", pa.string()), ("name", pa.string()),
+                                   ("industry", pa.string()), ("area", pa.string()), ("legal_rep", pa.string()),
+                                   ("legal_rep_id", pa.string()), ("phone", pa.string()), ("address", pa.string()),
+                                   ("established", pa.date32()), ("established_n", pa.int32())]),
+            "credit_records": pa.schema([("entity_id", pa.int64()), ("kind", pa.string()), ("severity", pa.string()),
+                                         ("outcome", pa.string()), ("day", pa.date32()), ("raw_legal_rep", pa.string()),
+                                         ("raw_address", pa.string())]),
+            "complaints": pa.schema([("entity_id", pa.int64()), ("day", pa.date32()), ("food", pa.bool_())]),
+            "list_entries": pa.schema([("entity_id", pa.int64()), ("list_type", pa.string()), ("cause", pa.string()),
+                                       ("listed_on", pa.date32()), ("removed_on", pa.date32())]),
+            "licences": pa.schema([("uscc", pa.string()), ("license_name", pa.string()), ("valid_to", pa.date32())]),
+            "feedback": pa.schema([("entity_id", pa.int64()), ("day", pa.date32()), ("confirmed", pa.bool_())]),
+        }
+
+    def __getitem__(self, name: str) -> pa.Schema:
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._built)
+
+    def __len__(self) -> int:
+        return len(self._built)
+
+
+SCHEMAS = _Schemas()
 LICENCE_RESOURCE = "XZSP-0001"
 EPOCH = dt.date(1970, 1, 1)
 CHUNK = 20_000

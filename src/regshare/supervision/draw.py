@@ -167,18 +167,39 @@ def rank_codes(seed: str, codes: list[str], k: int | None = None, tails: list[by
 def select_objects(seed: str, pool: Iterable[tuple[str, str]], ratios: Mapping[str, object],
                    encoded: list[bytes] | None = None) -> dict[str, list[str]]:
     """Per stratum, its first k_s codes; ``encoded`` (the pool's codes as UTF-8, in pool order) when the caller
-    has them already."""
+    has them already. Every code is hashed once (the prefix ``seed:`` is the same for all strata); each stratum
+    then takes its k_s smallest digests."""
     pool = list(pool)
-    by_stratum: dict[str, list[int]] = {}
-    for n, (_, stratum) in enumerate(pool):
-        by_stratum.setdefault(stratum, []).append(n)
-    validate_ratios(ratios, by_stratum)
+    strata = sorted({stratum for _, stratum in pool})
+    validate_ratios(ratios, strata)
+    if not pool:
+        return {}
+    if encoded is None:
+        encoded = [code.encode("utf-8") for code, _ in pool]
+    digests = _digests(f"{seed}:".encode(), encoded)
+    number = {stratum: n for n, stratum in enumerate(strata)}
+    of_stratum = np.fromiter((number[stratum] for _, stratum in pool), dtype=np.int32, count=len(pool))
+    heads = np.frombuffer(b"".join(digests), dtype=">u8")[::4]
     chosen = {}
-    for stratum, indexes in sorted(by_stratum.items()):
-        k = quota(len(indexes), ratios[stratum])
-        codes = [pool[n][0] for n in indexes]
-        chosen[stratum] = rank_codes(seed, codes, k, [encoded[n] for n in indexes] if encoded is not None else None)
+    for n, stratum in enumerate(strata):
+        members = np.flatnonzero(of_stratum == n)
+        k = quota(len(members), ratios[stratum])
+        chosen[stratum] = [pool[i][0] for i in _smallest(members, heads, digests, k)]
     return chosen
+
+
+def _smallest(members, heads, digests: list[bytes], k: int) -> list[int]:
+    """The k members (pool indexes) with the smallest full digests, ascending: a partition on the first 8 bytes,
+    then every member not above the k-th head (ties kept) sorted on the full digest."""
+    if k <= 0:
+        return []
+    if k >= len(members):
+        return sorted(members.tolist(), key=digests.__getitem__)
+    member_heads = heads[members]
+    kth = member_heads[np.argpartition(member_heads, k - 1)[k - 1]]
+    candidates = members[member_heads <= kth].tolist()
+    candidates.sort(key=digests.__getitem__)
+    return candidates[:k]
 
 
 def select_control(seed: str, codes: list[str], ratio: object, tails: list[bytes] | None = None) -> list[str]:
@@ -243,14 +264,16 @@ def draw(seed: str, pool: list[tuple[str, str]], ratios: Mapping[str, object], i
             ids = [i.id for i in in_task if not i.area or area.startswith(i.area)]
             serving = area_cache[area] = (ids, [str(i).encode() for i in ids])
         ids, tails = serving
+        # Ranking everyone who serves the area and skipping the avoided gives the eligible ones' order exactly,
+        # without building a list per object.
         avoid = excluded.get(code)
+        ranked = sorted(zip(_digests(f"{seed}:{code}:".encode(), tails), ids, strict=True))
         if avoid:
             avoid = set(avoid)
-            kept = [n for n, inspector_id in enumerate(ids) if inspector_id not in avoid]
-            ids, tails = [ids[n] for n in kept], [tails[n] for n in kept]
-        if len(ids) < k:
-            raise DrawError(f"检查对象 {code} 回避后可选检查人员不足{k}名(仅{len(ids)}名),请扩充执法检查人员库")
-        result.selected.append((code, stratum, rank_inspectors(seed, code, ids, k, tails)))
+            ranked = [pair for pair in ranked if pair[1] not in avoid]
+        if len(ranked) < k:
+            raise DrawError(f"检查对象 {code} 回避后可选检查人员不足{k}名(仅{len(ranked)}名),请扩充执法检查人员库")
+        result.selected.append((code, stratum, [inspector_id for _, inspector_id in ranked[:k]]))
     result.selected.sort()
     return result
 

@@ -35,6 +35,8 @@
     });
     return {
       color: COLOURS,
+      // Drawn at once: a page printed or captured right after loading shows the real heights, not a growing bar.
+      animation: false,
       // richText draws the tooltip on the canvas: the HTML tooltip would need inline styles.
       tooltip: {trigger: "axis", renderMode: "richText"},
       legend: {type: "scroll", data: spec.series.map(function (s) { return s.name; })},
@@ -49,6 +51,7 @@
     var values = spec.series[0] ? spec.series[0].data : [];
     return {
       color: COLOURS,
+      animation: false,
       tooltip: {trigger: "item", renderMode: "richText"},
       legend: {type: "scroll", bottom: 0},
       series: [{type: "pie", radius: ["35%", "65%"], label: {formatter: "{b}: {c}"},

@@ -45,3 +45,45 @@
     }
   });
 })();
+
+// Long generated files (reports): <a href="…" data-busy-text="正在生成…"> shows a moving progress bar until
+// the file arrives (the server answers with the cookie regshare_ready_<token>) or two minutes pass.
+(function () {
+  "use strict";
+
+  function token() {
+    return Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-busy-text]");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey) {
+      return;
+    }
+    event.preventDefault();
+    var id = token();
+    var box = document.createElement("div");
+    box.className = "busy";
+    box.setAttribute("role", "status");
+    box.setAttribute("data-testid", "busy");
+    var text = document.createElement("p");
+    text.textContent = link.getAttribute("data-busy-text") + ",请稍候……";
+    var bar = document.createElement("div");
+    bar.className = "busy-bar";
+    bar.appendChild(document.createElement("div"));
+    box.appendChild(text);
+    box.appendChild(bar);
+    document.body.appendChild(box);
+    var started = Date.now();
+    var timer = window.setInterval(function () {
+      var ready = document.cookie.indexOf("regshare_ready_" + id + "=") !== -1;
+      if (ready || Date.now() - started > 120000) {
+        window.clearInterval(timer);
+        box.remove();
+        document.cookie = "regshare_ready_" + id + "=; Max-Age=0; path=/";
+      }
+    }, 400);
+    var url = link.href + (link.href.indexOf("?") === -1 ? "?" : "&") + "progress=" + id;
+    window.location.href = url;
+  });
+})();
