@@ -21,5 +21,7 @@ def test_pages_and_api_docs_work_under_the_policy(live_demo, page):
     # The API docs come from the platform's own copy of Swagger UI and render the operations.
     page.goto(f"{live_demo.url}/api/v1/docs")
     page.wait_for_selector(".opblock")
-    assert page.locator(".opblock").count() > 20
+    assert page.locator(".opblock").count() >= 10
+    spec = page.request.get(f"{live_demo.url}/api/v1/openapi.json").json()
+    assert sum(len(operations) for operations in spec["paths"].values()) > 100
     assert violations == []
