@@ -186,3 +186,23 @@ def test_escalation_of_unpublished_results(sup, principal_of_user):
     assert services.escalate_overdue(dt.date(2026, 10, 2)) == 1
     assert Notification.objects.filter(title__contains=task.code, department=dep("SCJG")).exists()
     assert services.escalate_overdue(dt.date(2026, 9, 30)) == 0
+
+
+def test_open_work_orders_are_on_the_handling_departments_to_do_list_until_replied(sup, principal_of_user):
+    from regshare.core import workflow
+
+    def waiting(username):
+        return [item.link for item in workflow.pending_for(principal_of_user(username)) if item.category == "投诉举报"]
+
+    c = services.intake(principal_of_user("admin"), {"order_no": "T-TODO", "content": "小区旁工地夜间噪声扰民",
+                                                     "area": "360404", "received_on": dt.date(2026, 11, 2)})
+    link = f"/supervision/complaints/{c.pk}/"
+    assert c.department == dep("CGJ")
+    assert link in waiting("cgj_liaison") and link not in waiting("zjj_liaison")
+    c = services.complaint_step(principal_of_user("cgj_liaison"), c, "accept", today=dt.date(2026, 11, 3))
+    c = services.transfer(principal_of_user("cgj_liaison"), c, dep("ZJJ"), "属建筑施工噪声,由住建部门处理")
+    assert link in waiting("zjj_liaison") and link not in waiting("cgj_liaison")
+    c = services.complaint_step(principal_of_user("zjj_liaison"), c, "handle", substantiated=True)
+    assert link in waiting("zjj_liaison")
+    Complaint.objects.filter(pk=c.pk).update(status=ComplaintStatus.REPLIED)
+    assert link not in waiting("zjj_liaison")

@@ -8,16 +8,14 @@ class SupervisionConfig(AppConfig):
 
     def ready(self) -> None:
         from regshare.core import workflow
-        from regshare.core.dashboard import register_pending
         from regshare.core.navigation import MenuItem, register_menu
 
         from . import panels, policy  # noqa: F401  (policy registers permissions)
-        from .services import FLOWS, pending_for
+        from .services import FLOWS
 
         for flow in FLOWS:
             workflow.register(flow)
         panels.register()  # the supervision sections of the entity page and profile API
-        register_pending(pending_for)
         group = "互联网+监管"
         register_menu(
             MenuItem("监管事项目录", "supervision:items", "supervision.view", group),

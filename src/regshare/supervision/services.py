@@ -8,6 +8,7 @@ import datetime as dt
 import re
 import secrets
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -340,9 +341,26 @@ RESULTS_STEP = _task_step("results_entered", "确认结果录入完成", (TaskSt
                           refusal="尚有检查对象未录入结果")
 PUBLISH_STEP = _task_step("publish", "公示检查结果", (TaskStatus.RESULTS_ENTERED,), TaskStatus.PUBLISHED,
                           "supervision.publish_result")
+def _tasks_waiting_for(principal: Principal) -> Q | None:
+    """A task waits for its department and for the departments that inspect jointly."""
+    if principal.department_id is None:
+        return None
+    joint = InspectionTask.objects.filter(joint_departments=principal.department_id).values("pk")
+    return Q(department_id=principal.department_id) | Q(pk__in=joint)
+
+
+def _waiting_for(who: workflow.PendingQuery, steps: Iterable[workflow.Transition], *,
+                 done: Iterable[str]) -> list[workflow.Transition]:
+    """The steps whose target state still waits for ``who`` (every state but ``done``) declare it."""
+    finished = set(done)
+    return [step if step.target in finished else replace(step, pending=who) for step in steps]
+
+
 TASK_FLOW = workflow.Workflow(
     name="supervision.task", model="supervision.InspectionTask", state_field="status", deadline_field="deadline",
-    label="双随机抽查", transitions=[SEED_STEP, DRAW_STEP, START_STEP, RESULTS_STEP, PUBLISH_STEP],
+    label="双随机抽查", initial=TaskStatus.DRAFT, initial_pending=_tasks_waiting_for,
+    transitions=_waiting_for(_tasks_waiting_for, [SEED_STEP, DRAW_STEP, START_STEP, RESULTS_STEP, PUBLISH_STEP],
+                             done=[TaskStatus.PUBLISHED]),
     pending_title=lambda t: f"{t.code} {t.name}", pending_link=lambda t: f"/supervision/tasks/{t.pk}/")
 
 
@@ -765,9 +783,15 @@ HANDLE = _complaint_step("handle", "办结", (ComplaintStatus.ACCEPTED, Complain
 REPLY = _complaint_step("reply", "答复", (ComplaintStatus.HANDLED, ComplaintStatus.REFUSED), ComplaintStatus.REPLIED)
 CLOSE = _complaint_step("close", "归档", (ComplaintStatus.REPLIED,), ComplaintStatus.CLOSED)
 COMPLAINT_STEPS = {s.name: s for s in (ACCEPT, REFUSE, ASSIGN, HANDLE, REPLY, CLOSE)}
+def _complaint_department(principal: Principal) -> Q | None:
+    return Q(department_id=principal.department_id) if principal.department_id is not None else None
+
+
 COMPLAINT_FLOW = workflow.Workflow(
     name="supervision.complaint", model="supervision.Complaint", state_field="status", deadline_field="deadline",
-    label="投诉举报", transitions=list(COMPLAINT_STEPS.values()),
+    label="投诉举报", initial=ComplaintStatus.RECEIVED, initial_pending=_complaint_department,
+    transitions=_waiting_for(_complaint_department, COMPLAINT_STEPS.values(),
+                             done=[ComplaintStatus.REPLIED, ComplaintStatus.CLOSED]),
     pending_title=lambda c: f"工单 {c.order_no}", pending_link=lambda c: f"/supervision/complaints/{c.pk}/")
 
 
@@ -897,9 +921,16 @@ ASSIST_REPLY = Step("reply", "反馈", (AssistanceStatus.ACCEPTED,), AssistanceS
 # Closing belongs to the requester, who judges the reply.
 ASSIST_CLOSE = Step("close", "办结", (AssistanceStatus.REPLIED,), AssistanceStatus.CLOSED, "supervision.assist",
                     None, "supervision.assistance.closed", lambda p, r: _in_departments(p, [r.requester]))
+def _asked_department(principal: Principal) -> Q | None:
+    """A request waits for the department asked, until it has replied."""
+    return Q(target_id=principal.department_id) if principal.department_id is not None else None
+
+
 ASSISTANCE_FLOW = workflow.Workflow(
     name="supervision.assistance", model="supervision.AssistanceRequest", state_field="status",
-    deadline_field="deadline", label="协查协办", transitions=[ASSIST_ACCEPT, ASSIST_REPLY, ASSIST_CLOSE],
+    deadline_field="deadline", label="协查协办", initial=AssistanceStatus.REQUESTED, initial_pending=_asked_department,
+    transitions=_waiting_for(_asked_department, [ASSIST_ACCEPT, ASSIST_REPLY, ASSIST_CLOSE],
+                             done=[AssistanceStatus.REPLIED, AssistanceStatus.CLOSED]),
     pending_title=lambda r: f"协查:{r.subject}", pending_link=lambda r: f"/supervision/assistance/{r.pk}/")
 
 
@@ -1000,28 +1031,3 @@ def entity_summary(principal: Principal, entity: Entity) -> dict:
             principal)).select_related("task")[:20],
         "complaints": Complaint.objects.visible_to(principal).filter(entity=entity)[:20],
     }
-
-
-def pending_for(principal: Principal) -> list:
-    """This principal's due items on the dashboard: open work orders, tasks and assistance requests."""
-    from regshare.core.dashboard import PendingItem
-
-    dept = principal.department
-    if dept is None or not principal.is_authenticated:
-        return []
-    today = _today()
-    items = []
-
-    def add(category: str, title: str, link: str, due: dt.date | None) -> None:
-        items.append(PendingItem(category, title, link, due.isoformat() if due else "", bool(due and due < today)))
-
-    for c in Complaint.objects.filter(department=dept).exclude(
-            status__in=[ComplaintStatus.CLOSED, ComplaintStatus.REPLIED]).order_by("deadline")[:20]:
-        add("投诉举报", f"{c.get_status_display()}工单 {c.order_no}", f"/supervision/complaints/{c.pk}/", c.deadline)
-    for t in InspectionTask.objects.filter(Q(department=dept) | Q(joint_departments=dept)).exclude(
-            status=TaskStatus.PUBLISHED).distinct().order_by("deadline")[:20]:
-        add("双随机抽查", f"{t.code} {t.name}({t.get_status_display()})", f"/supervision/tasks/{t.pk}/", t.deadline)
-    for r in AssistanceRequest.objects.filter(target=dept, status__in=[AssistanceStatus.REQUESTED,
-                                                                       AssistanceStatus.ACCEPTED])[:20]:
-        add("协查协办", f"协查请求:{r.subject}", f"/supervision/assistance/{r.pk}/", r.deadline)
-    return items
