@@ -170,7 +170,23 @@ def _evaluation_report(transition: workflow.Transition):
         comment_deadline=dt.date.today() - dt.timedelta(days=1), docx=b"docx", pdf=b"pdf")
 
 
+def _incident(transition: workflow.Transition):
+    """An incident of the 区市场监管局, registered by its liaison, reported at both levels (and handled, for closing)."""
+    from django.utils import timezone
+
+    from regshare.core.models import User
+    from regshare.incidents.models import Incident
+
+    now = timezone.now()
+    return Incident.objects.create(
+        number=f"AQT{next(_numbers):05d}", title="共享数据疑似泄露", grade="general", description="外部发现泄露线索",
+        discovered_at=now, discoverer="巡检", department=_dept("SCJG"),
+        registered_by=User.objects.get(username="scjg_liaison"), status=transition.source[0], report_hours=24,
+        report_deadline=now + dt.timedelta(hours=24), bureau_reported_at=now, upward_reported_at=now)
+
+
 FACTORIES = {
+    "incidents.incident": _incident,
     "catalog.demand": _demand,
     "catalog.publication": _resource,
     "catalog.retirement": _published_resource,

@@ -97,8 +97,8 @@ def test_register_report_cut_and_close_by_a_second_person(client_as, api, grant,
     assert closed.status_code == 200, closed.content
     assert closed.json()["status"] == "closed"
     assert [s["kind"] for s in closed.json()["steps"]] == ["register", "report", "report", "cut", "handling", "close"]
-    assert actions_on(incident) == ["incidents.register", "incidents.report", "incidents.report", "incidents.cut",
-                                    "incidents.step", "incidents.close"]
+    assert actions_on(incident) == ["incidents.register", "incidents.report", "incidents.report",
+                                    "incidents.handling", "incidents.cut", "incidents.step", "incidents.close"]
     assert AuditRecord.objects.filter(action="exchange.grant.cut", target=f"exchange.grant:{grant.pk}").exists()
     assert Notification.objects.filter(department__code="360404-XZSP", kind="incidents.closed").exists()
     # Once closed, the consumer may issue a token again.

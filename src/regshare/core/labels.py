@@ -61,7 +61,7 @@ ACTIONS: dict[str, str] = {
     "incidents": "安全事件",
     "incidents.register": "登记安全事件", "incidents.report": "上报安全事件", "incidents.step": "登记处置记录",
     "incidents.cut": "切断共享通道", "incidents.revoke": "收回授权", "incidents.close": "办结安全事件",
-    "incidents.overdue": "安全事件逾期",
+    "incidents.overdue": "安全事件逾期", "incidents.handling": "安全事件转入处置",
     # entities and credit
     "entities": "市场主体",
     "entities.linked": "关联市场主体", "entities.link_confirmed": "确认主体关联", "entities.link_rejected": "否决主体关联",
@@ -97,6 +97,9 @@ ACTIONS: dict[str, str] = {
     "evaluation.report.revise": "修订评估报告", "evaluation.report.send_back": "退回评估报告",
     "evaluation.report.approve": "评估报告定稿", "evaluation.report.publish": "发布评估报告",
     "evaluation.report.download": "下载评估报告",
+    "evaluation.topic.create": "创建协同分析专题", "evaluation.topic.analyse": "运行专题分析",
+    "evaluation.topic.report": "形成专题分析报告", "evaluation.topic.feedback": "反馈专题应用情况",
+    "evaluation.topic.close": "结束协同分析专题",
     "supervision.conflict_declared": "申报回避", "supervision.conflict_withdrawn": "撤回回避申报",
     "risk.scored": "计算风险评分", "risk.scores_viewed": "查看风险评分", "risk.top_viewed": "查看高风险主体",
     "risk.entity_viewed": "查看主体风险", "risk.links_viewed": "查看关联分析", "risk.alerts_viewed": "查看预警列表",

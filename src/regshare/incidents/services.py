@@ -20,11 +20,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from regshare.catalog.models import Resource
-from regshare.core import audit
+from regshare.core import audit, workflow
 from regshare.core import services as core
-from regshare.core.dashboard import PendingItem
 from regshare.core.models import ApiToken, Department
-from regshare.core.permissions import Principal, has_perm, is_data_bureau, require
+from regshare.core.permissions import Principal, is_data_bureau, require
 from regshare.exchange import services as exchange
 from regshare.exchange.models import Grant, GrantStatus, Subscription
 
@@ -241,13 +240,13 @@ def report(actor: Principal, incident: Incident, level: str, recipient: str, con
             incident.bureau_reported_at = now
         else:
             incident.upward_reported_at = now
-        if incident.bureau_reported_at and incident.upward_reported_at:
-            incident.status = IncidentStatus.HANDLING
-        incident.save(update_fields=["bureau_reported_at", "upward_reported_at", "status"])
+        incident.save(update_fields=["bureau_reported_at", "upward_reported_at"])
         late = "" if on_time else "(逾期报告)"
         _step(incident, StepKind.REPORT, actor, f"{entry.get_level_display()}{late}:{recipient}", now)
         audit.record(actor, "incidents.report", incident, {"level": level, "recipient": recipient,
                                                            "on_time": on_time})
+        if incident.bureau_reported_at and incident.upward_reported_at:
+            workflow.perform(actor, incident, "reported")
         if level == ReportLevel.BUREAU:
             core.notify_data_bureau("incidents.reported", f"安全事件报告{late}:{incident.title}", content,
                                     _link(incident))
@@ -377,11 +376,8 @@ def close(actor: Principal, incident: Incident, review: str, *, now: dt.datetime
         raise ValidationError(f"授权 {names} 的共享通道仍未切断,不能结案", code="channel_open")
     now = _now(now)
     with transaction.atomic():
-        incident.status, incident.closed_at, incident.closed_by = IncidentStatus.CLOSED, now, actor.user
-        incident.closing_review = review
-        incident.save(update_fields=["status", "closed_at", "closed_by", "closing_review"])
+        workflow.perform(actor, incident, "close", review=review, now=now)
         _step(incident, StepKind.CLOSE, actor, f"结案复核:{review}", now)
-        audit.record(actor, "incidents.close", incident, {"review": review})
         _notify_involved(incident, "incidents.closed", f"安全事件已结案:{incident.title}", review)
     return incident
 
@@ -408,16 +404,3 @@ def flag_overdue_reports(now: dt.datetime | None = None) -> int:
             core.notify_department(incident.department, "incidents.overdue", title, body, _link(incident))
         count += 1
     return count
-
-
-def pending_items(principal: Principal) -> list[PendingItem]:
-    if principal.user is None or principal.department is None or not has_perm(principal, "incidents.handle"):
-        return []
-    now = timezone.now()
-    items = Incident.objects.exclude(status=IncidentStatus.CLOSED)
-    if not is_data_bureau(principal):
-        items = items.filter(department=principal.department)
-    return [PendingItem("安全事件", f"{i.get_grade_display()}:{i.number} {i.title}({i.get_status_display()})",
-                        _link(i), timezone.localtime(i.report_deadline).strftime("%Y-%m-%d %H:%M"),
-                        i.report_overdue(now) and i.status == IncidentStatus.REPORTING)
-            for i in items.order_by("report_deadline")[:20]]
