@@ -121,7 +121,41 @@ def _published_report():
                           problems="p", suggestions="s", status="published", published_on=dt.date.today())
 
 
+def _assistance():
+    from regshare.supervision.models import AssistanceRequest
+
+    AssistanceRequest.objects.create(requester=_dept("SCJG"), target=_dept("YJJ"), entity=_entity(),
+                                     subject=f"协查事项{next(_n)}", content="核实经营场所", deadline=dt.date.today())
+
+
+def _case():
+    from regshare.supervision.models import Case
+
+    case = Case.objects.create(title=f"查询计数案件{next(_n)}", entity=_entity(), lead_department=_dept("SCJG"),
+                               summary="跨部门案件", opened_on=dt.date.today())
+    case.departments.add(_dept("YJJ"))
+
+
+def _report():
+    from regshare.evaluation.models import Report
+
+    Report.objects.create(title=f"查询计数评估报告{next(_n)}", period="2026H1", purpose="目的", method="方法",
+                          results="结果", problems="问题", suggestions="建议")
+
+
+def _topic():
+    from regshare.evaluation.models import AnalysisTopic
+
+    topic = AnalysisTopic.objects.create(title=f"查询计数专题{next(_n)}", kind="entry_trend", lead=_dept("SJJ"),
+                                         method="按行业统计")
+    topic.members.add(_dept("SCJG"))
+
+
 LISTS = [
+    ("assistance requests", "/supervision/assistance/", "scjg_liaison", _assistance),
+    ("cases", "/supervision/cases/", "scjg_liaison", _case),
+    ("evaluation reports", "/evaluation/reports/", "sjj_analyst", _report),
+    ("analysis topics", "/evaluation/topics/", "sjj_analyst", _topic),
     ("catalog list", "/catalog/", "scjg_liaison", _resource),
     ("application list", "/exchange/applications/", "sjj_reviewer", _application),
     ("review queue", "/exchange/queue/", "sjj_reviewer", _application),
