@@ -153,6 +153,14 @@ def _rows_of(fmt: str, data: bytes) -> list[dict]:
     return [dict(zip(values[0], row, strict=True)) for row in values[1:]]
 
 
+def test_a_download_may_carry_chinese_headers_and_refuses_an_unknown_header_kind(api, token):
+    _response, data = _download(api, token, "csv", header="name")
+    first_line = data[3:].decode("utf-8").splitlines()[0]
+    assert first_line.startswith('"统一社会信用代码","企业名称"') and "uscc" not in first_line
+    refused = api("get", "/api/v1/resources/SCJG-0001/download", token, data={"format": "csv", "header": "x"})
+    assert refused.status_code == 400 and refused.json()["code"] == "bad_headers"
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
 def test_downloads_mask_exactly_like_the_api(api, token, fmt):
     _response, data = _download(api, token, fmt)

@@ -361,10 +361,11 @@ def rows(request, code: str):
 
 @router.get("/resources/{code}/download", summary="批量下载(CSV / XLSX / Parquet,流式)",
             auth=allow("exchange.access"))
-def download(request, code: str, format: str = "csv"):  # noqa: A002 - the public parameter name
-    params = {k: v for k, v in request.GET.items() if k != "format"}
+def download(request, code: str, format: str = "csv", header: str = "code"):  # noqa: A002 - the public parameter name
+    """``header=name`` heads the columns with the catalog's Chinese field names instead of the field codes."""
+    params = {k: v for k, v in request.GET.items() if k not in ("format", "header")}
     result = services.download(principal_of(request), _resource(code), format, params,
-                               want_receipt=_wants_receipt(request))
+                               want_receipt=_wants_receipt(request), headers=header)
     response = StreamingHttpResponse(result.chunks, content_type=result.content_type)
     response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
     if result.receipt_id:
