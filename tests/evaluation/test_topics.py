@@ -136,3 +136,16 @@ def test_business_risk_reads_the_risk_scores(evaluation_demo, principal_of_user,
     assert retail["count"] - retail_before["count"] == 2
     page = client_as("fgj_analyst").get(f"/evaluation/topics/{topic.pk}/").content.decode()
     assert "企业经营风险(按行业门类)" in page and "F 批发和零售业" in page
+
+
+def test_topics_api_lists_filters_and_shows_a_topic_with_its_feedback(evaluation_demo, client, client_as):
+    assert client.get("/api/v1/evaluation/topics").status_code == 401
+    api = client_as("sjj_analyst")
+    listed = api.get("/api/v1/evaluation/topics").json()
+    by_title = {t["title"]: t for t in listed["items"]}
+    assert listed["count"] == 3 and by_title["审批效率协同分析"]["status_label"] == "已报送区政府"
+    assert api.get("/api/v1/evaluation/topics", {"kind": "approval"}).json()["count"] == 1
+    assert api.get("/api/v1/evaluation/topics", {"status": "no-such-state"}).json()["count"] == 0
+    detail = api.get(f"/api/v1/evaluation/topics/{by_title['审批效率协同分析']['id']}").json()
+    assert detail["results"] and len(detail["feedback"]) == 1 and detail["members"]
+    assert api.get("/api/v1/evaluation/topics/2147483647").status_code == 404

@@ -16,7 +16,7 @@ from regshare.core.pagination import PageNumberPagination, paginate
 from regshare.core.permissions import principal_of
 
 from . import ahp, fuzzy, services
-from .models import Indicator, IndicatorGroup, RectificationStatus, Report, SubmissionStatus
+from .models import AnalysisTopic, Indicator, IndicatorGroup, RectificationStatus, Report, SubmissionStatus
 
 router = Router(tags=["evaluation"])
 
@@ -535,3 +535,72 @@ def assessment(request, year: str = ""):
     return [{"department": row.department.code, "name": row.department.name, "total": row.total,
              "criteria": [{"code": c.code, "name": c.name, "maximum": c.maximum, "score": c.score, "basis": c.basis}
                           for c in row.criteria]} for row in table]
+
+
+class TopicOut(Schema):
+    id: int
+    title: str
+    kind: str
+    kind_label: str
+    lead: str
+    status: str
+    status_label: str
+    method: str
+    conclusion: str
+    deadline: dt.date | None
+
+    @staticmethod
+    def resolve_kind_label(obj: AnalysisTopic) -> str:
+        return obj.get_kind_display()
+
+    @staticmethod
+    def resolve_lead(obj: AnalysisTopic) -> str:
+        return obj.lead.name
+
+    @staticmethod
+    def resolve_status_label(obj: AnalysisTopic) -> str:
+        return obj.get_status_display()
+
+
+class TopicFeedbackOut(Schema):
+    department: str
+    applied_to: str
+    effect: str
+    created_at: dt.datetime
+
+
+class TopicDetailOut(TopicOut):
+    members: list[str]
+    results: dict
+    report: str
+    feedback: list[TopicFeedbackOut]
+    actions: list[dict]
+
+    @staticmethod
+    def resolve_members(obj: AnalysisTopic) -> list[str]:
+        return [d.name for d in obj.members.all()]
+
+    @staticmethod
+    def resolve_results(obj: AnalysisTopic) -> dict:
+        return obj.results or {}
+
+    @staticmethod
+    def resolve_feedback(obj: AnalysisTopic) -> list[dict]:
+        return [{"department": f.department.name, "applied_to": f.applied_to, "effect": f.effect,
+                 "created_at": f.created_at} for f in obj.feedback.select_related("department")]
+
+
+@router.get("/topics", response=list[TopicOut], auth=allow("evaluation.view"), summary="协同分析专题列表")
+@paginate(PageNumberPagination, page_size=20)
+def topics(request, q: str = "", status: str = "", kind: str = ""):
+    return AnalysisTopic.objects.visible_to(principal_of(request)).filtered(
+        {"q": q, "status": status, "kind": kind}).order_by("-created_at", "-pk")
+
+
+@router.get("/topics/{topic_id}", response=TopicDetailOut, auth=allow("evaluation.view"),
+            summary="协同分析专题详情(成员、结果、报告、应用反馈与可办理操作)")
+def topic_detail(request, topic_id: Id):
+    principal = principal_of(request)
+    item = get_object_or_404(AnalysisTopic.objects.visible_to(principal), pk=topic_id)
+    item.actions = workflow.actions(principal, item)
+    return item
