@@ -12,7 +12,7 @@ from ninja import Field, Router, Schema
 from regshare.core import workflow
 from regshare.core.auth import allow
 from regshare.core.models import Department
-from regshare.core.pagination import PageNumberPagination, paginate
+from regshare.core.pagination import Mapped, PageNumberPagination, paginate
 from regshare.core.permissions import principal_of
 
 from . import ahp, fuzzy, services
@@ -508,9 +508,10 @@ class ReportOut(Schema):
 def reports(request, q: str = "", status: str = ""):
     principal = principal_of(request)
     items = Report.objects.visible_to(principal).defer("docx", "pdf").filtered({"q": q, "status": status})
-    return [{"id": r.pk, "title": r.title, "period": r.period, "status": r.status,
-             "comment_deadline": r.comment_deadline, "published_on": r.published_on, "build_state": r.build_state,
-             "build_progress": r.build_progress, "actions": workflow.actions(principal, r)} for r in items]
+    return Mapped(items, lambda r: {
+        "id": r.pk, "title": r.title, "period": r.period, "status": r.status, "comment_deadline": r.comment_deadline,
+        "published_on": r.published_on, "build_state": r.build_state, "build_progress": r.build_progress,
+        "actions": workflow.actions(principal, r)})
 
 
 class CriterionOut(Schema):
