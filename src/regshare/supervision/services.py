@@ -783,8 +783,15 @@ HANDLE = _complaint_step("handle", "办结", (ComplaintStatus.ACCEPTED, Complain
 REPLY = _complaint_step("reply", "答复", (ComplaintStatus.HANDLED, ComplaintStatus.REFUSED), ComplaintStatus.REPLIED)
 CLOSE = _complaint_step("close", "归档", (ComplaintStatus.REPLIED,), ComplaintStatus.CLOSED)
 COMPLAINT_STEPS = {s.name: s for s in (ACCEPT, REFUSE, ASSIGN, HANDLE, REPLY, CLOSE)}
-def _complaint_department(principal: Principal) -> Q | None:
-    return Q(department_id=principal.department_id) if principal.department_id is not None else None
+def _of_own_department(field: str) -> workflow.PendingQuery:
+    """Objects whose ``field`` names the principal's department wait for it."""
+    def pending(principal: Principal) -> Q | None:
+        return Q(**{f"{field}_id": principal.department_id}) if principal.department_id is not None else None
+
+    return pending
+
+
+_complaint_department = _of_own_department("department")
 
 
 COMPLAINT_FLOW = workflow.Workflow(
@@ -921,9 +928,8 @@ ASSIST_REPLY = Step("reply", "反馈", (AssistanceStatus.ACCEPTED,), AssistanceS
 # Closing belongs to the requester, who judges the reply.
 ASSIST_CLOSE = Step("close", "办结", (AssistanceStatus.REPLIED,), AssistanceStatus.CLOSED, "supervision.assist",
                     None, "supervision.assistance.closed", lambda p, r: _in_departments(p, [r.requester]))
-def _asked_department(principal: Principal) -> Q | None:
-    """A request waits for the department asked, until it has replied."""
-    return Q(target_id=principal.department_id) if principal.department_id is not None else None
+# A request waits for the department asked, until it has replied.
+_asked_department = _of_own_department("target")
 
 
 ASSISTANCE_FLOW = workflow.Workflow(
