@@ -50,7 +50,7 @@ def test_breakdowns_by_department_and_industry(evaluation_demo):
     assert "批发和零售业" in by_industry["columns"]
     trend = services.compare("period")
     assert trend["columns"][:3] == ["2025H2", "2026H1", "2026H2"]
-    assert trend["chart"]["type"] == "line" and trend["labels"][0] == "2025年下半年"
+    assert trend["chart"]["kind"] == "line" and trend["labels"][0] == "2025年下半年"
 
 
 def test_demo_is_idempotent(evaluation_demo):

@@ -58,9 +58,10 @@ def test_commands_refuse_bad_input_in_chinese(risk_demo, capsys):
 def test_pages_show_the_map_the_model_card_and_the_entity_panel(risk_demo, client_as):
     client = client_as("sjj_analyst")
     page = client.get("/risk/map/").content.decode()
-    assert 'data-risk-chart="industry-data"' in page and 'data-risk-chart="area-data"' in page
+    assert 'data-figure="industry-data"' in page and 'data-figure="area-data"' in page
     area = json.loads(re.search(r'<script id="area-data" type="application/json">(.*?)</script>', page).group(1))
     assert "沙河街道" in area["categories"] and [s["name"] for s in area["series"]] == ["平均风险分", "较高及高风险主体数"]
+    assert [s["axis"] for s in area["series"]] == [0, 1] and area["second_unit"] == "主体数"  # a count beside a score
     shells = client.get("/risk/map/?q=商贸&level=no-such").content.decode()
     assert "没有符合条件的评分" in shells
     card = client.get("/risk/model/").content.decode()

@@ -41,6 +41,8 @@ class Series:
     data: Sequence[float | int | None]
     # "line" draws this series as a line over bars (a limit, a rate next to counts).
     kind: str = ""
+    # 1: measured on the second value axis (on the right, named by ``Figure.second_unit``): a count next to a score.
+    axis: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class Figure:
     link: str = ""
     # A horizontal reference line with its label (the 2+5 working-day limits, a target rate).
     marks: Sequence[tuple[str, float]] = field(default_factory=tuple)
+    second_unit: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in CHART_KINDS:
@@ -80,8 +83,9 @@ class Figure:
 
     def spec(self) -> dict:
         """What figures.js draws."""
-        return {"kind": self.kind, "unit": self.unit, "categories": list(self.categories),
-                "series": [{"name": s.name, "data": list(s.data), "kind": s.kind} for s in self.series],
+        return {"kind": self.kind, "unit": self.unit, "second_unit": self.second_unit,
+                "categories": list(self.categories),
+                "series": [{"name": s.name, "data": list(s.data), "kind": s.kind, "axis": s.axis} for s in self.series],
                 "marks": [{"name": name, "value": value} for name, value in self.marks]}
 
     def table(self) -> list[tuple[str, list]]:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from regshare.core import audit, uploads, workflow
 from regshare.core.clock import today_or
 from regshare.core.codes import clean_uscc, uscc_error
+from regshare.core.dashboard import Figure, Series
 from regshare.core.models import Department
 from regshare.core.permissions import Principal, require
 from regshare.core.services import notify_department
@@ -614,8 +615,9 @@ def compare(dimension: str, period: str = "", indicator_codes: list[str] | None 
     for row in rows:
         row["cells"] = [row["values"].get(c) for c in columns]
     labels = [period_label(c) for c in columns] if dimension == "period" else columns
-    chart = {"type": "line" if dimension == "period" else "bar", "categories": labels,
-             "series": [{"name": f"{r['name']}({r['unit']})", "data": r["cells"]} for r in rows]}
+    chart = Figure(key=f"compare-{dimension}", title="指标对比", kind="line" if dimension == "period" else "bar",
+                   categories=labels,
+                   series=[Series(f"{r['name']}({r['unit']})", r["cells"]) for r in rows]).spec()
     return {"dimension": dimension, "period": period, "columns": columns, "labels": labels, "rows": rows,
             "chart": chart}
 

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from regshare.core import workflow
+from regshare.core.dashboard import Figure, Series
 from regshare.core.models import Department
 from regshare.core.pages import page_of
 from regshare.core.permissions import PUBLIC, Principal, has_perm, page_permission, principal_of
@@ -274,8 +275,8 @@ def evaluations(request):
 def evaluation(request, pk: int):
     item = get_object_or_404(services.evaluations_for(principal_of(request)), pk=pk)
     groups = item.detail.get("groups", [])
-    chart = {"type": "bar", "categories": [g["label"] for g in groups],
-             "series": [{"name": "分类得分", "data": [g["score"] for g in groups]}]}
+    chart = Figure(key="evaluation-groups", title="分类得分", kind="bar", categories=[g["label"] for g in groups],
+                   series=[Series("分类得分", [g["score"] for g in groups])]).spec()
     return render(request, "evaluation/evaluation.html", {
         "item": item, "groups": groups, "operator_label": OPERATORS.get(item.operator, item.operator),
         "grades": list(zip(item.grades, item.result, strict=True)), "chart": chart,

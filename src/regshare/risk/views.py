@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from regshare.core import audit, workflow
+from regshare.core.dashboard import Figure, Series
 from regshare.core.pages import page_of
 from regshare.core.permissions import has_perm, page_permission, principal_of
 from regshare.credit.models import RiskClass
@@ -29,15 +30,17 @@ def risk_map(request):
     audit.record(principal, "risk.scores_viewed", "risk:scores", RiskScore.objects.filter_values(request.GET))
     figures = services.risk_map()
 
-    def chart(rows: list[dict]) -> dict:
-        return {"type": "bar", "categories": [r["key"] for r in rows],
-                "series": [{"name": "平均风险分", "data": [r["average"] for r in rows]},
-                           {"name": "较高及高风险主体数", "data": [r["high"] for r in rows]}]}
+    def chart(key: str, title: str, rows: list[dict]) -> dict:
+        return Figure(key=key, title=title, kind="bar", categories=[r["key"] for r in rows], unit="平均风险分",
+                      second_unit="主体数",
+                      series=[Series("平均风险分", [r["average"] for r in rows]),
+                              Series("较高及高风险主体数", [r["high"] for r in rows], axis=1)]).spec()
 
     return render(request, "risk/map.html", {
         "page": page_of(request, items, 20), **RiskScore.objects.filter_values(request.GET),
         "levels": RiskClass.choices, "figures": figures,
-        "industry_chart": chart(figures["industry"]), "area_chart": chart(figures["area"])})
+        "industry_chart": chart("risk-industry", "按行业", figures["industry"]),
+        "area_chart": chart("risk-area", "按乡镇(街道)", figures["area"])})
 
 
 @page_permission("risk.view")

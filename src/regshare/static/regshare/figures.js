@@ -1,5 +1,5 @@
 // Charts of the dashboards and the cockpit: <div data-figure="ID"> draws the JSON in <script id="ID">
-// ({kind: "bar"|"stacked"|"line"|"pie"|"hbar", unit, categories, series: [{name, data, kind}],
+// ({kind: "bar"|"stacked"|"line"|"pie"|"hbar", unit, second_unit, categories, series: [{name, data, kind, axis}],
 //   marks: [{name, value}]}), written by core.dashboard.Figure.spec. No inline script (Content-Security-Policy).
 (function () {
   "use strict";
@@ -10,16 +10,26 @@
     var horizontal = spec.kind === "hbar";
     var categoryAxis = {type: "category", data: spec.categories,
                         axisLabel: {interval: 0, rotate: !horizontal && spec.categories.length > 6 ? 30 : 0}};
-    var valueAxis = {type: "value", name: spec.unit || ""};
-    var counts = spec.series.every(function (s) {
-      return s.data.every(function (v) { return v === null || Math.floor(v) === v; });
-    });
-    if (counts) {
-      valueAxis.minInterval = 1;  // counts of things: no 0.2 件 on the axis
+    var twoAxes = !horizontal && spec.series.some(function (s) { return s.axis === 1; });
+
+    function valueAxisOf(axis, name) {
+      var counts = spec.series.every(function (s) {
+        return (s.axis || 0) !== axis || s.data.every(function (v) { return v === null || Math.floor(v) === v; });
+      });
+      var result = {type: "value", name: name || ""};
+      if (counts) {
+        result.minInterval = 1;  // counts of things: no 0.2 件 on the axis
+      }
+      return result;
     }
+
+    var valueAxis = twoAxes ? [valueAxisOf(0, spec.unit), valueAxisOf(1, spec.second_unit)] : valueAxisOf(0, spec.unit);
     var series = spec.series.map(function (s, index) {
       var kind = s.kind || (spec.kind === "line" ? "line" : "bar");
       var item = {name: s.name, type: kind, data: s.data, connectNulls: true, barMaxWidth: 40};
+      if (twoAxes) {
+        item.yAxisIndex = s.axis === 1 ? 1 : 0;
+      }
       if (kind === "line") {
         item.showSymbol = true;  // a month with one value is a point, not an invisible line
         item.symbolSize = 7;
@@ -42,6 +52,7 @@
       legend: {type: "scroll", data: spec.series.map(function (s) { return s.name; })},
       grid: {left: 40, right: 32, top: 48, bottom: 16, containLabel: true},
       xAxis: horizontal ? valueAxis : categoryAxis,
+      // A second axis on the right when a series counts something else than the first (a score and a count).
       yAxis: horizontal ? categoryAxis : valueAxis,
       series: series
     };
