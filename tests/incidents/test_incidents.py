@@ -106,7 +106,7 @@ def test_register_report_cut_and_close_by_a_second_person(client_as, api, grant,
     assert api("post", f"/api/v1/grants/{grant.pk}/tokens", data={"name": "新令牌"}).status_code == 201
 
 
-def test_the_registrant_cannot_close_even_in_the_data_bureau(principal_of_user, grant):
+def test_the_registrant_cannot_close_even_in_the_data_bureau(principal_of_user, client_as, grant):
     incident = register(principal_of_user, grant, user="sjj_admin")
     assert incident.bureau_reported_at == NOW  # the bureau registering it is the report to the bureau
     who = principal_of_user("sjj_admin")
@@ -114,6 +114,9 @@ def test_the_registrant_cannot_close_even_in_the_data_bureau(principal_of_user, 
     services.cut_channel(who, incident, "暂停调用", now=NOW)
     with pytest.raises(PermissionDenied, match="登记人以外"):
         services.close(who, incident, "同意结案", now=NOW)
+    close_form = 'name="action" value="close"'
+    assert close_form not in client_as("sjj_admin").get(f"/incidents/{incident.pk}/").content.decode()
+    assert close_form in client_as("sjj_reviewer").get(f"/incidents/{incident.pk}/").content.decode()
     assert services.close(principal_of_user("sjj_reviewer"), incident, "同意结案", now=NOW).status == "closed"
 
 

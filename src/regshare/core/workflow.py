@@ -201,6 +201,13 @@ def deadline_after(transition: Transition, start: dt.date) -> dt.date | None:
     return workdays.add_workdays(start, days() if callable(days) else days)
 
 
+def acting_refusal(principal: Principal, obj: Any, name: str) -> str | None:
+    """Why ``principal`` may not take step ``name`` on ``obj`` (None: they may), whatever state ``obj`` is in:
+    a service checks this before its own preconditions, and a page offers the step only when it is None."""
+    _flow, transition = find(obj, name)
+    return _acting_refusal(principal, transition, obj)
+
+
 def may_perform(principal: Principal, obj: Any, name: str) -> bool:
     flow, transition = find(obj, name)
     return _allowed(principal, obj, flow, transition)

@@ -358,12 +358,10 @@ def channel_refusal(grant: Grant) -> str | None:
 
 def close(actor: Principal, incident: Incident, review: str, *, now: dt.datetime | None = None) -> Incident:
     """结案复核: by a data-bureau person other than the one who registered the incident."""
-    require(actor, "incidents.close")
     _department_of(actor)
-    if not is_data_bureau(actor):
-        raise PermissionDenied("只有数据管理部门可以结案复核")
-    if actor.user.pk == incident.registered_by_id:
-        raise PermissionDenied("结案复核须由登记人以外的人员办理")
+    refusal = workflow.acting_refusal(actor, incident, "close")
+    if refusal:
+        raise PermissionDenied(refusal)
     _require_open(incident)
     review = _text(review, "复核意见", "review_required")
     if not (incident.bureau_reported_at and incident.upward_reported_at):

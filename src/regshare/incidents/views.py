@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from regshare.core import workflow
 from regshare.core.pages import page_of
-from regshare.core.permissions import has_perm, is_data_bureau, page_permission, principal_of
+from regshare.core.permissions import has_perm, page_permission, principal_of
 
 from . import services
 from .forms import CloseForm, IncidentForm, ReasonForm, ReportForm, RevokeForm, StepForm, split_codes
@@ -80,6 +81,6 @@ def detail(request, incident_id: int):
         "can_handle": open_ and has_perm(principal, "incidents.handle"),
         "can_report": open_ and has_perm(principal, "incidents.handle") and len(reported) < len(ReportLevel.values),
         "can_cut": open_ and has_perm(principal, "incidents.cut"),
-        "can_close": open_ and has_perm(principal, "incidents.close") and is_data_bureau(principal),
+        "can_close": open_ and workflow.acting_refusal(principal, item, "close") is None,
         "step_form": StepForm(), "report_form": ReportForm(), "reason_form": ReasonForm(),
         "revoke_form": RevokeForm(), "close_form": CloseForm()})
