@@ -148,3 +148,32 @@ def test_reports_api_lists_with_actions(draft, client, client_as):
     row = next(r for r in body["items"] if r["id"] == draft.pk)
     assert row["status"] == "draft" and [a["name"] for a in row["actions"]] == ["consult"]
     assert client_as("fgj_analyst").get("/api/v1/evaluation/reports", {"status": "nope"}).json()["items"] == []
+
+
+def test_reports_api_takes_each_step_with_the_pages_rules(draft, client, client_as, time_machine):
+    services.build_report_files(draft.pk)
+    url = f"/api/v1/evaluation/reports/{draft.pk}"
+    assert client.post(f"{url}/consult", {}, content_type="application/json").status_code == 401
+    assert client_as("scjg_liaison").post(f"{url}/consult", {}, content_type="application/json").status_code == 403
+    analyst = client_as("fgj_analyst")
+    consulted = analyst.post(f"{url}/consult", {"comment_deadline": ""}, content_type="application/json")
+    assert consulted.status_code == 200 and consulted.json()["status"] == "consulting"
+    deadline = dt.date.fromisoformat(consulted.json()["comment_deadline"])
+    assert deadline == add_workdays(dt.date(2026, 12, 2), 10)
+    early = analyst.post(f"{url}/revise", {"revision_note": "已采纳"}, content_type="application/json")
+    assert early.status_code == 400 and early.json()["code"] == "comments_open" and "征求意见期尚未结束" in early.json()["message"]
+    assert analyst.post(f"{url}/no-such-step", {}, content_type="application/json").status_code in (400, 404)
+    time_machine.move_to(dt.datetime.combine(deadline + dt.timedelta(days=1), dt.time(10), TZ), tick=False)
+    analyst = client_as("fgj_analyst")
+    assert analyst.post(f"{url}/revise", {}, content_type="application/json").status_code == 400  # note required
+    assert analyst.post(f"{url}/revise", {"revision_note": "采纳 1 条意见"},
+                        content_type="application/json").json()["status"] == "revised"
+    assert analyst.post(f"{url}/approve", {"approval_note": "同意"}, content_type="application/json").status_code == 403
+    approved = client_as("fgj_leader").post(f"{url}/approve", {"approval_note": "同意发布"},
+                                            content_type="application/json")
+    assert approved.json()["status"] == "approved"
+    published = client_as("fgj_analyst").post(f"{url}/publish", {}, content_type="application/json").json()
+    assert published["status"] == "published" and published["actions"] == []
+    assert client_as("fgj_analyst").get(url).json()["published_on"] == str(deadline + dt.timedelta(days=1))
+    assert AuditRecord.objects.filter(action="evaluation.report.publish", target__endswith=str(draft.pk)).exists()
+    assert client_as("fgj_analyst").get("/api/v1/evaluation/reports/2147483647").status_code == 404

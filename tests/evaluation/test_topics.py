@@ -149,3 +149,22 @@ def test_topics_api_lists_filters_and_shows_a_topic_with_its_feedback(evaluation
     detail = api.get(f"/api/v1/evaluation/topics/{by_title['审批效率协同分析']['id']}").json()
     assert detail["results"] and len(detail["feedback"]) == 1 and detail["members"]
     assert api.get("/api/v1/evaluation/topics/2147483647").status_code == 404
+
+
+def test_topics_api_takes_the_steps_of_the_page(evaluation_demo, client_as):
+    page = client_as("fgj_analyst")
+    page.post("/evaluation/topics/new/", {"title": "接口分析专题", "kind": "custom", "method": "人工比对",
+                                          "members": [dep("XZSP").pk], "months": 12})
+    topic = AnalysisTopic.objects.get(title="接口分析专题")
+    url = f"/api/v1/evaluation/topics/{topic.pk}"
+    outsider = client_as("swj_liaison").post(f"{url}/analyse", {"conclusion": "x"}, content_type="application/json")
+    assert outsider.status_code in (403, 404) and AnalysisTopic.objects.get(pk=topic.pk).status == TopicStatus.PLANNED
+    api = client_as("fgj_analyst")
+    empty = api.post(f"{url}/analyse", {}, content_type="application/json")
+    assert empty.status_code == 400 and "分析结论" in empty.json()["message"]
+    analysed = api.post(f"{url}/analyse", {"conclusion": "窗口排队时间下降"}, content_type="application/json").json()
+    assert analysed["status"] == TopicStatus.ANALYSED and [a["name"] for a in analysed["actions"]] == ["analyse", "report"]
+    assert api.post(f"{url}/close", {}, content_type="application/json").status_code == 400  # not reported yet
+    reported = api.post(f"{url}/report", {"report": "建议推广预约办理"}, content_type="application/json").json()
+    assert reported["status"] == TopicStatus.REPORTED and reported["report"] == "建议推广预约办理"
+    assert api.post(f"{url}/close", {}, content_type="application/json").json()["status"] == TopicStatus.CLOSED

@@ -503,15 +503,42 @@ class ReportOut(Schema):
     actions: list[dict]
 
 
+def _report_out(principal, r: Report) -> dict:
+    return {"id": r.pk, "title": r.title, "period": r.period, "status": r.status,
+            "comment_deadline": r.comment_deadline, "published_on": r.published_on, "build_state": r.build_state,
+            "build_progress": r.build_progress, "actions": workflow.actions(principal, r)}
+
+
 @router.get("/reports", response=list[ReportOut], auth=allow("evaluation.view"), summary="评估报告")
 @paginate(PageNumberPagination, page_size=20)
 def reports(request, q: str = "", status: str = ""):
     principal = principal_of(request)
     items = Report.objects.visible_to(principal).defer("docx", "pdf").filtered({"q": q, "status": status})
-    return Mapped(items, lambda r: {
-        "id": r.pk, "title": r.title, "period": r.period, "status": r.status, "comment_deadline": r.comment_deadline,
-        "published_on": r.published_on, "build_state": r.build_state, "build_progress": r.build_progress,
-        "actions": workflow.actions(principal, r)})
+    return Mapped(items, lambda r: _report_out(principal, r))
+
+
+@router.get("/reports/{report_id}", response=ReportOut, auth=allow("evaluation.view"),
+            summary="评估报告详情(含可办理操作)")
+def report_detail(request, report_id: Id):
+    principal = principal_of(request)
+    item = get_object_or_404(Report.objects.visible_to(principal).defer("docx", "pdf"), pk=report_id)
+    return _report_out(principal, item)
+
+
+class ReportStepIn(Schema):
+    comment_deadline: str = Field("", max_length=10)
+    revision_note: str = Field("", max_length=5000)
+    approval_note: str = Field("", max_length=5000)
+
+
+@router.post("/reports/{report_id}/{transition}", response=ReportOut, auth=allow("evaluation.view"),
+             summary="办理评估报告(consult 发布征求意见稿、revise 修改完成报审、approve 审定、send_back 退回、"
+                     "publish 在门户发布)")
+def report_act(request, report_id: Id, transition: str, payload: ReportStepIn):
+    principal = principal_of(request)
+    item = get_object_or_404(Report.objects.visible_to(principal), pk=report_id)
+    item = workflow.perform(principal, item, transition[:40], **payload.dict())
+    return _report_out(principal, item)
 
 
 class CriterionOut(Schema):
@@ -603,5 +630,20 @@ def topics(request, q: str = "", status: str = "", kind: str = ""):
 def topic_detail(request, topic_id: Id):
     principal = principal_of(request)
     item = get_object_or_404(AnalysisTopic.objects.visible_to(principal), pk=topic_id)
+    item.actions = workflow.actions(principal, item)
+    return item
+
+
+class TopicStepIn(Schema):
+    conclusion: str = Field("", max_length=20000)
+    report: str = Field("", max_length=50000)
+
+
+@router.post("/topics/{topic_id}/{transition}", response=TopicDetailOut, auth=allow("evaluation.view"),
+             summary="办理协同分析专题(analyse 运行分析、report 形成专题报告、close 结题)")
+def topic_act(request, topic_id: Id, transition: str, payload: TopicStepIn):
+    principal = principal_of(request)
+    item = get_object_or_404(AnalysisTopic.objects.visible_to(principal), pk=topic_id)
+    item = workflow.perform(principal, item, transition[:40], **payload.dict())
     item.actions = workflow.actions(principal, item)
     return item
