@@ -109,24 +109,38 @@ def score(actor: Principal | str, today: dt.date | None = None, tables: dict | N
     entity_info = _entity_info(tables["entities"])
     hits = _rule_hits(rules, x, ids, entity_info)
     distance, cluster = _association(tables, ids, today)
-    rows = []
-    for i, pk in enumerate(ids.tolist()):
-        industry, area = entity_info.get(pk, ("", ""))
-        rows.append(RiskScore(
-            entity_id=pk, score=round(float(probability[i]) * 100, 1), probability=round(float(probability[i]), 4),
-            level=str(levels[i]), reasons=scoring.reasons(x[i], contributions[i]),
-            rule_hits=[rules[j].code for j in np.nonzero(hits[i])[0]] if hits.shape[1] else [],
-            indicators={code: round(float(x[i, j]), 2) for j, code in enumerate(indicators.FEATURES)},
-            industry=industry, area=area, model_version=version, computed_on=today))
+    alerts = _AlertRaiser(rules, version, today) if raise_alerts else None
+    fed = 0
     with transaction.atomic():
         RiskScore.objects.all().delete()
-        RiskScore.objects.bulk_create(rows, batch_size=CHUNK)
-        fed = feed_credit_classes(ids, levels, probability, rows, version, today)
-        raised = _raise_alerts(rows, rules, hits, distance, cluster, version, today) if raise_alerts else 0
+        # Chunk by chunk: a district of a million entities never holds a million rows in Python or binds a
+        # million values in one query (SQLite and PostgreSQL both cap a statement's parameters).
+        for start in range(0, len(ids), CHUNK):
+            part = slice(start, start + CHUNK)
+            rows = [_score_row(pk, probability[i], levels[i], x[i], contributions[i], hits[i], rules, entity_info,
+                               version, today)
+                    for i, pk in enumerate(ids[part].tolist(), start=start)]
+            RiskScore.objects.bulk_create(rows, batch_size=CHUNK)
+            fed += feed_credit_classes(levels[part], probability[part], rows, version, today)
+            if alerts is not None:
+                alerts.add(rows, distance[part], cluster[part])
+        raised = alerts.save() if alerts is not None else 0
         counts = {c: int((levels == c).sum()) for c in LEVEL_ORDER}
         audit.record(actor, "risk.scored", "risk:scores", {"as_of": today, "model": version.version, **counts,
                                                            "alerts": raised, "credit_classes_fed": fed})
     return {"model_version": version.version, "levels": counts, "alerts": raised, "credit_classes_fed": fed}
+
+
+def _score_row(pk: int, probability: float, level: str, features: np.ndarray, contributions: np.ndarray,
+               hits: np.ndarray, rules: list[RiskRule], entity_info: dict, version: ModelVersion,
+               today: dt.date) -> RiskScore:
+    industry, area = entity_info.get(pk, ("", ""))
+    return RiskScore(
+        entity_id=pk, score=round(float(probability) * 100, 1), probability=round(float(probability), 4),
+        level=str(level), reasons=scoring.reasons(features, contributions),
+        rule_hits=[rules[j].code for j in np.nonzero(hits)[0]] if hits.shape[0] else [],
+        indicators={code: round(float(features[j]), 2) for j, code in enumerate(indicators.FEATURES)},
+        industry=industry, area=area, model_version=version, computed_on=today)
 
 
 def _entity_info(entities) -> dict[int, tuple[str, str]]:
@@ -158,12 +172,13 @@ def _association(tables: dict, ids: np.ndarray, today: dt.date) -> tuple[np.ndar
     return distance[rows], network.cluster[rows]
 
 
-def feed_credit_classes(ids: np.ndarray, levels: np.ndarray, probability: np.ndarray, rows: list[RiskScore],
-                        version: ModelVersion, today: dt.date) -> int:
+def feed_credit_classes(levels: np.ndarray, probability: np.ndarray, rows: list[RiskScore], version: ModelVersion,
+                        today: dt.date) -> int:
     """The credit risk class (the strata of random inspections) becomes the worse of the credit scorecard's
     class and the risk level, with the risk model's reasons added; entities the scorecard has not rated get
-    the risk level. Returns the number of classes written."""
-    stored = {a.entity_id: a for a in RiskAssessment.objects.filter(entity_id__in=ids.tolist())}
+    the risk level. ``rows`` are one chunk of scores, ``levels`` and ``probability`` theirs. Returns the number
+    of classes written."""
+    stored = {a.entity_id: a for a in RiskAssessment.objects.filter(entity_id__in=[r.entity_id for r in rows])}
     create, update = [], []
     for i, row in enumerate(rows):
         level = str(levels[i])
@@ -209,46 +224,59 @@ def _number(today: dt.date, seq: int) -> str:
     return f"YJ{today:%Y%m%d}{seq:05d}"
 
 
-def _raise_alerts(rows: list[RiskScore], rules: list[RiskRule], hits: np.ndarray, distance: np.ndarray,
-                  cluster: np.ndarray, version: ModelVersion, today: dt.date) -> int:
+class _AlertRaiser:
     """One alert per (entity, rule), per entity for the model's level D and per entity tied to a listed one,
-    unless one of the same kind is still open or was closed within the quiet period."""
-    # An alert handled recently is not raised again for the same finding before the quiet period ends.
-    quiet_since = today - dt.timedelta(days=int(getattr(settings, "RISK_ALERT_QUIET_DAYS", 90)))
-    open_keys = set(Alert.objects.filter(Q(status__in=OPEN_STATES) | Q(closed_on__gte=quiet_since))
-                    .values_list("entity_id", "source", "rule_id"))
-    listed = set(ListEntry.objects.filter(removed_on__isnull=True).exclude(list_type=ListType.RED)
-                 .values_list("entity_id", flat=True))
-    existing = Alert.objects.filter(number__startswith=_number(today, 0)[:10]).count()
-    deadline = add_workdays(today, int(getattr(settings, "RISK_VERIFY_WORKDAYS", 5)))
-    by_code = {r.code: r for r in rules}
-    routes = list(AlertRoute.objects.select_related("department"))
-    new: list[Alert] = []
-    uscc = dict(Entity.objects.filter(pk__in=[r.entity_id for r in rows]).values_list("pk", "uscc"))
+    unless one of the same kind is still open or was closed within the quiet period. Fed chunk by chunk."""
 
-    def add(row: RiskScore, source: str, rule: RiskRule | None, level: str, title: str, reasons: list) -> None:
-        if (row.entity_id, source, rule.pk if rule else None) in open_keys:
+    def __init__(self, rules: list[RiskRule], version: ModelVersion, today: dt.date) -> None:
+        # An alert handled recently is not raised again for the same finding before the quiet period ends.
+        quiet_since = today - dt.timedelta(days=int(getattr(settings, "RISK_ALERT_QUIET_DAYS", 90)))
+        self.open_keys = set(Alert.objects.filter(Q(status__in=OPEN_STATES) | Q(closed_on__gte=quiet_since))
+                             .values_list("entity_id", "source", "rule_id"))
+        self.listed = set(ListEntry.objects.filter(removed_on__isnull=True).exclude(list_type=ListType.RED)
+                          .values_list("entity_id", flat=True))
+        self.existing = Alert.objects.filter(number__startswith=_number(today, 0)[:10]).count()
+        self.deadline = add_workdays(today, int(getattr(settings, "RISK_VERIFY_WORKDAYS", 5)))
+        self.by_code = {r.code: r for r in rules}
+        self.routes = list(AlertRoute.objects.select_related("department"))
+        self.version, self.today = version, today
+        self.raised = 0
+        self.new: list[Alert] = []
+
+    def _add(self, row: RiskScore, source: str, rule: RiskRule | None, level: str, title: str, reasons: list) -> None:
+        if (row.entity_id, source, rule.pk if rule else None) in self.open_keys:
             return
-        new.append(Alert(number=_number(today, existing + len(new) + 1), entity_id=row.entity_id, source=source,
-                         rule=rule, model_version=version if source == AlertSource.MODEL else None, level=level,
-                         score=row.score, title=title, reasons=reasons,
-                         department=department_for(row.industry, rule, routes), raised_on=today, deadline=deadline))
+        self.raised += 1
+        self.new.append(Alert(
+            number=_number(self.today, self.existing + self.raised), entity_id=row.entity_id, source=source,
+            rule=rule, model_version=self.version if source == AlertSource.MODEL else None, level=level,
+            score=row.score, title=title, reasons=reasons, department=department_for(row.industry, rule, self.routes),
+            raised_on=self.today, deadline=self.deadline))
 
-    for i, row in enumerate(rows):
-        for code in row.rule_hits:
-            rule = by_code[code]
-            value = row.indicators[rule.indicator]
-            add(row, AlertSource.RULE, rule, rule.level, f"{rule.name}:{indicators.describe(rule.indicator, value)}",
-                [{"text": indicators.describe(rule.indicator, value), "contribution": None}])
-        if row.level == "D":
-            add(row, AlertSource.MODEL, None, "D", f"模型评分{row.score:.0f}分(高风险)", row.reasons)
-        if row.entity_id not in listed and 0 < distance[i] <= LINK_HOPS:
-            found = graph.paths(uscc[row.entity_id], int(distance[i]))
-            if found:
-                add(row, AlertSource.LINK, None, "C" if cluster[i] < graph.DENSE_CLUSTER else "D",
-                    f"与失信主体关联({int(distance[i])}跳)", [{"text": path_text(found[0]), "contribution": None}])
-    Alert.objects.bulk_create(new, batch_size=CHUNK)
-    return len(new)
+    def add(self, rows: list[RiskScore], distance: np.ndarray, cluster: np.ndarray) -> None:
+        uscc = dict(Entity.objects.filter(pk__in=[r.entity_id for r in rows]).values_list("pk", "uscc"))
+        for i, row in enumerate(rows):
+            for code in row.rule_hits:
+                rule = self.by_code[code]
+                value = row.indicators[rule.indicator]
+                self._add(row, AlertSource.RULE, rule, rule.level,
+                          f"{rule.name}:{indicators.describe(rule.indicator, value)}",
+                          [{"text": indicators.describe(rule.indicator, value), "contribution": None}])
+            if row.level == "D":
+                self._add(row, AlertSource.MODEL, None, "D", f"模型评分{row.score:.0f}分(高风险)", row.reasons)
+            if row.entity_id not in self.listed and 0 < distance[i] <= LINK_HOPS:
+                found = graph.paths(uscc[row.entity_id], int(distance[i]))
+                if found:
+                    self._add(row, AlertSource.LINK, None, "C" if cluster[i] < graph.DENSE_CLUSTER else "D",
+                              f"与失信主体关联({int(distance[i])}跳)", [{"text": path_text(found[0]), "contribution": None}])
+        if len(self.new) >= CHUNK:
+            self.save()
+
+    def save(self) -> int:
+        """Write the alerts gathered so far; returns how many were raised in all."""
+        Alert.objects.bulk_create(self.new, batch_size=CHUNK)
+        self.new = []
+        return self.raised
 
 
 def path_text(path: list[dict]) -> str:
