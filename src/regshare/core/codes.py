@@ -108,22 +108,33 @@ def _translated(raw: np.ndarray, table: bytes) -> np.ndarray:
     return values
 
 
+def _rows_where(mask: np.ndarray) -> np.ndarray:
+    """The rows of a C-contiguous (rows x k) mask that hold anywhere. Finding the few hits in the flat mask costs
+    a fifth of ``mask.any(axis=1)``, which reduces 2,048 rows of 18 one by one."""
+    return np.flatnonzero(mask) // mask.shape[1]
+
+
 def _uscc_values(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     values = _translated(raw, _USCC_VALUE)
     pairs_ok = _USCC_PAIR_OK[raw.view("<u2")[:, 0]]
-    # The usual chunk is all well-formed: three whole-chunk tests instead of per-row masks.
+    # Three whole-chunk tests settle a well-formed chunk. A file with a wrong letter in one code in a thousand has
+    # such a code in nearly every chunk of 2,048, so the per-row path below must be cheap too.
     if values.max() < 31 and values[:, 2:8].max() < 10 and pairs_ok.all():
         return values, None
-    good = (values < 31).all(axis=1) & (values[:, 2:8] < 10).all(axis=1) & pairs_ok
-    return np.where(good[:, None], values, 0), good
+    good = pairs_ok
+    good[_rows_where(values >= 31)] = False
+    good[_rows_where(values[:, 2:8] >= 10)] = False
+    values[~good] = 0
+    return values, good
 
 
 def _id_values(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     values = _translated(raw, _DIGIT_VALUE)
     good = None
     if not (values.max() < 10 and values[:, 0].min() > 0):
-        good = (values < 10).all(axis=1) & (values[:, 0] > 0)
-        values = np.where(good[:, None], values, 0)
+        good = values[:, 0] > 0
+        good[_rows_where(values >= 10)] = False
+        values[~good] = 0
     ok = _real_births(today())
     birth = (values[:, 6:14] @ _PLACE).astype(np.int64) - _FIRST_BIRTH
     if birth.min() >= 0 and birth.max() < len(ok) and ok[birth].all():
