@@ -8,7 +8,8 @@ date, mobile, date, enumeration, empty required name, duplicate key) and, in one
 
 (a) the floor: DuckDB ``count(*)`` over the file;
 (b) the full pipeline (``services.ingest_file``, what ``regshare ingest`` runs) into a new Delta
-    version, in a child process whose peak RSS is measured;
+    version, in a child process whose peak RSS is measured (the libraries the load runs on are imported
+    before the clock and timed apart, ``b_import_seconds``);
 (c) the peer: frictionless ``validate`` with an equivalent Table Schema, on a sample (frictionless
     is row-by-row Python), extrapolated to N rows.
 
@@ -18,6 +19,7 @@ Prints one JSON line.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import resource
@@ -182,6 +184,13 @@ def floor_count(path: Path) -> tuple[float, int]:
 
 # ----------------------------------------------------------------------------- (b) pipeline, in a child
 
+# The libraries a load runs on, and the task queue it hands the entity linking to. Since the start-up work the
+# platform imports them on first use, so a fresh process would pay their import (about half a CPU second) inside
+# ``ingest_file``. They are imported before the clock starts and timed on their own (``b_import_seconds``): the
+# pipeline's figure stays what it measured on 2026-11-22, when importing the ingest services and ``django.setup()``
+# imported them, and frictionless's import is outside its clock too.
+LOAD_LIBRARIES = ("duckdb", "pyarrow", "pyarrow.dataset", "pyarrow.parquet", "numpy", "deltalake", "huey")
+
 
 def child(path: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "regshare.settings")
@@ -206,6 +215,10 @@ def child(path: str) -> None:
             "name": name, "position": pos, "data_type": data_type, "required": required, "is_key": key, "tag": tag,
             "enumeration": enum})
     tables.drop(RESOURCE)
+    imports_started = time.perf_counter()
+    for name in LOAD_LIBRARIES:
+        importlib.import_module(name)
+    import_seconds = time.perf_counter() - imports_started
     base_rss = peak_rss_kb()
     stages: dict[str, float] = {}
     last = [time.perf_counter(), "准备"]
@@ -221,7 +234,7 @@ def child(path: str) -> None:
     elapsed = time.perf_counter() - start
     cpu = time.process_time() - cpu
     peak = peak_rss_kb()
-    print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu, "stages": stages, "peak_rss_mb": peak / 1024, "rss_before_mb": base_rss / 1024,
+    print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu, "import_seconds": import_seconds, "stages": stages, "peak_rss_mb": peak / 1024, "rss_before_mb": base_rss / 1024,
                       "rows_in": result.rows_in, "rows_loaded": result.rows_loaded,
                       "rows_rejected": result.rows_rejected, "duplicates": result.duplicates,
                       "version": result.version, "quality": result.quality, "accepted": result.accepted}))
@@ -323,7 +336,7 @@ def main() -> None:
         "b_stage_seconds": b["stages"], "b_rows_per_s": round(rows / b["seconds"]),
         "b_peak_rss_mb": round(b["peak_rss_mb"]), "b_rows_loaded": b["rows_loaded"],
         "b_rows_rejected": b["rows_rejected"], "b_duplicates": b["duplicates"], "b_quality": b["quality"],
-        "ratio_b_over_a": round(b["seconds"] / a_seconds, 2),
+        "ratio_b_over_a": round(b["seconds"] / a_seconds, 2), "b_import_seconds": round(b["import_seconds"], 3),
     }
     if not args.no_frictionless:
         sample = min(args.frictionless_rows, rows)
@@ -333,7 +346,8 @@ def main() -> None:
                     "c_frictionless_errors_in_sample": c_errors,
                     "c_frictionless_seconds_extrapolated": round(c_full, 1),
                     "c_extrapolated": c_rows < rows, "c_rows_per_s": round(c_rows / c_seconds),
-                    "ratio_c_over_b": round(c_full / b["seconds"], 1)})
+                    "ratio_c_over_b": round(c_full / b["seconds"], 1),
+                    "ratio_c_over_b_with_imports": round(c_full / (b["seconds"] + b["import_seconds"]), 1)})
     print(json.dumps(out, ensure_ascii=False))
 
 
