@@ -88,7 +88,8 @@ class Dialect(abc.ABC):
         raise EngineError(f"{self.name} 引擎不能运行数据校验规则")
 
     def register_functions(self, session: Session) -> None:
-        """Whatever functions ``check_character`` needs, registered in ``session``."""
+        """Whatever functions ``check_character`` needs, registered in ``session`` (none by default)."""
+        return None
 
     def check_character(self, kind: str, column: str) -> str:
         """The check character a USCC (``kind="uscc"``) or ID-card number must end with, NULL when it is
