@@ -196,3 +196,13 @@ def test_accepted_rows_are_committed_as_the_engines_own_parquet_files(query_engi
     stored = sorted(tables.read(lake_code).to_pylist(), key=lambda r: r["staff"])
     assert stored == [{"uscc": uscc(i), "established": dt.date(2020, 1, i % 28 + 1), "staff": i} for i in range(50)]
     assert tables.row_count(lake_code) == 50
+
+
+def test_a_rule_spark_would_read_otherwise_is_refused_not_run():
+    from regshare.lake.spark_sql import UnsupportedRule, rule
+
+    assert rule("regexp_full_match(x, '[0-9]{6}')") == "x RLIKE '^(?:[0-9]{6})\\\\z'"
+    with pytest.raises(UnsupportedRule, match="first match"):
+        rule("regexp_replace(x, '[0-9]', '')")  # DuckDB replaces the first match only, Spark every one
+    with pytest.raises(UnsupportedRule, match="try_cast"):
+        rule("try_cast(x AS TIME)")
