@@ -13,6 +13,11 @@ other's tables. Tables are registered as temporary views:
 
 ``?`` parameters are bound by Spark itself (``spark.sql(sql, args=[...])``), never formatted into the text.
 ``pyspark`` is imported on the first session only.
+
+The ingest pass (``ingest.pipeline``) runs here through ``SparkDialect``: the rules' DuckDB expressions are
+rewritten by ``spark_sql.rule``, check characters are plain SQL, the checked rows are a cached view
+(``CACHE TABLE``, dropped with the session) and the accepted rows are written by Spark's own Parquet writer
+(``SparkConnection.copy_parquet``) for delta-rs to commit.
 """
 
 from __future__ import annotations
