@@ -67,7 +67,8 @@ class AcceptedRows:
         """Write the rows as new Parquet files in ``folder`` (one per DuckDB thread, named
         ``part-<uuid>-c000.snappy.parquet``; files already there are kept) and return, per file, its
         name, row count and column statistics."""
-        own_writer = getattr(self.con.con, "copy_parquet", None)  # an engine with a Parquet writer of its own
+        # An engine with a Parquet writer of its own (Spark); ``con`` may also be a bare DuckDB connection.
+        own_writer = getattr(getattr(self.con, "con", None), "copy_parquet", None)
         if own_writer is not None:
             return own_writer(self.query, folder)
         # No dictionary encoding: most columns of a register (codes, names, addresses, numbers) are all
