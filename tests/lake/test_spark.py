@@ -105,3 +105,31 @@ def test_a_large_arrow_table_goes_through_a_parquet_file_that_is_removed_on_clos
         assert s.table("SELECT count(*) AS c, sum(n) AS total FROM big").to_pylist() == \
             [{"c": rows, "total": rows * (rows - 1) // 2}]
     assert not os.path.exists(folder)
+
+
+def test_check_characters_in_spark_sql_are_those_of_the_vectorised_rule():
+    from regshare.core.codes import expected_check_chars
+    from regshare.lake.spark_sql import check_character
+    from tests.ingest.helpers import id_card, uscc
+
+    values = [uscc(i) for i in range(0, 3000, 37)] + [uscc(5, prefix=p) for p in ("11", "31", "N3", "Y1", "A9")]
+    values += [id_card(i, dt.date(1950 + i % 70, i % 12 + 1, i % 28 + 1)) for i in range(60)]
+    values += ["9136040212345678", "94360402123456789X", "91A60402123456789X", "91360402I2345678XX", "913604021234567８9X",
+               "913604021234567", "0360402198005170011", "36040219000229001X", "36040220991231001X", "", None,
+               id_card(3).lower(), uscc(8).lower()]
+    with engine.session(engine="spark", tables={"t": pa.table({"v": pa.array(values, pa.string())})}) as s:
+        got = s.table(f"SELECT {check_character('uscc', 'v')} AS u, {check_character('id_card', 'v')} AS i FROM t")
+    assert got.column("u").to_pylist() == expected_check_chars(pa.array(values, pa.string()), "uscc").to_pylist()
+    assert got.column("i").to_pylist() == expected_check_chars(pa.array(values, pa.string()), "id_card").to_pylist()
+    assert got.column("u").to_pylist()[:3] == [c[17] for c in values[:3]]
+
+
+def test_tables_made_by_sql_in_a_session_are_dropped_and_uncached_on_close():
+    d = engine.get_engine("spark").dialect
+    with engine.session(engine="spark", tables={"src": pa.table({"n": [1, 2, 3]})}) as s:
+        s.execute(d.create_table("kept", "SELECT n * 2 AS m FROM src"))
+        s.execute(d.create_view("shown", "SELECT m FROM kept WHERE m > 2"))
+        shared = s.con.spark
+        assert shared.catalog.isCached("kept")
+        assert s.scalar("SELECT sum(m) FROM shown") == 10
+    assert not [t.name for t in shared.catalog.listTables() if t.isTemporary]

@@ -1,5 +1,5 @@
 """``regshare ingest … --json`` under either query engine: the same figures, and the report names the engine
-the validation and quality pass ran on (DuckDB: the pass is DuckDB SQL, see ``ingest.pipeline``)."""
+the validation and quality pass ran on (``REGSHARE_ENGINE``, see ``ingest.pipeline``)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def test_ingest_reports_the_same_figures_and_its_engine_whatever_the_setting(scj
     code = cli.main(["ingest", str(path), "--resource", scjg_0001, "--json", "--no-progress"])
     payload = json.loads(capsys.readouterr().out)
     assert code == 0, payload
-    assert payload["engine"] == "duckdb"
+    assert payload["engine"] == query_engine
     assert (payload["rows_in"], payload["rows_loaded"], payload["rows_rejected"], payload["duplicates"]) == \
         (21, 19, 1, 1)
     assert (payload["quality"]["validity"], payload["quality"]["uniqueness"]) == (round(20 / 21, 6), round(19 / 20, 6))

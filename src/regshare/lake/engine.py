@@ -78,15 +78,92 @@ class Dialect(abc.ABC):
     def limit(self, limit: int, offset: int = 0) -> str:
         return f" LIMIT {int(limit)}" + (f" OFFSET {int(offset)}" if offset else "")
 
+    # The ingest pass (``ingest.pipeline``): one statement per step, written by the engine's dialect.
+    # ``row_position``: the expression numbering a table's rows in insertion order, or ``None`` when the
+    # engine has none (the pipeline then numbers the source's rows before the engine gets them).
+    row_position: str | None = None
+
+    def rule(self, duckdb_sql: str) -> str:
+        """A cleaning or validation expression of ``ingest.rules`` (written in DuckDB SQL) in this engine's SQL."""
+        raise EngineError(f"{self.name} 引擎不能运行数据校验规则")
+
+    def register_functions(self, session: Session) -> None:
+        """Whatever functions ``check_character`` needs, registered in ``session`` (none by default)."""
+        return None
+
+    def check_character(self, kind: str, column: str) -> str:
+        """The check character a USCC (``kind="uscc"``) or ID-card number must end with, NULL when it is
+        wrong before that (``core.codes.expected_check_chars``)."""
+        raise EngineError(f"{self.name} 引擎不能计算校验码")
+
+    def error_list(self, items: list[dict[str, str]]) -> str:
+        """A row's rejected fields from one struct per field (``i``, ``reason``, ``value``, ``typed``
+        expressions), keeping those whose ``reason`` is not NULL, in the form ``decode_errors`` reads."""
+        raise EngineError(f"{self.name} 引擎不支持列表")
+
+    def decode_errors(self, column: str) -> str:
+        """``error_list``'s column as a list of structs."""
+        return column
+
+    def unnest(self, expr: str) -> str:
+        """One row per item of the list ``expr`` (in a select list)."""
+        raise EngineError(f"{self.name} 引擎不支持列表")
+
+    def pick(self, values: list[str], position: str) -> str:
+        """The ``position``-th (from 1) of ``values``."""
+        return "CASE " + " ".join(f"WHEN {position} = {i} THEN {v}" for i, v in enumerate(values, 1)) + " END"
+
+    def create_table(self, name: str, query: str) -> str:
+        """A table the session keeps (computed once) for the following statements."""
+        return f"CREATE TABLE {name} AS {query}"
+
+    def create_view(self, name: str, query: str) -> str:
+        return f"CREATE VIEW {name} AS {query}"
+
+    def copy_to_parquet(self, query: str, path: str) -> str | None:
+        """A statement writing ``query``'s rows to the Parquet file ``path``, or ``None``: the caller fetches
+        the rows as Arrow and writes them."""
+        return None
+
 
 class DuckDBDialect(Dialect):
     name = "duckdb"
+    row_position = "rowid"
+    # ``error_list`` is stored as JSON text: a LIST column costs every row, even when nearly all are NULL.
+    ERRORS_TYPE = '[{"i": "INTEGER", "reason": "VARCHAR", "value": "VARCHAR", "typed": "BOOLEAN"}]'
 
     def text(self, expr: str) -> str:
         return f"CAST({expr} AS VARCHAR)"
 
     def contains(self, haystack: str, needle: str) -> str:
         return f"contains({haystack}, {needle})"
+
+    def rule(self, duckdb_sql: str) -> str:
+        return duckdb_sql
+
+    def register_functions(self, session: Session) -> None:
+        from regshare.core.codes import register_check_functions
+
+        register_check_functions(session.con)
+
+    def check_character(self, kind: str, column: str) -> str:
+        return f"{'uscc_check' if kind == 'uscc' else 'id_check'}({column})"
+
+    def error_list(self, items: list[dict[str, str]]) -> str:
+        structs = ", ".join("{" + ", ".join(f"'{k}': {v}" for k, v in item.items()) + "}" for item in items)
+        return f"to_json(list_filter([{structs}], lambda e: e.reason IS NOT NULL))"
+
+    def decode_errors(self, column: str) -> str:
+        return f"from_json({column}, {self.literal(self.ERRORS_TYPE)})"
+
+    def unnest(self, expr: str) -> str:
+        return f"unnest({expr})"
+
+    def pick(self, values: list[str], position: str) -> str:
+        return f"[{', '.join(values)}][{position}]"
+
+    def copy_to_parquet(self, query: str, path: str) -> str | None:
+        return f"COPY ({query}) TO {self.literal(path)} (FORMAT parquet)"
 
 
 # ----------------------------------------------------------------------------- sessions

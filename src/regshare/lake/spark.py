@@ -13,6 +13,11 @@ other's tables. Tables are registered as temporary views:
 
 ``?`` parameters are bound by Spark itself (``spark.sql(sql, args=[...])``), never formatted into the text.
 ``pyspark`` is imported on the first session only.
+
+The ingest pass (``ingest.pipeline``) runs here through ``SparkDialect``: the rules' DuckDB expressions are
+rewritten by ``spark_sql.rule``, check characters are plain SQL, the checked rows are a cached view
+(``CACHE TABLE``, dropped with the session) and the accepted rows are written by Spark's own Parquet writer
+(``SparkConnection.copy_parquet``) for delta-rs to commit.
 """
 
 from __future__ import annotations
@@ -147,7 +152,36 @@ class SparkConnection:
         frame = self.spark.sql(sql, args=_bind(params))
         return SparkRelation(frame)
 
+    def copy_parquet(self, query: str, folder: str) -> list[tuple[str, int, dict[str, dict]]]:
+        """Write ``query``'s rows as new Parquet files in ``folder`` with Spark's own writer (in parallel, by
+        the executors), named as the lake names them, and return per file its name, row count and column
+        statistics read from its footer (see ``lake.tables.ParquetExport``)."""
+        import shutil
+        import tempfile
+        import uuid
+
+        import pyarrow.parquet as pq
+
+        staging = tempfile.mkdtemp(prefix="regshare-spark-out-", dir=folder if os.path.isdir(folder) else None)
+        try:
+            self.spark.sql(query).write.mode("overwrite").option("compression", "snappy").parquet(staging)
+            out = []
+            for part in sorted(os.listdir(staging)):
+                if not part.endswith(".parquet"):
+                    continue
+                name = f"part-{uuid.uuid4()}-c000.snappy.parquet"
+                os.replace(os.path.join(staging, part), os.path.join(folder, name))
+                meta = pq.ParquetFile(os.path.join(folder, name)).metadata
+                out.append((name, meta.num_rows, _footer_stats(meta)))
+            return out
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
     def close(self) -> None:
+        for table in self.spark.catalog.listTables():
+            if table.isTemporary and table.name not in self.views:  # made by SQL (``CACHE TABLE``, views)
+                self.spark.catalog.uncacheTable(table.name)
+                self.spark.catalog.dropTempView(table.name)
         for name in self.views:
             self.spark.catalog.dropTempView(name)
         self.views.clear()
@@ -156,6 +190,32 @@ class SparkConnection:
 
             shutil.rmtree(self.folder, ignore_errors=True)
             self.folder = None
+
+
+def _footer_stats(meta: Any) -> dict[str, dict]:
+    """Per column of a Parquet file: its null count and, where every row group has them, exact min and max
+    as text (what DuckDB's ``COPY … RETURN_STATS`` gives the lake)."""
+    stats: dict[str, dict] = {}
+    for c in range(meta.num_columns):
+        name = meta.schema.column(c).name
+        nulls, low, high, exact = 0, None, None, True
+        for g in range(meta.num_row_groups):
+            s = meta.row_group(g).column(c).statistics
+            if s is None:
+                exact = False
+                continue
+            nulls += s.null_count or 0
+            if not s.has_min_max:
+                exact = exact and s.num_values == 0
+                continue
+            exact = exact and getattr(s, "is_min_value_exact", True) and getattr(s, "is_max_value_exact", True)
+            low = s.min if low is None else min(low, s.min)
+            high = s.max if high is None else max(high, s.max)
+        column: dict = {"null_count": nulls}
+        if exact and low is not None:
+            column.update({"min": str(low), "max": str(high), "min_is_exact": "true", "max_is_exact": "true"})
+        stats[name] = column
+    return stats
 
 
 class SparkDialect(engine.Dialect):
@@ -173,6 +233,34 @@ class SparkDialect(engine.Dialect):
 
     def contains(self, haystack: str, needle: str) -> str:
         return f"contains({haystack}, {needle})"
+
+    def rule(self, duckdb_sql: str) -> str:
+        from .spark_sql import rule
+
+        return rule(duckdb_sql)
+
+    def check_character(self, kind: str, column: str) -> str:
+        # Plain SQL: a Python UDF would send every value through a Python worker.
+        from .spark_sql import check_character
+
+        return check_character(kind, column)
+
+    def error_list(self, items: list[dict[str, str]]) -> str:
+        structs = ", ".join("named_struct(" + ", ".join(f"'{k}', {v}" for k, v in item.items()) + ")" for item in items)
+        return f"filter(array({structs}), e -> e.reason IS NOT NULL)"
+
+    def unnest(self, expr: str) -> str:
+        return f"explode({expr})"
+
+    def pick(self, values: list[str], position: str) -> str:
+        return f"element_at(array({', '.join(values)}), {position})"
+
+    def create_table(self, name: str, query: str) -> str:
+        # A cached view, filled now: the following statements read it instead of running the query again.
+        return f"CACHE TABLE {name} AS {query}"
+
+    def create_view(self, name: str, query: str) -> str:
+        return f"CREATE TEMPORARY VIEW {name} AS {query}"
 
 
 # The Delta table profile read by listing files: a deletion vector would hide rows the Parquet files still
