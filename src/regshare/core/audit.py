@@ -166,11 +166,13 @@ class AuditUnavailable(Exception):
 
 
 class _Waiter:
-    """One caller's entries in a group commit; settled by whichever thread commits them."""
+    """One caller's entries in a group commit, settled by the thread that commits them; ``lead`` tells a waiting
+    caller that its entries are still queued and it is the one to commit now."""
 
     def __init__(self) -> None:
         self.event = threading.Event()
         self.error: BaseException | None = None
+        self.lead = False
 
     def settle(self, error: BaseException | None) -> None:
         self.error = error
@@ -179,7 +181,7 @@ class _Waiter:
 
 _queued: list[tuple[list[_Entry], _Waiter]] = []
 _queued_lock = threading.Lock()
-_committing = threading.Lock()
+_leading: list[bool] = [False]  # a thread of this process is committing (under _queued_lock)
 
 
 def commit_grouped(entries: list[_Entry]) -> None:
@@ -187,30 +189,45 @@ def commit_grouped(entries: list[_Entry]) -> None:
     process that is committing at the same moment; return once they are committed, raise ``AuditUnavailable``
     (nothing of the batch written) if they are not.
 
-    Group commit in the callers' own threads: one caller at a time commits everything queued so far, on its own
-    database connection, while the callers that arrive meanwhile queue behind it; the next one to get its turn
-    finds its entries either already committed or commits them with all that queued since. Under load a commit
-    carries many requests' records, and nobody waits for a fixed delay or a hand-off to another thread (an
-    earlier writer thread with a 2 ms linger added both to every audited request)."""
+    Group commit in the callers' own threads: the caller that finds nobody committing commits everything queued,
+    on its own database connection; callers arriving meanwhile queue and wait on their own event. When the commit
+    is done its callers are woken at once, and if more have queued, the first of them is woken to commit those.
+    Under load a commit carries many requests' records, and nobody waits for a fixed delay or a hand-off to
+    another thread (an earlier writer thread with a 2 ms linger added both to every audited request)."""
     waiter = _Waiter()
     with _queued_lock:
         _queued.append((entries, waiter))
-    with _committing:
-        if not waiter.event.is_set():
-            with _queued_lock:
-                batch = list(_queued)
-                _queued.clear()
-            error: BaseException | None = None
-            try:
-                append_many([entry for queued, _waiter in batch for entry in queued])
-            except Exception as exc:  # the waiting callers answer with an error instead of their data
-                logger.exception("审计记录批量写入失败")
-                connection.close()
-                error = exc
-            for _entries, queued_waiter in batch:
-                queued_waiter.settle(error)
+        lead = not _leading[0]
+        _leading[0] = True
+    if not lead:
+        waiter.event.wait()
+        lead, waiter.lead = waiter.lead, False
+    if lead:
+        _commit_queued()
     if waiter.error is not None:
         raise AuditUnavailable() from waiter.error
+
+
+def _commit_queued() -> None:
+    with _queued_lock:
+        batch = list(_queued)
+        _queued.clear()
+    error: BaseException | None = None
+    try:
+        append_many([entry for queued, _waiter in batch for entry in queued])
+    except Exception as exc:  # the waiting callers answer with an error instead of their data
+        logger.exception("审计记录批量写入失败")
+        connection.close()
+        error = exc
+    with _queued_lock:
+        if _queued:
+            successor = _queued[0][1]
+            successor.lead = True
+            successor.event.set()
+        else:
+            _leading[0] = False
+    for _entries, queued_waiter in batch:
+        queued_waiter.settle(error)
 
 
 def record_row(actor: Any, action: str, instance: Any, detail: dict | None = None) -> Any:
