@@ -209,16 +209,24 @@ def commit_grouped(entries: list[_Entry]) -> None:
 
 
 def _commit_queued() -> None:
-    with _queued_lock:
-        batch = list(_queued)
-        _queued.clear()
     error: BaseException | None = None
+    batch: list[tuple[list[_Entry], _Waiter]] = []
     try:
-        append_many([entry for queued, _waiter in batch for entry in queued])
+        # The batch is taken once this process has its write turn: what queued while another process was
+        # committing goes into this commit too.
+        with write_turn():
+            with _queued_lock:
+                batch = list(_queued)
+                _queued.clear()
+            append_many([entry for queued, _waiter in batch for entry in queued], turn_held=True)
     except Exception as exc:  # the waiting callers answer with an error instead of their data
         logger.exception("审计记录批量写入失败")
         connection.close()
         error = exc
+        if not batch:  # the turn itself failed: everything queued fails with it
+            with _queued_lock:
+                batch = list(_queued)
+                _queued.clear()
     with _queued_lock:
         if _queued:
             successor = _queued[0][1]
@@ -252,19 +260,20 @@ def record_row(actor: Any, action: str, instance: Any, detail: dict | None = Non
     return instance
 
 
-def append_many(entries: list[_Entry]) -> int:
+def append_many(entries: list[_Entry], *, turn_held: bool = False) -> int:
     """Append ``entries`` in order in one transaction holding the chain lock once; returns the last seq.
 
     ``commit_grouped`` calls this, on the database driver's connection directly: Django's
     transaction and cursor wrappers cost more than the three statements of a small batch. On SQLite
     the writers of several processes first take turns on a file lock, which wakes the next one the
-    moment it is free, where SQLite's own busy handler would poll with growing sleeps."""
+    moment it is free, where SQLite's own busy handler would poll with growing sleeps (``turn_held``: the
+    caller has taken that turn already)."""
     connection.ensure_connection()
     raw = connection.connection
     sqlite = connection.vendor == "sqlite"
     mark = "?" if sqlite else "%s"
     head = AuditHead._meta.db_table
-    with write_turn():
+    with contextlib.nullcontext() if turn_held else write_turn():
         cursor = raw.cursor()
         try:
             cursor.execute("BEGIN IMMEDIATE" if sqlite else "BEGIN")
