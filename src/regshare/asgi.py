@@ -8,8 +8,7 @@ hop, on a bounded pool of long-lived threads per process (``REGSHARE_REQUEST_THR
 as under a WSGI worker with that many threads; each thread keeps its own database connection
 (``CONN_MAX_AGE``). A slow request (a proxied provider, a large upload) holds one thread, not the
 process: ``/api/v1/health`` and the other requests go on in the other threads. Everything a request does
-on its thread happens in that one hop: Django's request signals, and the group commit of its data reads' audit
-records (``answer_audited``), so that the response is made, audited and closed without another hand-off.
+on its thread happens in that one hop, Django's request signals included.
 
 Streamed responses (downloads) are sent chunk by chunk: each chunk of a synchronous iterator is made in
 a pool thread and sent before the next is made. Django itself would first read a synchronous iterator
@@ -33,7 +32,7 @@ from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
-from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.http import HttpResponseBase, JsonResponse
 from django.urls import set_script_prefix
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "regshare.settings")
@@ -58,7 +57,7 @@ class PooledThreadASGIHandler(ASGIHandler):
             # holding none of the request's connections. Here both signals fire in the pool thread that serves
             # the request, in the same hop as the chain.
             signals.request_started.send(sender=handler_class, scope=request.scope)
-            response = answer_audited(chain, request)
+            response = chain(request)
             if not response.streaming:
                 # The body is already in memory: closing now (request_finished) does not cut it short.
                 response._resource_closers.append(request.close)
@@ -92,6 +91,26 @@ class PooledThreadASGIHandler(ASGIHandler):
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def run_get_response(self, request):
+        """Data reads append their audit records through the group writer (``audit.record_deferred``);
+        the response leaves only once those records are committed, and not at all if they fail."""
+        pending: list = []
+        token = audit.DEFERRED.set(pending)
+        try:
+            response = await super().run_get_response(request)
+        finally:
+            audit.DEFERRED.reset(token)
+        if pending:
+            try:
+                await audit.commit_deferred(pending)
+            except Exception:
+                logging.getLogger(__name__).exception("audit records of a request were not written")
+                if not getattr(response, "_regshare_closed", False):
+                    await self._close(response)
+                response = JsonResponse({"code": "audit_unavailable",
+                                         "message": "审计记录写入失败,本次数据未发送,请稍后重试"}, status=503)
+        return response
 
     async def handle(self, scope, receive, send) -> None:
         """Django's ``ASGIHandler.handle`` without its two thread hops for the request signals (see ``respond``)."""
@@ -152,27 +171,6 @@ class PooledThreadASGIHandler(ASGIHandler):
         iterator = iter(chunks)
         while (chunk := await self._next_chunk(iterator, _END)) is not _END:
             yield chunk
-
-
-def answer_audited(chain: Callable[[HttpRequest], HttpResponseBase], request: HttpRequest) -> HttpResponseBase:
-    """The response to ``request``, once the audit records of its data reads (``audit.record_deferred``) are
-    committed; if they cannot be, a 503 without the data. Committed here, in the request's thread and hop, with
-    the records of the requests in the other threads at that moment (``audit.commit_grouped``)."""
-    pending: list = []
-    token = audit.DEFERRED.set(pending)
-    try:
-        response = chain(request)
-    finally:
-        audit.DEFERRED.reset(token)
-    if not pending:
-        return response
-    try:
-        audit.commit_grouped(pending)
-    except audit.AuditUnavailable:
-        response.close()
-        return JsonResponse({"code": "audit_unavailable", "message": "审计记录写入失败,本次数据未发送,请稍后重试"},
-                            status=503)
-    return response
 
 
 def _close_response(response: HttpResponseBase | None) -> None:

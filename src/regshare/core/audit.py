@@ -7,6 +7,7 @@ already holds the write lock), so concurrent processes queue instead of forking 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import fcntl
@@ -14,7 +15,9 @@ import hashlib
 import json
 import logging
 import os
+import queue
 import threading
+import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -136,23 +139,34 @@ def _chain_row(seq: int, entry: _Entry, prev_hash: str, created_at: dt.datetime)
 
 # ----------------------------------------------------------------------------- group commit
 
-# Set by the platform's ASGI handler (regshare.asgi) around each request, in the request's thread: the records
-# the request's data reads produced, which the handler commits (``commit_grouped``) before it answers.
+# Set by the platform's ASGI handler (regshare.asgi) around each request: the records the request's
+# data reads produced, which the handler hands to the group writer and waits for before it answers.
 DEFERRED: ContextVar[list[_Entry] | None] = ContextVar("regshare_audit_deferred", default=None)
+MAX_BATCH = 500
+LINGER_SECONDS = float(os.environ.get("REGSHARE_AUDIT_LINGER_MS", "2")) / 1000
 
 
 def record_deferred(actor: Any, action: str, target: Any = None, detail: dict | None = None) -> None:
     """Append a record that no data change has to commit with (a read of data, for instance).
 
-    Under the platform's ASGI handler the record is kept until the request's view has returned; the handler
-    then commits it with ``commit_grouped`` (together with the other requests' records of that moment) and
-    holds the response until that commit: nothing leaves unrecorded. Anywhere else (tests, commands, inside
-    a transaction) it is written at once by ``record``."""
+    Under the platform's ASGI handler the record goes to this process's group writer, which appends
+    whatever records are waiting in one transaction, and the handler holds the response until that
+    commit: nothing leaves unrecorded, and concurrent requests share one chain-lock and commit instead
+    of taking turns for one each. Anywhere else (tests, commands, inside a transaction) it is written
+    at once by ``record``."""
     pending = DEFERRED.get()
     if pending is None or connection.in_atomic_block:
         record(actor, action, target, detail)
         return
     pending.append(_entry(actor, action, target, detail))
+
+
+def commit_deferred(entries: list[_Entry]) -> asyncio.Future:
+    """Hand a request's records to the group writer; the future is done once they are committed."""
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    _group_writer().queue.put((entries, loop, done))
+    return done
 
 
 class AuditUnavailable(Exception):
@@ -166,85 +180,28 @@ class AuditUnavailable(Exception):
 
 
 class _Waiter:
-    """One caller's entries in a group commit, settled by the thread that commits them; ``lead`` tells a waiting
-    caller that its entries are still queued and it is the one to commit now."""
+    """A request thread waiting for the group writer (``record_row``), where ``commit_deferred`` waits on
+    an event loop's future."""
 
     def __init__(self) -> None:
         self.event = threading.Event()
         self.error: BaseException | None = None
-        self.lead = False
 
     def settle(self, error: BaseException | None) -> None:
         self.error = error
         self.event.set()
 
 
-_queued: list[tuple[list[_Entry], _Waiter]] = []
-_queued_lock = threading.Lock()
-_leading: list[bool] = [False]  # a thread of this process is committing (under _queued_lock)
-
-
-def commit_grouped(entries: list[_Entry]) -> None:
-    """Commit ``entries`` (in order, in one transaction) together with those of every other thread of this
-    process that is committing at the same moment; return once they are committed, raise ``AuditUnavailable``
-    (nothing of the batch written) if they are not.
-
-    Group commit in the callers' own threads: the caller that finds nobody committing commits everything queued,
-    on its own database connection; callers arriving meanwhile queue and wait on their own event. When the commit
-    is done its callers are woken at once, and if more have queued, the first of them is woken to commit those.
-    Under load a commit carries many requests' records, and nobody waits for a fixed delay or a hand-off to
-    another thread (an earlier writer thread with a 2 ms linger added both to every audited request)."""
-    waiter = _Waiter()
-    with _queued_lock:
-        _queued.append((entries, waiter))
-        lead = not _leading[0]
-        _leading[0] = True
-    if not lead:
-        waiter.event.wait()
-        lead, waiter.lead = waiter.lead, False
-    if lead:
-        _commit_queued()
-    if waiter.error is not None:
-        raise AuditUnavailable() from waiter.error
-
-
-def _commit_queued() -> None:
-    error: BaseException | None = None
-    batch: list[tuple[list[_Entry], _Waiter]] = []
-    try:
-        # The batch is taken once this process has its write turn: what queued while another process was
-        # committing goes into this commit too.
-        with write_turn():
-            with _queued_lock:
-                batch = list(_queued)
-                _queued.clear()
-            append_many([entry for queued, _waiter in batch for entry in queued], turn_held=True)
-    except Exception as exc:  # the waiting callers answer with an error instead of their data
-        logger.exception("审计记录批量写入失败")
-        connection.close()
-        error = exc
-        if not batch:  # the turn itself failed: everything queued fails with it
-            with _queued_lock:
-                batch = list(_queued)
-                _queued.clear()
-    with _queued_lock:
-        if _queued:
-            successor = _queued[0][1]
-            successor.lead = True
-            successor.event.set()
-        else:
-            _leading[0] = False
-    for _entries, queued_waiter in batch:
-        queued_waiter.settle(error)
+ROW_WAIT_SECONDS = 10.0
 
 
 def record_row(actor: Any, action: str, instance: Any, detail: dict | None = None) -> Any:
     """Insert ``instance`` (the record of an act that changes nothing else: a credit check) and append its
     audit record, whose target is that row, in one transaction; return the saved instance.
 
-    Outside a transaction (a request), the pair is group-committed (``commit_grouped``) with the other
-    requests' records: concurrent requests share one chain lock and one commit instead of queueing for one
-    each. Inside a transaction both are written at once, in it. Either way both rows commit together or not
+    Outside a transaction (a request), the pair goes to this process's group writer with the other
+    requests' records and this thread waits for the commit: concurrent requests share one chain lock and
+    one commit instead of queueing for one each. Inside a transaction both are written at once, in it. Either way both rows commit together or not
     at all; if they cannot be written, ``AuditUnavailable`` is raised and nothing was recorded."""
     if connection.in_atomic_block:
         try:
@@ -256,24 +213,93 @@ def record_row(actor: Any, action: str, instance: Any, detail: dict | None = Non
         except DatabaseError as exc:
             raise AuditUnavailable() from exc
         return instance
-    commit_grouped([_Entry(actor_name(actor)[:150], action[:80], "", _detail_text(detail), instance)])
+    waiter = _Waiter()
+    _group_writer().queue.put(([_Entry(actor_name(actor)[:150], action[:80], "", _detail_text(detail), instance)],
+                               None, waiter))
+    if not waiter.event.wait(ROW_WAIT_SECONDS):
+        logger.error("审计记录批量写入超时")
+        raise AuditUnavailable()
+    if waiter.error is not None:
+        raise AuditUnavailable() from waiter.error
     return instance
 
 
-def append_many(entries: list[_Entry], *, turn_held: bool = False) -> int:
+def _settle(futures: list[asyncio.Future], error: BaseException | None) -> None:
+    for future in futures:
+        if future.done():  # the request was cancelled (its client left); its records are written anyway
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
+
+
+class _GroupWriter:
+    """One thread per process with its own database connection, appending queued records in batches."""
+
+    def __init__(self) -> None:
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="regshare-audit-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self.queue.get()]
+            size = len(batch[0][0])
+            # Under load, waiting a moment for the next requests' records turns several commits into one.
+            deadline = time.monotonic() + LINGER_SECONDS
+            while size < MAX_BATCH:
+                try:
+                    batch.append(self.queue.get(timeout=max(0.0, deadline - time.monotonic())))
+                except queue.Empty:
+                    break
+                size += len(batch[-1][0])
+            error: BaseException | None = None
+            try:
+                append_many([entry for entries, _loop, _future in batch for entry in entries])
+            except Exception as exc:  # the waiting requests answer with an error instead of their data
+                logger.exception("审计记录批量写入失败")
+                connection.close()
+                error = exc
+            by_loop: dict = {}
+            for _entries, loop, future in batch:
+                if loop is None:  # a request thread waiting in ``record_row``
+                    future.settle(error)
+                else:
+                    by_loop.setdefault(loop, []).append(future)
+            for loop, futures in by_loop.items():
+                try:
+                    loop.call_soon_threadsafe(_settle, futures, error)
+                except RuntimeError:  # that event loop has closed: nobody is waiting any more
+                    pass
+
+
+_writer: _GroupWriter | None = None
+_writer_pid = 0
+_writer_lock = threading.Lock()
+
+
+def _group_writer() -> _GroupWriter:
+    global _writer, _writer_pid
+    with _writer_lock:
+        if _writer is None or _writer_pid != os.getpid():  # a forked child needs a thread of its own
+            _writer, _writer_pid = _GroupWriter(), os.getpid()
+        return _writer
+
+
+def append_many(entries: list[_Entry]) -> int:
     """Append ``entries`` in order in one transaction holding the chain lock once; returns the last seq.
 
-    ``commit_grouped`` calls this, on the database driver's connection directly: Django's
+    The group writer's own thread calls this, on the database driver's connection directly: Django's
     transaction and cursor wrappers cost more than the three statements of a small batch. On SQLite
     the writers of several processes first take turns on a file lock, which wakes the next one the
-    moment it is free, where SQLite's own busy handler would poll with growing sleeps (``turn_held``: the
-    caller has taken that turn already)."""
+    moment it is free, where SQLite's own busy handler would poll with growing sleeps."""
     connection.ensure_connection()
     raw = connection.connection
     sqlite = connection.vendor == "sqlite"
     mark = "?" if sqlite else "%s"
     head = AuditHead._meta.db_table
-    with contextlib.nullcontext() if turn_held else write_turn():
+    with write_turn():
         cursor = raw.cursor()
         try:
             cursor.execute("BEGIN IMMEDIATE" if sqlite else "BEGIN")
@@ -306,7 +332,7 @@ def append_many(entries: list[_Entry], *, turn_held: bool = False) -> int:
 
 
 def _insert_row(cursor, instance: Any, mark: str) -> Any:
-    """``core.prepared.insert`` on the group commit's driver cursor (inside its open transaction)."""
+    """``core.prepared.insert`` on the group writer's driver cursor (inside its open transaction)."""
     from .prepared import insert_statement
 
     sql, values = insert_statement(instance, connection)
@@ -324,7 +350,7 @@ _turns_file: dict[tuple[str, int], int] = {}  # by process too: a forked child m
 @contextlib.contextmanager
 def write_turn() -> Iterator[None]:
     """Around a short write transaction that every request of a busy endpoint runs (the audit group
-    commit, credit checks): on SQLite, the processes take turns on a file lock, which wakes the next
+    writer, credit checks): on SQLite, the processes take turns on a file lock, which wakes the next
     one the moment it is free, where SQLite's own busy handler polls with sleeps of up to 100 ms.
     Only for transactions opened inside it, never around one already open."""
     if connection.vendor != "sqlite" or connection.in_atomic_block:  # PostgreSQL queues on row locks

@@ -75,7 +75,7 @@ def check(principal: object, uscc: str, scenario: str, purpose: str = "") -> dic
     reward = len(measures) - punish
     conclusion = "限制" if punish else ("绿色通道" if reward else "无限制")
     department = getattr(principal, "department", None)
-    # The check record and its audit record commit together through the audit group commit (one commit for
+    # The check record and its audit record commit together through the audit group writer (one commit for
     # the checks of concurrent requests); if they cannot be written, AuditUnavailable: no unaudited answer.
     record = audit.record_row(principal, "credit.checked", CreditCheck(
         entity=entity, scenario=scenario, actor=audit.actor_name(principal), department=department,
