@@ -7,13 +7,15 @@ the event loop three times. Here the whole middleware chain and the view run syn
 hop, on a bounded pool of long-lived threads per process (``REGSHARE_REQUEST_THREADS``, default 8),
 as under a WSGI worker with that many threads; each thread keeps its own database connection
 (``CONN_MAX_AGE``). A slow request (a proxied provider, a large upload) holds one thread, not the
-process: ``/api/v1/health`` and the other requests go on in the other threads.
+process: ``/api/v1/health`` and the other requests go on in the other threads. Everything a request does
+on its thread happens in that one hop, Django's request signals included.
 
 Streamed responses (downloads) are sent chunk by chunk: each chunk of a synchronous iterator is made in
 a pool thread and sent before the next is made. Django itself would first read a synchronous iterator
 to its end into memory (its warning "StreamingHttpResponse must consume synchronous iterators").
 """
 
+import asyncio
 import gc
 import logging
 import os
@@ -26,10 +28,12 @@ from concurrent.futures import ThreadPoolExecutor
 import django
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
-from django.db import close_old_connections
 from django.http import HttpResponseBase, JsonResponse
+from django.urls import set_script_prefix
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "regshare.settings")
 
@@ -44,15 +48,26 @@ class PooledThreadASGIHandler(ASGIHandler):
         self.executor = ThreadPoolExecutor(threads or settings.REGSHARE_REQUEST_THREADS,
                                            thread_name_prefix="regshare-request")
         chain = self._middleware_chain
+        handler_class = self.__class__
 
         def respond(request):
-            # Django's request_started signal closes expired or broken connections, but on the event loop's
-            # side, not in the pool thread that holds this request's connection: so here.
-            close_old_connections()
-            return chain(request)
+            # Django's ASGI handler sends request_started and, through response.close(), request_finished
+            # each in a thread hop of its own, to asgiref's single shared thread: two more hand-offs per
+            # request than the chain itself, and their receivers (close_old_connections) then ran on a thread
+            # holding none of the request's connections. Here both signals fire in the pool thread that serves
+            # the request, in the same hop as the chain.
+            signals.request_started.send(sender=handler_class, scope=request.scope)
+            response = chain(request)
+            if not response.streaming:
+                # The body is already in memory: closing now (request_finished) does not cut it short.
+                response._resource_closers.append(request.close)
+                response.close()
+                response._regshare_closed = True
+            return response
 
         self._middleware_chain = self.in_pool(respond)
         self._next_chunk = self.in_pool(next)
+        self._close = self.in_pool(_close_response)
 
     def in_pool(self, func: Callable) -> Callable[..., Awaitable]:
         return sync_to_async(func, thread_sensitive=False, executor=self.executor)
@@ -91,10 +106,61 @@ class PooledThreadASGIHandler(ASGIHandler):
                 await audit.commit_deferred(pending)
             except Exception:
                 logging.getLogger(__name__).exception("audit records of a request were not written")
-                await sync_to_async(response.close)()
+                if not getattr(response, "_regshare_closed", False):
+                    await self._close(response)
                 response = JsonResponse({"code": "audit_unavailable",
                                          "message": "审计记录写入失败,本次数据未发送,请稍后重试"}, status=503)
         return response
+
+    async def handle(self, scope, receive, send) -> None:
+        """Django's ``ASGIHandler.handle`` without its two thread hops for the request signals (see ``respond``)."""
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            body_file.close()
+            await self.send_response(error_response, send)
+            await self._close(error_response)
+            return
+
+        async def process_request(request, send):
+            response = await self.run_get_response(request)
+            try:
+                await self.send_response(response, send)
+            except asyncio.CancelledError:  # the client left while the response was being sent
+                pass
+            return response
+
+        # A client that disconnects while its response is being made cancels the making (as Django does).
+        tasks = [asyncio.create_task(self.listen_for_disconnect(receive)),
+                 asyncio.create_task(process_request(request, send))]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
+            if task.done():
+                try:
+                    task.result()
+                except RequestAborted:
+                    pass
+                except AssertionError:
+                    body_file.close()
+                    raise
+            else:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        try:
+            response = tasks[1].result()
+        except asyncio.CancelledError:
+            await self._close(None)
+        else:
+            if not getattr(response, "_regshare_closed", False):
+                await self._close(response)
+        body_file.close()
 
     async def send_response(self, response: HttpResponseBase, send: Callable[[dict], Awaitable]) -> None:
         if response.streaming and not response.is_async:
@@ -105,6 +171,15 @@ class PooledThreadASGIHandler(ASGIHandler):
         iterator = iter(chunks)
         while (chunk := await self._next_chunk(iterator, _END)) is not _END:
             yield chunk
+
+
+def _close_response(response: HttpResponseBase | None) -> None:
+    """Close a response that was not closed in its request's hop (a stream, once sent; an error answer), or,
+    for a request cancelled before it had one, send request_finished: in a pool thread, as ``respond`` does."""
+    if response is None:
+        signals.request_finished.send(sender=PooledThreadASGIHandler)
+    else:
+        response.close()
 
 
 def _checkpoint_in_background() -> None:

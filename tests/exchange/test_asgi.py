@@ -85,6 +85,41 @@ def test_append_many_continues_the_chain_in_order(demo):
     assert audit.verify().ok
 
 
+def test_request_signals_fire_once_each_in_the_thread_that_serves_the_request(demo):
+    """request_started and request_finished (whose receivers close the request thread's expired database
+    connections) fire once per request, both in the request thread that ran the view, not on the event loop's
+    thread nor in a thread of their own."""
+    from django.core import signals
+
+    from regshare.asgi import application
+
+    seen: dict[str, list[int]] = {"started": [], "finished": []}
+
+    def on_started(**kwargs):
+        seen["started"].append(threading.get_ident())
+
+    def on_finished(**kwargs):
+        seen["finished"].append(threading.get_ident())
+
+    async def run() -> tuple[int, httpx.Response]:
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            return threading.get_ident(), await client.get("/api/v1/health")
+
+    signals.request_started.connect(on_started)
+    signals.request_finished.connect(on_finished)
+    try:
+        loop_thread, response = _in_own_loop(run)
+    finally:
+        signals.request_started.disconnect(on_started)
+        signals.request_finished.disconnect(on_finished)
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+    assert len(seen["started"]) == 1 and seen["finished"] == seen["started"]
+    request_thread = seen["started"][0]
+    assert request_thread != loop_thread
+    assert request_thread in {t.ident for t in threading.enumerate() if t.name.startswith("regshare-request")}
+
+
 def test_health_answers_while_a_slow_request_is_in_flight(demo, user_named, principal_of_user, monkeypatch):
     """A request that takes long (here a credit check held until released) occupies one request thread; the
     health check is answered meanwhile, so it finishes first. With one shared thread it waited behind it."""
