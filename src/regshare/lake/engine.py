@@ -88,6 +88,35 @@ class DuckDBDialect(Dialect):
     def contains(self, haystack: str, needle: str) -> str:
         return f"contains({haystack}, {needle})"
 
+    def edit_distance(self, left: str, right: str) -> str:
+        """Levenshtein distance in characters (DuckDB 2 counts code points: one CJK character is 1)."""
+        return f"levenshtein({left}, {right})"
+
+    def regex_matches(self, expr: str, pattern: str) -> str:
+        """True where ``pattern`` (a SQL literal; RE2 and Java read it alike) occurs anywhere in ``expr``."""
+        return f"regexp_matches({expr}, {pattern})"
+
+    def regex_replace(self, expr: str, pattern: str, replacement: str) -> str:
+        """Every match replaced (``'g'``: DuckDB replaces only the first one by default)."""
+        return f"regexp_replace({expr}, {pattern}, {replacement}, 'g')"
+
+    def each_integer(self, last: str) -> str:
+        """A select-list expression that repeats the row once for every integer 0 … ``last``."""
+        return f"unnest(range(0, ({last}) + 1))"
+
+    def create_temp_table(self, name: str, query: str) -> str:
+        """A table of the session computed now, for intermediate results read more than once."""
+        return f"CREATE TEMP TABLE {name} AS {query}"
+
+    def drop_temp_table(self, name: str) -> str:
+        return f"DROP TABLE IF EXISTS {name}"
+
+    def splink_api(self, con: Any) -> Any:
+        """Splink's database API over the session's own connection (``Session.con``)."""
+        from splink import DuckDBAPI
+
+        return DuckDBAPI(connection=con)
+
 
 # ----------------------------------------------------------------------------- sessions
 
