@@ -35,7 +35,9 @@ _SUFFIXES = ("股份公司", "公司", "专业合作社", "经营部", "商行",
 ONE_EDIT = 1
 # Intermediate tables of ``link``, dropped before its session closes (on Spark they are cached in memory the
 # whole process shares).
-_WORK_TABLES = ("ml", "rl", "rq", "rk", "near", "best")
+# No work table's query has a WITH clause: Spark does not recognise a cached query with a common table
+# expression when a later query reads it, and computes it all over again.
+_WORK_TABLES = ("ml", "rl", "rq", "rk", "mk", "pairs", "near", "cores", "fulls", "ranked", "best", "standing")
 
 
 @dataclass(frozen=True)
@@ -189,15 +191,15 @@ def _near_unique(con: engine.Session) -> None:
                                              ELSE substr(loose, 1, i - 1) || substr(loose, i + 1) END AS k
                FROM (SELECT unique_id, loose, {d.each_integer('length(loose)')} AS i FROM {{t}}) positions"""
     con.execute(d.create_temp_table("rk", keys.format(t="rq")))
-    con.execute(d.create_temp_table("near", f"""
-        WITH mk AS (SELECT * FROM ({keys.format(t='ml')}) master_keys WHERE k IN (SELECT k FROM rk)),
-        pairs AS (
-            SELECT DISTINCT rk.unique_id AS record_id, mk.unique_id AS uscc
-            FROM rk JOIN mk USING (k) WHERE {d.edit_distance('rk.loose', 'mk.loose')} <= {ONE_EDIT}
-        ), counted AS (
-            SELECT record_id, any_value(uscc) AS uscc, count(*) AS n FROM pairs GROUP BY record_id
-        )
-        SELECT c.record_id, c.uscc FROM counted c
+    con.execute(d.create_temp_table(
+        "mk", f"SELECT * FROM ({keys.format(t='ml')}) master_keys WHERE k IN (SELECT k FROM rk)"))
+    con.execute(d.create_temp_table("pairs", f"""
+        SELECT record_id, any_value(uscc) AS uscc, count(*) AS n
+        FROM (SELECT DISTINCT rk.unique_id AS record_id, mk.unique_id AS uscc
+              FROM rk JOIN mk USING (k) WHERE {d.edit_distance('rk.loose', 'mk.loose')} <= {ONE_EDIT}) one_edit
+        GROUP BY record_id"""))
+    con.execute(d.create_temp_table("near", """
+        SELECT c.record_id, c.uscc FROM pairs c
         JOIN ml m ON m.unique_id = c.uscc JOIN rq r ON r.unique_id = c.record_id
         WHERE c.n = 1 AND NOT (m.legal_rep IS NOT NULL AND r.legal_rep IS NOT NULL AND m.legal_rep <> r.legal_rep)"""))
 
@@ -252,20 +254,19 @@ def _best(con: engine.Session, predictions: str, limits: LinkThresholds) -> pa.T
     # legal representative, is accepted even when Splink's posterior stays low for lack of other fields:
     # among N entities the prior is 1/N, so a unique name alone cannot reach the accept threshold. Among
     # candidates of equal weight, the one whose whole name is equal comes first.
+    con.execute(d.create_temp_table(
+        "cores", "SELECT name_core, count(*) AS n FROM m_in WHERE name_core <> '' GROUP BY name_core"))
+    con.execute(d.create_temp_table(
+        "fulls", "SELECT name_norm, count(*) AS n FROM m_in WHERE name_norm <> '' GROUP BY name_norm"))
+    con.execute(d.create_temp_table("ranked", """
+        SELECT p.*, m.name_norm = r.name_norm AS same_name, row_number() OVER w AS rn,
+               -- a rival 2^-5 as likely as the best (e.g. another name sharing the legal representative
+               -- against the equal name with it) is no reason for review: the two are exclusive
+               CASE WHEN match_weight - lead(match_weight) OVER w < 5
+                    THEN lead(match_probability) OVER w END AS runner_up
+        FROM p JOIN m_in m ON m.unique_id = p.uscc JOIN r_in r ON r.unique_id = p.record_id
+        WINDOW w AS (PARTITION BY record_id ORDER BY match_weight DESC, m.name_norm = r.name_norm DESC, uscc)"""))
     con.execute(d.create_temp_table("best", """
-        WITH cores AS (
-            SELECT name_core, count(*) AS n FROM m_in WHERE name_core <> '' GROUP BY name_core
-        ), fulls AS (
-            SELECT name_norm, count(*) AS n FROM m_in WHERE name_norm <> '' GROUP BY name_norm
-        ), ranked AS (
-            SELECT p.*, m.name_norm = r.name_norm AS same_name, row_number() OVER w AS rn,
-                   -- a rival 2^-5 as likely as the best (e.g. another name sharing the legal representative
-                   -- against the equal name with it) is no reason for review: the two are exclusive
-                   CASE WHEN match_weight - lead(match_weight) OVER w < 5
-                        THEN lead(match_probability) OVER w END AS runner_up
-            FROM p JOIN m_in m ON m.unique_id = p.uscc JOIN r_in r ON r.unique_id = p.record_id
-            WINDOW w AS (PARTITION BY record_id ORDER BY match_weight DESC, m.name_norm = r.name_norm DESC, uscc)
-        )
         SELECT ranked.record_id, ranked.uscc, ranked.match_weight, ranked.match_probability,
                coalesce(ranked.runner_up, 0.0) AS runner_up,
                coalesce(((m.name_core = r.name_core AND cores.n = 1) OR (ranked.same_name AND fulls.n = 1))
@@ -282,11 +283,10 @@ def _best(con: engine.Session, predictions: str, limits: LinkThresholds) -> pa.T
     # name (and no registered name equals it), is linked to that entity: the typo is the likeliest story.
     # Its weight and probability are Splink's for that pair when Splink scored it. The literals are typed
     # (0.0 is a decimal in both engines) so that the columns are the same types on every engine.
-    return con.sql(f"""
-        WITH standing AS (
-            SELECT * FROM best
-            WHERE runner_up < {limits.rival} AND (match_probability >= {limits.accept} OR unique_name)
-        )
+    con.execute(d.create_temp_table("standing", f"""
+        SELECT * FROM best
+        WHERE runner_up < {limits.rival} AND (match_probability >= {limits.accept} OR unique_name)"""))
+    return con.sql("""
         SELECT * FROM standing
         UNION ALL
         SELECT n.record_id, n.uscc, coalesce(p.match_weight, CAST(0 AS DOUBLE)),
