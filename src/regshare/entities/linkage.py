@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from regshare.core.lazy import lazy_module
 from regshare.lake import engine
@@ -281,11 +282,11 @@ def _best(con: engine.Session, predictions: str, limits: LinkThresholds) -> pa.T
     """))
     # A record that Splink does not link, whose name is one character away from exactly one registered
     # name (and no registered name equals it), is linked to that entity: the typo is the likeliest story.
-    # Its weight and probability are Splink's for that pair when Splink scored it. The literals are typed
-    # (0.0 is a decimal in both engines) so that the columns are the same types on every engine.
+    # Its weight and probability are Splink's for that pair when Splink scored it.
     con.execute(d.create_temp_table("standing", f"""
         SELECT * FROM best
         WHERE runner_up < {limits.rival} AND (match_probability >= {limits.accept} OR unique_name)"""))
+    # The literals are typed (0.0 is a decimal in both engines): the columns have the same types everywhere.
     return con.sql("""
         SELECT * FROM standing
         UNION ALL
@@ -300,7 +301,7 @@ def _best(con: engine.Session, predictions: str, limits: LinkThresholds) -> pa.T
     """).to_arrow_table()
 
 
-def _drop_work_tables(con: engine.Session, linker) -> None:
+def _drop_work_tables(con: engine.Session, linker: Any) -> None:
     """Drop ``link``'s and Splink's intermediate tables: on Spark they stay cached in the process's shared
     context after the session closes; on DuckDB closing would free them anyway."""
     d = con.dialect
