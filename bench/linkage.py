@@ -7,12 +7,18 @@ the normalised name).
     .venv/bin/python bench/linkage.py                      # 1,000,000 entities, 200,000 records
     .venv/bin/python bench/linkage.py --small              # 50,000 / 10,000
     .venv/bin/python bench/linkage.py --entities 200000 --records 40000
+    .venv/bin/python bench/linkage.py --engine spark --entities 20000 --records 4000
+
+``--engine spark`` links on Spark (``REGSHARE_SPARK_CORES``, ``REGSHARE_SPARK_DRIVER_MEMORY`` as in the app) and
+also on DuckDB in the same run: the JSON line then has the Spark figures, the DuckDB time, their ratio, the
+JVM's peak memory and whether both engines classified every record alike.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import sys
@@ -98,11 +104,40 @@ def score(pairs: dict[str, str], truth: dict[str, str]) -> tuple[float, float]:
     return precision, correct / len(truth)
 
 
+def classified(best: pa.Table) -> tuple[dict[str, str], dict[str, str], dict[str, tuple[str, str]]]:
+    """Automatic links, review candidates, and every record's (entity, status)."""
+    limits = linkage.LinkThresholds()
+    auto, review, every = {}, {}, {}
+    for rid, uscc, prob, runner, unique in zip(*(best.column(c).to_pylist() for c in (
+            "record_id", "uscc", "match_probability", "runner_up", "unique_name")), strict=True):
+        status = linkage.classify(prob, runner, limits, unique)
+        every[rid] = (uscc, status)
+        if status == "linked":
+            auto[rid] = uscc
+        elif status == "candidate":
+            review[rid] = uscc
+    return auto, review, every
+
+
+def jvm_peak_mb() -> float | None:
+    """Peak resident memory of the Spark driver's JVM (a child process the Python side's figure omits)."""
+    from regshare.lake.spark import spark_session
+
+    process = getattr(spark_session().sparkContext._gateway, "proc", None)
+    if process is None:
+        return None
+    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--entities", type=int, default=1_000_000)
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--small", action="store_true")
+    parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
     args = parser.parse_args()
     if args.small:
         args.entities, args.records = 50_000, 10_000
@@ -122,23 +157,30 @@ def main() -> None:
     base_s = time.perf_counter() - t1
     base_p, base_r = score(base, truth)
 
+    engines = {}
+    if args.engine == "spark":
+        os.environ["REGSHARE_ENGINE"] = "duckdb"
+        t_duck = time.perf_counter()
+        on_duckdb = classified(linkage.link(prepared_master, prepared_records))[2]
+        engines["duckdb_link_s"] = round(time.perf_counter() - t_duck, 1)
+        from regshare.lake.spark import spark_session
+
+        spark_session()  # started before the clock: the JVM's start is not the linkage's time
+    os.environ["REGSHARE_ENGINE"] = args.engine
     t2 = time.perf_counter()
     best = linkage.link(prepared_master, prepared_records)
     link_s = time.perf_counter() - t2
-    limits = linkage.LinkThresholds()
-    auto, review = {}, {}
-    for rid, uscc, prob, runner, unique in zip(*(best.column(c).to_pylist() for c in (
-            "record_id", "uscc", "match_probability", "runner_up", "unique_name")), strict=True):
-        status = linkage.classify(prob, runner, limits, unique)
-        if status == "linked":
-            auto[rid] = uscc
-        elif status == "candidate":
-            review[rid] = uscc
+    auto, review, every = classified(best)
+    if args.engine == "spark":
+        engines["link_s_vs_duckdb"] = round(link_s / max(engines["duckdb_link_s"], 0.1), 1)
+        engines["same_links_as_duckdb"] = every == on_duckdb
+        jvm = jvm_peak_mb()
+        engines["jvm_peak_rss_mb"] = round(jvm) if jvm is not None else None
     p, r = score(auto, truth)
     _, r_review = score({**auto, **review}, truth)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({
-        "bench": "linkage", "entities": args.entities, "records": args.records,
+        "bench": "linkage", "engine": args.engine, **engines, "entities": args.entities, "records": args.records,
         "generate_s": round(gen_s, 1), "link_s": round(link_s, 1), "peak_rss_mb": round(peak_mb),
         "precision": round(p, 4), "recall": round(r, 4), "review_candidates": len(review),
         "recall_with_review": round(r_review, 4),

@@ -117,6 +117,10 @@ class Dialect(abc.ABC):
         """A table the session keeps (computed once) for the following statements."""
         return f"CREATE TABLE {name} AS {query}"
 
+    def drop_table(self, name: str) -> str:
+        """Free a ``create_table`` table before the session ends."""
+        return f"DROP TABLE IF EXISTS {name}"
+
     def create_view(self, name: str, query: str) -> str:
         return f"CREATE VIEW {name} AS {query}"
 
@@ -164,6 +168,28 @@ class DuckDBDialect(Dialect):
 
     def copy_to_parquet(self, query: str, path: str) -> str | None:
         return f"COPY ({query}) TO {self.literal(path)} (FORMAT parquet)"
+
+    def edit_distance(self, left: str, right: str) -> str:
+        """Levenshtein distance in characters (DuckDB 2 counts code points: one CJK character is 1)."""
+        return f"levenshtein({left}, {right})"
+
+    def regex_matches(self, expr: str, pattern: str) -> str:
+        """True where ``pattern`` (a SQL literal; RE2 and Java read it alike) occurs anywhere in ``expr``."""
+        return f"regexp_matches({expr}, {pattern})"
+
+    def regex_replace(self, expr: str, pattern: str, replacement: str) -> str:
+        """Every match replaced (``'g'``: DuckDB replaces only the first one by default)."""
+        return f"regexp_replace({expr}, {pattern}, {replacement}, 'g')"
+
+    def each_integer(self, last: str) -> str:
+        """A select-list expression that repeats the row once for every integer 0 … ``last``."""
+        return f"unnest(range(0, ({last}) + 1))"
+
+    def splink_api(self, con: Any) -> Any:
+        """Splink's database API over the session's own connection (``Session.con``)."""
+        from splink import DuckDBAPI
+
+        return DuckDBAPI(connection=con)
 
 
 # ----------------------------------------------------------------------------- sessions

@@ -262,6 +262,37 @@ class SparkDialect(engine.Dialect):
     def create_view(self, name: str, query: str) -> str:
         return f"CREATE TEMPORARY VIEW {name} AS {query}"
 
+    def edit_distance(self, left: str, right: str) -> str:
+        """Levenshtein distance in characters (Spark counts code points, as DuckDB does)."""
+        return f"levenshtein({left}, {right})"
+
+    def regex_matches(self, expr: str, pattern: str) -> str:
+        return f"regexp_like({expr}, {pattern})"
+
+    def regex_replace(self, expr: str, pattern: str, replacement: str) -> str:
+        """Every match replaced (Java's ``$`` and ``\\`` in ``replacement`` are group references)."""
+        return f"regexp_replace({expr}, {pattern}, {replacement})"
+
+    def each_integer(self, last: str) -> str:
+        return f"explode(sequence(0, {last}))"
+
+    def drop_table(self, name: str) -> str:
+        # Dropping the temporary view frees its cache too (the cache is the SparkContext's, shared by all sessions).
+        return f"DROP VIEW IF EXISTS {name}"
+
+    def splink_api(self, con: SparkConnection) -> Any:
+        """Splink's database API over the platform session's SparkSession (its temporary views).
+
+        Splink's intermediate tables are persisted in memory, not written as Parquet to a checkpoint folder
+        (its default outside Databricks), which the shared SparkContext would have to be given. The
+        similarity jar Splink ships (jaro_winkler and others) is not registered: it must be on the
+        classpath when the SparkSession starts, and the comparisons used here need only Spark's own
+        ``levenshtein``.
+        """
+        from splink import SparkAPI
+
+        return SparkAPI(spark_session=con.spark, break_lineage_method="persist", register_udfs_automatically=False)
+
 
 # The Delta table profile read by listing files: a deletion vector would hide rows the Parquet files still
 # hold, column mapping would rename the Parquet columns. ``tables`` writes neither (delta-rs, default
