@@ -342,6 +342,11 @@ class DuckDBEngine(Engine):
         config = settings.given()
         if "temp_directory" in config:
             Path(config["temp_directory"]).mkdir(parents=True, exist_ok=True)
+        if config.get("preserve_insertion_order"):
+            # DuckDB rewrites an IN list of more than a few constants into a join, and a statement with a join
+            # no longer writes its rows in the order it read them: row numbers taken from that order (a file's
+            # line numbers) would then be wrong. The list stays a comparison where order matters.
+            config["disabled_optimizers"] = "in_clause"
         return duckdb.connect(config=config)
 
     def register(self, con: Any, name: str, obj: Any) -> None:
