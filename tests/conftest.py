@@ -243,3 +243,16 @@ def district(_district_built, demo, settings):
     settings.REGSHARE_LAKE_DIR = LAKE
     build_district()
     return DISTRICT_SIZE
+
+
+@pytest.fixture
+def lake_code(request: pytest.FixtureRequest):
+    """A lake table code of this test's own (made from its name), absent at the start and dropped at the end."""
+    import re
+
+    from regshare.lake import tables
+
+    code = "T-" + re.sub(r"[^0-9A-Za-z]+", "-", request.node.name).strip("-")[:60]
+    tables.drop(code)
+    yield code
+    tables.drop(code)

@@ -13,7 +13,7 @@ def records(rows):
     return pa.table({c: pa.array([r.get(c) for r in rows], pa.string()) for c in cols})
 
 
-def test_exact_probabilistic_candidate_and_unmatched(district):
+def test_exact_probabilistic_candidate_and_unmatched(district, query_engine):
     e1, e2 = Entity.objects.order_by("id")[:2]
     outcome = services.link_records("TEST-1", records([
         {"record_key": "r1", "uscc": e1.uscc.lower(), "name": "随便写的名称"},

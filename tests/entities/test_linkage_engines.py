@@ -5,10 +5,9 @@ few tests that each link a whole batch at once."""
 import pyarrow as pa
 import pytest
 
-from regshare.entities import linkage, services
-from regshare.entities.models import Entity, EntityLink, LinkStatus
+from regshare.entities import linkage
 
-from .test_linkage import records, small_master, uscc_of
+from .test_linkage import small_master, uscc_of
 
 REGISTERED = [
     ("柴桑区安宏科技股份有限公司", "张三"),
@@ -60,23 +59,6 @@ def test_a_batch_is_linked_alike_on_every_engine(query_engine):
     assert found.get("unknown", ("", "unmatched", 0.0))[1] == "unmatched"
 
 
-def test_records_without_codes_are_linked_and_stored_on_every_engine(district, query_engine):
-    e1, e2 = Entity.objects.order_by("id")[:2]
-    outcome = services.link_records("TEST-ENGINE", records([
-        {"record_key": "r1", "uscc": e1.uscc.lower(), "name": "随便写的名称"},
-        {"record_key": "r2", "uscc": "", "name": e2.name.replace("有限公司", "有限责任公司") + " ",
-         "legal_rep": e2.legal_rep, "address": e2.address},
-        {"record_key": "r3", "uscc": "913604041234", "name": "完全不存在的某某某某贸易有限公司",
-         "legal_rep": "查无此人"},
-    ]))
-    assert outcome.exact == {"r1": e1.pk}
-    assert outcome.probabilistic == {"r2": e2.pk}
-    link = EntityLink.objects.get(source="TEST-ENGINE", record_key="r2")
-    assert link.status == LinkStatus.LINKED and link.match_probability >= 0.95 and link.match_weight > 0
-    assert EntityLink.objects.get(source="TEST-ENGINE", record_key="r3").status == LinkStatus.UNMATCHED
-
-
-@pytest.mark.spark
 def test_spark_gives_duckdbs_probabilities_and_keeps_nothing_cached(settings):
     from regshare.lake.spark import spark_session
 

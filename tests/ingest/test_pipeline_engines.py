@@ -171,13 +171,6 @@ def test_too_many_invalid_rows_load_nothing(query_engine):
     assert (result.rows_in, result.rows_rejected) == (4, 2)
 
 
-@pytest.fixture
-def lake_code():
-    code = "T-engines-ingest"
-    tables.drop(code)
-    yield code
-    tables.drop(code)
-
 
 def test_accepted_rows_are_committed_as_the_engines_own_parquet_files(query_engine, lake_code):
     fields = [FieldSpec("统一社会信用代码", "uscc", tag="uscc", required=True, is_key=True),

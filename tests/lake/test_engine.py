@@ -53,19 +53,12 @@ def test_the_scan_finds_a_connection_opened_elsewhere():
     assert _connects(ast.parse(code)) == [1, 2, 3, 4]
 
 
-@pytest.fixture
-def code():
-    name = "T-engine-session"
-    tables.drop(name)
-    yield name
-    tables.drop(name)
 
-
-def test_session_registers_lake_versions_and_arrow_tables(code, query_engine):
-    tables.write(code, pa.table({"k": ["a", "b"], "v": [1, 2]}), notify=False)
-    tables.write(code, pa.table({"k": ["a", "b", "c"], "v": [1, 2, 3]}), notify=False)
+def test_session_registers_lake_versions_and_arrow_tables(lake_code, query_engine):
+    tables.write(lake_code, pa.table({"k": ["a", "b"], "v": [1, 2]}), notify=False)
+    tables.write(lake_code, pa.table({"k": ["a", "b", "c"], "v": [1, 2, 3]}), notify=False)
     extra = pa.table({"k": ["c"]})
-    with engine.session(tables={"now": engine.LakeTable(code), "older": engine.LakeTable(code, version=0),
+    with engine.session(tables={"now": engine.LakeTable(lake_code), "older": engine.LakeTable(lake_code, version=0),
                                 "x": extra}) as s:
         assert s.scalar("SELECT count(*) FROM now") == 3
         assert s.scalar("SELECT count(*) FROM older") == 2

@@ -23,52 +23,45 @@ def _one_local_core():
     os.environ.setdefault("REGSHARE_SPARK_DRIVER_MEMORY", "512m")
 
 
-@pytest.fixture
-def code():
-    name = "T-spark-profile"
-    tables.drop(name)
-    yield name
-    tables.drop(name)
-
 
 def _rows(table: pa.Table) -> list[dict]:
     return sorted(table.to_pylist(), key=lambda r: r["uscc"])
 
 
-def test_a_multi_version_lake_table_reads_the_same_in_delta_rs_duckdb_and_spark(code):
+def test_a_multi_version_lake_table_reads_the_same_in_delta_rs_duckdb_and_spark(lake_code):
     first = pa.table({"uscc": ["91A", "91B"], "name": ["甲公司", "乙公司"], "capital": [100.5, 200.0],
                       "founded": pa.array([dt.date(2020, 1, 2), dt.date(2021, 3, 4)], pa.date32())})
-    tables.write(code, first, notify=False)
+    tables.write(lake_code, first, notify=False)
     changed = pa.table({"uscc": ["91B", "91C"], "name": ["乙公司(变更)", "丙公司"], "capital": [250.0, None],
                         "founded": pa.array([dt.date(2021, 3, 4), None], pa.date32())})
-    tables.write(code, changed, mode="merge", key=["uscc"], notify=False)
-    tables.write(code, pa.table({"uscc": ["91D"], "name": ["丁公司"], "capital": [1.0],
+    tables.write(lake_code, changed, mode="merge", key=["uscc"], notify=False)
+    tables.write(lake_code, pa.table({"uscc": ["91D"], "name": ["丁公司"], "capital": [1.0],
                                  "founded": pa.array([dt.date(2024, 5, 6)], pa.date32())}), notify=False)
 
-    delta = deltalake.DeltaTable(tables.table_uri(code))
+    delta = deltalake.DeltaTable(tables.table_uri(lake_code))
     assert spark.profile_problems(delta) == []
     assert delta.version() == 2
     query = "SELECT uscc, name, capital, founded FROM t"
     for version, expected_count in ((0, 2), (1, 3), (2, 1)):
-        by_delta_rs = _rows(tables.read(code, version=version).select(["uscc", "name", "capital", "founded"]))
-        with engine.session(engine="duckdb", tables={"t": engine.LakeTable(code, version=version)}) as s:
+        by_delta_rs = _rows(tables.read(lake_code, version=version).select(["uscc", "name", "capital", "founded"]))
+        with engine.session(engine="duckdb", tables={"t": engine.LakeTable(lake_code, version=version)}) as s:
             by_duckdb = _rows(s.table(query))
-        with engine.session(engine="spark", tables={"t": engine.LakeTable(code, version=version)}) as s:
+        with engine.session(engine="spark", tables={"t": engine.LakeTable(lake_code, version=version)}) as s:
             by_spark = _rows(s.table(query))
         assert len(by_delta_rs) == expected_count
         assert by_duckdb == by_delta_rs
         assert by_spark == by_delta_rs
-    with engine.session(engine="spark", tables={"t": engine.LakeTable(code, version=1)}) as s:
+    with engine.session(engine="spark", tables={"t": engine.LakeTable(lake_code, version=1)}) as s:
         assert s.table("SELECT name FROM t WHERE uscc = ?", ["91B"]).to_pylist() == [{"name": "乙公司(变更)"}]
 
 
-def test_a_table_with_deletion_vectors_or_column_mapping_is_refused_by_spark(code):
-    tables.write(code, pa.table({"uscc": ["91A"]}), notify=False)
-    delta = deltalake.DeltaTable(tables.table_uri(code))
+def test_a_table_with_deletion_vectors_or_column_mapping_is_refused_by_spark(lake_code):
+    tables.write(lake_code, pa.table({"uscc": ["91A"]}), notify=False)
+    delta = deltalake.DeltaTable(tables.table_uri(lake_code))
     delta.alter.set_table_properties({"delta.enableDeletionVectors": "true"})
-    assert spark.profile_problems(deltalake.DeltaTable(tables.table_uri(code))) == ["deletionVectors"]
+    assert spark.profile_problems(deltalake.DeltaTable(tables.table_uri(lake_code))) == ["deletionVectors"]
     with pytest.raises(engine.EngineError, match="deletionVectors"):
-        engine.session(engine="spark", tables={"t": engine.LakeTable(code)}).__enter__()
+        engine.session(engine="spark", tables={"t": engine.LakeTable(lake_code)}).__enter__()
 
 
 def test_values_are_bound_by_spark_and_identifiers_quoted_its_way():
