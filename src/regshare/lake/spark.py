@@ -63,6 +63,7 @@ def spark_session() -> Any:
             os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON") or _python())
             from pyspark.sql import SparkSession
 
+            driver_memory = _setting("REGSHARE_SPARK_DRIVER_MEMORY", "1g")
             builder = (SparkSession.builder.master(master()).appName("regshare")
                        .config("spark.ui.enabled", "false")
                        .config("spark.ui.showConsoleProgress", "false")
@@ -70,7 +71,11 @@ def spark_session() -> Any:
                                _setting("REGSHARE_SPARK_SHUFFLE_PARTITIONS", str(DEFAULT_SHUFFLE_PARTITIONS)))
                        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                        .config("spark.sql.session.timeZone", "UTC")
-                       .config("spark.driver.memory", _setting("REGSHARE_SPARK_DRIVER_MEMORY", "1g")))
+                       .config("spark.driver.memory", driver_memory)
+                       # Results the platform reads back (a province's indicator table) may be as large as
+                       # the driver itself: Spark's own 1g cap would refuse them whatever memory was given.
+                       .config("spark.driver.maxResultSize",
+                               _setting("REGSHARE_SPARK_MAX_RESULT_SIZE", driver_memory)))
             _spark = builder.getOrCreate()
             _spark.sparkContext.setLogLevel("ERROR")
         return _spark
