@@ -51,3 +51,25 @@ def test_insert_writes_what_save_would(demo):
         if not f.primary_key and f.name != "created_at":
             assert getattr(got, f.attname) == getattr(saved, f.attname)
     assert got.created_at is not None  # auto_now_add filled as by save()
+
+
+def test_update_fields_writes_only_the_named_fields_of_each_row(demo):
+    import datetime as dt
+
+    from regshare.core.prepared import update_fields
+    from regshare.credit.models import RiskAssessment
+    from regshare.entities.models import Entity
+
+    entities = [Entity.objects.create(uscc=f"91360404MA00000{n}X", name=f"测试企业{n}有限公司", name_norm=f"测试企业{n}")
+                for n in range(3)]
+    rows = [RiskAssessment.objects.create(entity=e, risk_class="A", score=600, probability=0.01,
+                                          reasons=["原因"], features={"x": 1}, computed_on=dt.date(2026, 1, 5))
+            for e in entities]
+    rows[0].risk_class, rows[0].reasons, rows[0].score = "C", ["经营异常", "引号\"与换行\n"], 1
+    rows[1].risk_class, rows[1].reasons = "D", []
+    assert update_fields(rows[:2], ["risk_class", "reasons"]) == 2 and update_fields([], ["reasons"]) == 0
+    stored = {r.pk: r for r in RiskAssessment.objects.filter(pk__in=[r.pk for r in rows])}
+    assert (stored[rows[0].pk].risk_class, stored[rows[0].pk].reasons) == ("C", ["经营异常", "引号\"与换行\n"])
+    assert stored[rows[0].pk].score == 600  # not named, not written
+    assert (stored[rows[1].pk].risk_class, stored[rows[1].pk].reasons) == ("D", [])
+    assert (stored[rows[2].pk].risk_class, stored[rows[2].pk].reasons) == ("A", ["原因"])

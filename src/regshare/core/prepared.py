@@ -137,3 +137,24 @@ def insert(instance: Model, using: str = "default") -> Model:
     instance._state.adding = False
     instance._state.db = using
     return instance
+
+
+def update_fields(instances: list[Model], fields: list[str], using: str = "default") -> int:
+    """Write ``fields`` of each instance by primary key with one prepared UPDATE run for them all.
+
+    The values ``save(update_fields=…)`` would write (each field's ``get_db_prep_save``), where Django's
+    ``bulk_update`` builds a CASE expression per row and field in Python, which at hundreds of thousands of
+    rows (a nightly pass over a province's register) costs far more than the database's work. No signals
+    are sent. Returns the number of instances written."""
+    if not instances:
+        return 0
+    connection = connections[using]
+    meta = type(instances[0])._meta
+    columns = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    sql = (f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(c.column)} = %s' for c in columns)} "
+           f"WHERE {quote(meta.pk.column)} = %s")
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [[c.get_db_prep_save(getattr(instance, c.attname), connection) for c in columns]
+                                 + [instance.pk] for instance in instances])
+    return len(instances)

@@ -26,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from regshare.catalog.models import Resource
-from regshare.core import audit
+from regshare.core import audit, prepared
 from regshare.core import services as core
 from regshare.core.codes import clean_uscc, is_valid_uscc
 from regshare.core.lazy import lazy_module
@@ -336,7 +336,7 @@ def _apply(resource: Resource, list_type: str, version: int | None, wanted: dict
     with transaction.atomic():
         ListEntry.objects.bulk_create(new, batch_size=2000)
         if changed:
-            ListEntry.objects.bulk_update(changed, sorted(fields), batch_size=2000)
+            prepared.update_fields(changed, sorted(fields))
         if increment is not None:
             entities.mark_applied(increment, result.rows)
         audit.record(actor, "credit.list_resource_converted", f"resource:{resource.code}",

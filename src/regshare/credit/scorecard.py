@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 
-from regshare.core import audit
+from regshare.core import audit, prepared
 from regshare.core.clock import today_or
 from regshare.core.lazy import lazy_module
 from regshare.entities.models import Entity
@@ -255,7 +255,7 @@ def recompute(as_of: dt.date | None = None, actor: object = "system") -> dict[st
                 elif any(row[f] != want[f] for f in fields):
                     changed.append(RiskAssessment(id=row["id"], entity_id=int(ids[i]), **want))
             RiskAssessment.objects.bulk_create(new, batch_size=2000)
-            RiskAssessment.objects.bulk_update(changed, fields, batch_size=2000)
+            prepared.update_fields(changed, list(fields))
             written += len(new) + len(changed)
         audit.record(actor, "credit.risk_recomputed", "credit:risk", {"as_of": as_of, **counts, "written": written,
                                                                      "intercept": round(model.intercept, 4)})

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Q
 
-from regshare.core import audit, workflow
+from regshare.core import audit, prepared, workflow
 from regshare.core.clock import today_or
 from regshare.core.lazy import lazy_module
 from regshare.core.models import Department
@@ -196,7 +196,7 @@ def feed_credit_classes(levels: np.ndarray, probability: np.ndarray, rows: list[
             existing.risk_class, existing.reasons = worse, [*others, reason]
             update.append(existing)
     RiskAssessment.objects.bulk_create(create, batch_size=CHUNK)
-    RiskAssessment.objects.bulk_update(update, ["risk_class", "reasons"], batch_size=CHUNK)
+    prepared.update_fields(update, ["risk_class", "reasons"])
     return len(create) + len(update)
 
 
