@@ -19,6 +19,12 @@ import pytest
 
 _LAKE = Path(tempfile.mkdtemp(prefix="regshare-test-lake-"))
 os.environ["REGSHARE_LAKE_DIR"] = str(_LAKE)  # for child processes the tests start
+# Files a test run keeps (rejected-row reports, uploads, model files, keys, media) go to a folder of this test
+# process: test databases of parallel workers number their loads alike, so a shared var/ had two workers writing
+# the same ``load-5.parquet``, and a developer's own var/ collected the tests' files.
+_DATA = Path(tempfile.mkdtemp(prefix="regshare-test-data-"))
+atexit.register(shutil.rmtree, _DATA, True)
+atexit.register(shutil.rmtree, _LAKE, True)
 
 BASE_STEPS = ("regshare.demo.org", "regshare.demo.catalog")
 
@@ -114,6 +120,7 @@ def _clean_lake():
     from django.conf import settings
 
     settings.REGSHARE_LAKE_DIR = _LAKE
+    settings.DATA_DIR, settings.MEDIA_ROOT = _DATA, _DATA / "media"
     # Background tasks run at once, in the test's own thread and database transaction.
     from huey.contrib.djhuey import HUEY
 
