@@ -23,8 +23,6 @@ os.environ["REGSHARE_LAKE_DIR"] = str(_LAKE)  # for child processes the tests st
 # process: test databases of parallel workers number their loads alike, so a shared var/ had two workers writing
 # the same ``load-5.parquet``, and a developer's own var/ collected the tests' files.
 _DATA = Path(tempfile.mkdtemp(prefix="regshare-test-data-"))
-atexit.register(shutil.rmtree, _DATA, True)
-atexit.register(shutil.rmtree, _LAKE, True)
 
 BASE_STEPS = ("regshare.demo.org", "regshare.demo.catalog")
 
@@ -127,6 +125,7 @@ def _clean_lake():
     HUEY.immediate = True
     yield
     shutil.rmtree(_LAKE, ignore_errors=True)
+    shutil.rmtree(_DATA, ignore_errors=True)
 
 
 def confirm_test_calendar_years(days: list[dt.date] = ()) -> None:

@@ -630,8 +630,7 @@ def topics(request, q: str = "", status: str = "", kind: str = ""):
 def topic_detail(request, topic_id: Id):
     principal = principal_of(request)
     item = get_object_or_404(AnalysisTopic.objects.visible_to(principal), pk=topic_id)
-    item.actions = workflow.actions(principal, item)
-    return item
+    return _with_actions(request, item)
 
 
 class TopicStepIn(Schema):
@@ -644,6 +643,4 @@ class TopicStepIn(Schema):
 def topic_act(request, topic_id: Id, transition: str, payload: TopicStepIn):
     principal = principal_of(request)
     item = get_object_or_404(AnalysisTopic.objects.visible_to(principal), pk=topic_id)
-    item = workflow.perform(principal, item, transition[:40], **payload.dict())
-    item.actions = workflow.actions(principal, item)
-    return item
+    return _with_actions(request, workflow.perform(principal, item, transition[:40], **payload.dict()))
