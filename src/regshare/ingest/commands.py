@@ -70,9 +70,9 @@ class _Bar:
 def _print_result(result, as_json: bool) -> int:
     code = 0 if result.accepted else 2
     payload = result.as_dict()
-    from regshare.ingest.pipeline import pipeline_engine
+    from regshare.lake.engine import engine_name
 
-    payload.setdefault("engine", pipeline_engine())  # the pass ran in this process, on this engine
+    payload.setdefault("engine", engine_name())  # the pass ran in this process, on this engine
     if not result.accepted:
         payload["reason"] = result.message
     if as_json:

@@ -84,11 +84,6 @@ class AcceptedRows:
         return self.con.sql(self.query).to_arrow_table()
 
 
-def pipeline_engine() -> str:
-    """The engine the pass runs on (``REGSHARE_ENGINE``), as the load report names it (``"engine"``)."""
-    return engine.engine_name()
-
-
 def _connect(engine_name: str | None = None) -> engine.Session:
     """A bulk session (memory cap, spill folder, file order kept) with the check functions registered."""
     con = engine.open_bulk_session(engine=engine_name)
