@@ -33,7 +33,7 @@ from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
 from django.http import HttpResponseBase, JsonResponse
-from django.urls import set_script_prefix
+from django.urls import get_resolver, set_script_prefix
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "regshare.settings")
 
@@ -161,6 +161,10 @@ class PooledThreadASGIHandler(ASGIHandler):
             if not getattr(response, "_regshare_closed", False):
                 await self._close(response)
         body_file.close()
+        # The request's parts refer back to it (the messages storage, the lazy user, the session), which
+        # left some 75 objects per request to the cyclic collector, whose passes stall every request in
+        # flight. Nothing reads the request once its response is closed.
+        request.__dict__.clear()
 
     async def send_response(self, response: HttpResponseBase, send: Callable[[dict], Awaitable]) -> None:
         if response.streaming and not response.is_async:
@@ -227,9 +231,13 @@ def tune_server_process() -> None:
             return
         _tuned_once.append(True)
     _checkpoint_in_background()
+    # The URL configuration (and the API modules and schemas it imports) loads at the first request
+    # otherwise, after the freeze below, and its ~57,000 objects would stay in the collector's oldest
+    # generation, whose every pass then took 40-80 ms with all requests in flight stalled.
+    get_resolver().url_patterns  # noqa: B018 - loading is the point
     # The objects that exist now (Django, the apps, the URL patterns) live as long as the process: keep
-    # them out of the garbage collector's full passes, which otherwise walk all of them every so often
-    # and stall every request in flight for tens of milliseconds.
+    # them out of the garbage collector's full passes.
+    gc.collect()
     gc.freeze()
     # The event loop (reading requests, sending responses) and the request threads share the interpreter
     # lock; the default 5 ms turn lets a busy request thread hold back a finished response that long.
